@@ -8,6 +8,7 @@ nothing here runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -22,7 +23,8 @@ EMBEDDED_PG_MAX_CONNECTIONS = 300
 
 
 def data_root() -> Path:
-    root = Path(os.environ.get("TUNEAIBOT_DATA_DIR", Path(__file__).resolve().parent.parent / ".data"))
+    project = Path(__file__).resolve().parent.parent
+    root = project / os.environ.get("TUNEAIBOT_DATA_DIR", ".data")  # absolute paths win
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -49,7 +51,8 @@ def postgres_url(*, folder: str = "postgres") -> str:
 
 
 def _ensure_database(server, name: str) -> str:  # noqa: ANN001 - pgserver has no public type
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+    # `name` is one of our own constants, never user input.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{name}";')
     return server.get_uri(name)
@@ -107,10 +110,8 @@ def stop_redis(*, folder: str = "redis") -> None:
     pid_file = data_root() / folder / "redis.pid"
     if not pid_file.exists():
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, ValueError):
         os.kill(int(pid_file.read_text().strip()), 15)
-    except (ProcessLookupError, ValueError):
-        pass
 
 
 def celery_broker_url(url: str) -> str:

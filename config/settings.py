@@ -167,6 +167,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Email --------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
 vars().update(env.email_url_config(EMAIL_URL))
+if EMAIL_URL.startswith("filemail://"):
+    # django-environ drops the leading slash of an absolute path.
+    EMAIL_FILE_PATH = EMAIL_URL.removeprefix("filemail://")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="TuneAIBot <no-reply@tuneaibot.local>")
 
 # --- Files ------------------------------------------------------------------

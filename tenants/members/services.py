@@ -10,7 +10,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import connection
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -44,13 +44,33 @@ def set_password_link(*, user: User, base_url: str) -> str:
 
 
 def invite_member(*, email: str, role: str, invited_by: User, base_url: str) -> User:
-    """Create the account without a password and email a link to choose one."""
-    user = create_member(email=email, role=role)
-    link = set_password_link(user=user, base_url=base_url)
+    """Create the account without a password; a worker emails a link to choose one."""
+    from tenants.tasks import send_invitation_email
+
+    with transaction.atomic():
+        user = create_member(email=email, role=role)
+        transaction.on_commit(
+            lambda: send_invitation_email.delay(
+                user_id=user.pk, invited_by_id=invited_by.pk, base_url=base_url
+            )
+        )
+    return user
+
+
+def send_invitation(*, user_id: int, invited_by_id: int, base_url: str) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.has_usable_password():
+        return  # deleted, deactivated or already joined: nothing to send (safe to run twice)
+    invited_by = User.objects.filter(pk=invited_by_id).first()
     tenant = getattr(connection, "tenant", None)
     body = render_to_string(
         "members/invite_email.txt",
-        {"user": user, "link": link, "invited_by": invited_by, "workspace": tenant},
+        {
+            "user": user,
+            "link": set_password_link(user=user, base_url=base_url),
+            "invited_by": invited_by,
+            "workspace": tenant,
+        },
     )
     send_mail(
         subject=f"You are invited to {getattr(tenant, 'name', 'TuneAIBot')} on TuneAIBot",
@@ -58,7 +78,6 @@ def invite_member(*, email: str, role: str, invited_by: User, base_url: str) -> 
         from_email=None,
         recipient_list=[user.email],
     )
-    return user
 
 
 def set_member_active(*, user: User, active: bool, actor: User) -> User:

@@ -68,7 +68,9 @@ class Command(BaseCommand):
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                        self.stderr.write(
+                            f"{name} exited with code {process.returncode}; stopping."
+                        )
                         exit_code = 1
                         stopping = True
                 time.sleep(0.3)

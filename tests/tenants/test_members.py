@@ -1,0 +1,109 @@
+"""Tenant admins invite and deactivate members; people manage their password."""
+
+import re
+
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from tenants.members.models import User
+
+PASSWORD = "correct horse battery staple"
+
+
+def signed_in(host_client, result, email="admin@example.com", password=PASSWORD):
+    browser = host_client(result.domain.domain)
+    response = browser.post("/accounts/login/", {"username": email, "password": password})
+    assert response.status_code == 302, "login failed"
+    return browser
+
+
+def test_members_page_is_for_tenant_admins_only(make_client, host_client):
+    result = make_client()
+    with schema_context(result.client.schema_name):
+        User.objects.create_user("worker@example.com", "a-long-member-password")
+    member = signed_in(host_client, result, "worker@example.com", "a-long-member-password")
+    assert member.get("/accounts/members/").status_code == 403
+    assert signed_in(host_client, result).get("/accounts/members/").status_code == 200
+
+
+def test_invite_creates_member_without_password(make_client, host_client):
+    result = make_client()
+    admin = signed_in(host_client, result)
+
+    response = admin.post("/accounts/members/", {"email": "New@Example.com", "role": "member"})
+
+    assert response.status_code == 302
+    with schema_context(result.client.schema_name):
+        invited = User.objects.get(email="new@example.com")
+        assert not invited.has_usable_password()
+        assert invited.role == User.Role.MEMBER
+
+
+def test_invite_twice_is_a_form_error(make_client, host_client):
+    result = make_client()
+    admin = signed_in(host_client, result)
+    admin.post("/accounts/members/", {"email": "dup@example.com", "role": "member"})
+    response = admin.post("/accounts/members/", {"email": "dup@example.com", "role": "member"})
+    assert response.status_code == 200
+    assert "already a member" in response.content.decode()
+
+
+def test_deactivated_member_is_signed_out_and_cannot_sign_in(make_client, host_client):
+    result = make_client()
+    with schema_context(result.client.schema_name):
+        worker = User.objects.create_user("worker@example.com", "a-long-member-password")
+    member = signed_in(host_client, result, "worker@example.com", "a-long-member-password")
+    assert member.get("/").status_code == 200
+
+    admin = signed_in(host_client, result)
+    admin.post(f"/accounts/members/{worker.pk}/active/", {"active": "0"})
+
+    assert member.get("/").status_code == 302  # the live session no longer works
+    again = host_client(result.domain.domain).post(
+        "/accounts/login/", {"username": "worker@example.com", "password": "a-long-member-password"}
+    )
+    assert again.status_code == 200
+
+
+def test_last_admin_cannot_deactivate_themselves(make_client, host_client):
+    result = make_client()
+    admin = signed_in(host_client, result)
+    with schema_context(result.client.schema_name):
+        me = User.objects.get(email="admin@example.com")
+    response = admin.post(f"/accounts/members/{me.pk}/active/", {"active": "0"}, follow=True)
+    assert "cannot deactivate your own account" in response.content.decode()
+    with schema_context(result.client.schema_name):
+        assert User.objects.get(pk=me.pk).is_active
+
+
+def test_password_change(make_client, host_client):
+    result = make_client()
+    browser = signed_in(host_client, result)
+    response = browser.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": "a brand new passphrase",
+         "new_password2": "a brand new passphrase"},
+    )
+    assert response.status_code == 302
+    signed_in(host_client, result, password="a brand new passphrase")
+
+
+def test_password_reset_email_links_to_the_clients_own_host(make_client, host_client):
+    result = make_client()
+    mail.outbox = []
+    host_client(result.domain.domain).post(
+        "/accounts/password/reset/", {"email": "admin@example.com"}
+    )
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+", mail.outbox[0].body).group(0)
+    assert result.domain.domain in link
+
+    browser = host_client(result.domain.domain)
+    form = browser.get(link.split(result.domain.domain, 1)[1], follow=True)
+    assert form.status_code == 200
+    response = browser.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "reset passphrase 2026", "new_password2": "reset passphrase 2026"},
+    )
+    assert response.status_code == 302
+    signed_in(host_client, result, password="reset passphrase 2026")
