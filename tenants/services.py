@@ -132,6 +132,7 @@ def create_client(
     """
     slug = slug.strip().lower()
     admin_email = admin_email.strip().lower()
+    connection.set_schema_to_public()  # clients are rows of the public schema
     validate_new_client(name=name, slug=slug, admin_email=admin_email)
     password = admin_password or secrets.token_urlsafe(12)
     schema = schema_name_for(slug)
