@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 # worker (which takes at most a bounded number of connections at once).
 EMBEDDED_PG_MAX_CONNECTIONS = 300
 
+# True once this process started the embedded Redis daemon (so it may stop it).
+started_redis = False
+
 
 def data_root() -> Path:
     project = Path(__file__).resolve().parent.parent
@@ -88,6 +91,8 @@ def redis_url(*, folder: str = "redis") -> str:
         ],
         check=True,
     )
+    global started_redis
+    started_redis = True
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _redis_answers(url):

@@ -63,6 +63,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -70,6 +71,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "tenants.members",
+    "chat",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -86,7 +88,7 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
 
 AUTH_USER_MODEL = "members.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
@@ -200,6 +202,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
 }
 CELERY_TASK_ALWAYS_EAGER = False
+
+# --- The model API and chat ----------------------------------------------------
+# Platform-wide defaults; a client may bring its own key and endpoint. With no
+# key anywhere, chat runs in a clearly labelled offline mode.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+MODEL_TIMEOUT_SECONDS = env.float("MODEL_TIMEOUT_SECONDS", default=60.0)
+MODEL_MAX_RETRIES = env.int("MODEL_MAX_RETRIES", default=3)
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=20000)
+CHAT_RATE_LIMIT_PER_USER = env.str("CHAT_RATE_LIMIT_PER_USER", default="30/minute")
+CHAT_RATE_LIMIT_PER_CLIENT = env.str("CHAT_RATE_LIMIT_PER_CLIENT", default="600/minute")
+# Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
+# first; older ones still decrypt, so keys can be rotated).
+ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
+DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
 
 LOGGING = {
     "version": 1,

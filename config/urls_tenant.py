@@ -5,7 +5,7 @@ from django.urls import include, path
 from tenants import views
 
 urlpatterns = [
-    path("", views.workspace_home, name="home"),
+    path("", include("chat.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("tenants.members.urls")),
 ]

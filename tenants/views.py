@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -17,11 +16,6 @@ def healthz(request):
 
 def platform_home(request):
     return render(request, "platform/home.html")
-
-
-@login_required
-def workspace_home(request):
-    return render(request, "workspace/home.html")
 
 
 def unknown_host(request):

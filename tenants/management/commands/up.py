@@ -27,7 +27,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Do not create the demo client")
 
     def handle(self, *args, host, port, llm_concurrency, no_demo, **options):
-        embedded_redis = not os.environ.get("REDIS_URL")
         self.stdout.write("Migrating the platform, the client template and every client...")
         services.migrate_all()
         credentials = None if no_demo else ensure_demo()
@@ -85,7 +84,7 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
-            if embedded_redis:
+            if embedded.started_redis:  # not one another process started and uses
                 embedded.stop_redis()
             self.stdout.write("Stopped. Your data is kept in .data/ for the next run.")
         if exit_code:

@@ -1,0 +1,67 @@
+from django import forms
+from django.conf import settings
+
+from chat.models import BotConfig
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(strip=True, required=False)
+
+
+class BotConfigForm(forms.ModelForm):
+    suggested_prompts_text = forms.CharField(
+        label="Suggested prompts", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line, up to 4.",
+    )
+    api_key = forms.CharField(
+        label="API key", required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Leave empty to keep the current key. Stored encrypted; never shown again.",
+    )
+    clear_api_key = forms.BooleanField(
+        label="Remove the stored key (use the platform key)", required=False
+    )
+
+    class Meta:
+        model = BotConfig
+        fields = ["name", "accent_color", "welcome_message", "system_instructions", "model",
+                  "temperature", "max_output_tokens", "history_messages", "base_url",
+                  "organization", "project"]
+        widgets = {
+            "accent_color": forms.TextInput(attrs={"type": "color"}),
+            "welcome_message": forms.Textarea(attrs={"rows": 2}),
+            "system_instructions": forms.Textarea(attrs={"rows": 6}),
+        }
+        labels = {"model": "Model id", "base_url": "Base URL (Azure or any OpenAI-compatible)",
+                  "organization": "Organization id", "project": "Project id"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["suggested_prompts_text"].initial = "\n".join(
+            self.instance.suggested_prompts or [])
+        self.fields["model"].help_text = (
+            "Any model id your endpoint serves, including fine-tuned ones (ft:gpt-4o-mini:...).")
+
+    def clean_suggested_prompts_text(self):
+        lines = [line.strip() for line in self.cleaned_data["suggested_prompts_text"].splitlines()]
+        prompts = [line for line in lines if line]
+        if len(prompts) > 4:
+            raise forms.ValidationError("Up to 4 suggested prompts.")
+        if any(len(p) > 200 for p in prompts):
+            raise forms.ValidationError("Keep each suggested prompt under 200 characters.")
+        return prompts
+
+    def clean_api_key(self):
+        key = self.cleaned_data["api_key"]
+        if key and (len(key) < 8 or any(c.isspace() for c in key)):
+            raise forms.ValidationError("That does not look like an API key.")
+        return key
+
+    def clean_model(self):
+        model = self.cleaned_data["model"].strip()
+        if not model or any(c.isspace() for c in model):
+            raise forms.ValidationError("Enter a model id without spaces, e.g. gpt-4o-mini.")
+        return model
+
+
+MAX_MESSAGE_CHARS = settings.CHAT_MAX_MESSAGE_CHARS

@@ -1,0 +1,259 @@
+"""The one gateway to the model API (official `openai` SDK).
+
+Everything that talks to a model goes through here: chat streaming, the
+connection test, and (later) embeddings. Errors come out as GatewayError with
+one sentence for the employee and one for the tenant admin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import openai
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelEndpoint:
+    """Where a client's requests go, and with which credentials."""
+
+    api_key: str
+    base_url: str = ""
+    organization: str = ""
+    project: str = ""
+    source: str = "platform"  # "platform" or "client"
+
+    @property
+    def display_url(self) -> str:
+        return self.base_url or "https://api.openai.com/v1"
+
+    def __repr__(self) -> str:  # never print the key
+        return f"ModelEndpoint(source={self.source!r}, url={self.display_url!r})"
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    finish_reason: str | None
+    stopped: bool = False  # the employee pressed Stop
+
+
+class GatewayError(Exception):
+    """A model call failed. `user_message` is for the employee, `admin_message`
+    says exactly what a tenant admin should fix."""
+
+    def __init__(self, kind: str, *, user_message: str, admin_message: str) -> None:
+        super().__init__(admin_message)
+        self.kind = kind
+        self.user_message = user_message
+        self.admin_message = admin_message
+
+
+ASK_ADMIN = "Please contact your workspace admin."
+
+_clients: dict[str, openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> openai.OpenAI:
+    """One SDK client per endpoint and process, so HTTP connections are reused."""
+    retries = settings.MODEL_MAX_RETRIES if max_retries is None else max_retries
+    fingerprint = hashlib.sha256(
+        "\0".join([endpoint.api_key, endpoint.base_url, endpoint.organization,
+                   endpoint.project, str(retries)]).encode()
+    ).hexdigest()
+    with _clients_lock:
+        client = _clients.get(fingerprint)
+        if client is None:
+            client = openai.OpenAI(
+                api_key=endpoint.api_key,
+                base_url=endpoint.base_url or None,
+                organization=endpoint.organization or None,
+                project=endpoint.project or None,
+                max_retries=retries,
+                timeout=httpx.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
+                http_client=httpx.Client(
+                    limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+                    timeout=httpx.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
+                ),
+            )
+            _clients[fingerprint] = client
+        return client
+
+
+def stream_chat(
+    *,
+    endpoint: ModelEndpoint,
+    model: str,
+    messages: list[dict[str, str]],
+    temperature: float,
+    max_tokens: int,
+    on_delta: Callable[[str], bool],
+) -> Completion:
+    """Stream a chat completion; `on_delta` gets each piece of text and returns
+    False to stop early (the partial text is kept).
+
+    The SDK retries 429 (honouring Retry-After), 5xx, timeouts and connection
+    errors with backoff before the first byte; a stream that breaks midway
+    is reported as `truncated`.
+    """
+    client = client_for(endpoint)
+    parts: list[str] = []
+    usage = None
+    finish_reason = None
+    try:
+        stream = client.chat.completions.create(
+            model=model,
+            messages=messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+            store=False,
+        )
+        with stream:
+            for chunk in stream:
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                finish_reason = choice.finish_reason or finish_reason
+                text = choice.delta.content if choice.delta else None
+                if text:
+                    parts.append(text)
+                    if not on_delta(text):
+                        return Completion(
+                            text="".join(parts), prompt_tokens=None,
+                            completion_tokens=None, finish_reason="stopped", stopped=True,
+                        )
+    except openai.APIError as exc:
+        raise _translate(exc, endpoint=endpoint, model=model, streamed=bool(parts)) from exc
+    except httpx.HTTPError as exc:  # the connection broke mid-stream
+        raise _truncated(endpoint) from exc
+    if finish_reason is None:
+        raise _truncated(endpoint)
+    return Completion(
+        text="".join(parts),
+        prompt_tokens=getattr(usage, "prompt_tokens", None),
+        completion_tokens=getattr(usage, "completion_tokens", None),
+        finish_reason=finish_reason,
+    )
+
+
+def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
+    """Used by the "Test connection" button: returns a success sentence or raises."""
+    client = client_for(endpoint, max_retries=0)
+    started = time.monotonic()
+    try:
+        client.models.retrieve(model)
+    except openai.APIError as exc:
+        raise _translate(exc, endpoint=endpoint, model=model, streamed=False) from exc
+    elapsed = (time.monotonic() - started) * 1000
+    return (
+        f"Connected to {endpoint.display_url}: the key works and model '{model}' is "
+        f"available ({elapsed:.0f} ms)."
+    )
+
+
+def _truncated(endpoint: ModelEndpoint) -> GatewayError:
+    return GatewayError(
+        "truncated",
+        user_message="The answer was cut off because the connection to the model service "
+        "broke. Please try again.",
+        admin_message=f"The stream from {endpoint.display_url} ended before it was complete.",
+    )
+
+
+def _translate(
+    exc: openai.APIError, *, endpoint: ModelEndpoint, model: str, streamed: bool
+) -> GatewayError:
+    url = endpoint.display_url
+    if isinstance(exc, openai.AuthenticationError):
+        return GatewayError(
+            "auth",
+            user_message=f"The assistant cannot reach its model: the API key was refused. "
+            f"{ASK_ADMIN}",
+            admin_message=f"{url} refused the API key (401). Enter a valid key under "
+            "Bot settings → Connection, or clear it to use the platform key.",
+        )
+    if isinstance(exc, openai.PermissionDeniedError):
+        return GatewayError(
+            "permission",
+            user_message=f"The assistant is not allowed to use its model. {ASK_ADMIN}",
+            admin_message=f"{url} denied access (403): the key, organization or project "
+            f"may not use model '{model}'. Check them under Bot settings → Connection.",
+        )
+    if isinstance(exc, openai.NotFoundError):
+        return GatewayError(
+            "model_not_found",
+            user_message=f"The assistant's model is not available. {ASK_ADMIN}",
+            admin_message=f"Model '{model}' does not exist at {url} or this key cannot use "
+            "it (404). Correct the model id under Bot settings.",
+        )
+    if isinstance(exc, openai.RateLimitError):
+        quota = getattr(exc, "code", None) == "insufficient_quota"
+        return GatewayError(
+            "rate_limited",
+            user_message="The assistant is receiving too many requests right now. "
+            "Please try again in a minute.",
+            admin_message=(
+                f"{url} reports the account's quota is used up (429 insufficient_quota); "
+                "add credit or use another key."
+                if quota else
+                f"{url} kept answering 429 (rate limit) after "
+                f"{settings.MODEL_MAX_RETRIES} retries."
+            ),
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return GatewayError(
+            "timeout",
+            user_message="The model took too long to answer. Please try again.",
+            admin_message=f"{url} did not answer within {settings.MODEL_TIMEOUT_SECONDS:.0f} s "
+            f"after {settings.MODEL_MAX_RETRIES} retries.",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        if streamed:
+            return _truncated(endpoint)
+        return GatewayError(
+            "unreachable",
+            user_message=f"The assistant could not reach its model service. {ASK_ADMIN}",
+            admin_message=f"Could not connect to {url}. Check the base URL under "
+            "Bot settings → Connection, or that the service is up.",
+        )
+    if isinstance(exc, openai.BadRequestError):
+        return GatewayError(
+            "bad_request",
+            user_message="The model service refused this request. Try a shorter message or "
+            "start a new chat.",
+            admin_message=f"{url} answered 400: {_short(exc)}",
+        )
+    if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+        return GatewayError(
+            "unavailable",
+            user_message="The model service is having problems. Please try again shortly.",
+            admin_message=f"{url} answered {exc.status_code} after "
+            f"{settings.MODEL_MAX_RETRIES} retries.",
+        )
+    if streamed:
+        return _truncated(endpoint)
+    return GatewayError(
+        "error",
+        user_message="Something went wrong while calling the model. Please try again.",
+        admin_message=f"{url}: {exc.__class__.__name__}: {_short(exc)}",
+    )
+
+
+def _short(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return message[:300]

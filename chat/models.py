@@ -1,0 +1,122 @@
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+
+class BotConfig(models.Model):
+    """The client's bot. One row per client schema (see selectors.get_bot_config)."""
+
+    name = models.CharField(max_length=60, default="Assistant")
+    accent_color = models.CharField(
+        max_length=7, default="#2563eb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #2563eb.")],
+    )
+    welcome_message = models.TextField(
+        max_length=1000, default="Hello! Ask me anything about your work.", blank=True
+    )
+    suggested_prompts = models.JSONField(default=list, blank=True)
+    system_instructions = models.TextField(
+        max_length=20000, blank=True,
+        default="You are a helpful assistant for the employees of this company. "
+        "Answer clearly and concisely.",
+    )
+    model = models.CharField(max_length=200, default="gpt-4o-mini")
+    temperature = models.FloatField(
+        default=0.3, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    max_output_tokens = models.PositiveIntegerField(
+        default=1024, validators=[MinValueValidator(16), MaxValueValidator(32768)]
+    )
+    history_messages = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(100)],
+        help_text="How many earlier messages of the conversation are sent with a question.",
+    )
+    # Bring your own key / endpoint. The key is encrypted (chat.secrets) and
+    # never shown again: only its last four characters are.
+    api_key_encrypted = models.TextField(blank=True)
+    api_key_last4 = models.CharField(max_length=4, blank=True)
+    base_url = models.URLField(max_length=500, blank=True)
+    organization = models.CharField(max_length=200, blank=True)
+    project = models.CharField(max_length=200, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(max_length=200, default="New chat")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated", "-id"]
+        indexes = [models.Index(fields=["user", "-updated", "-id"], name="conv_user_recent")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        STREAMING = "streaming", "Streaming"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Stopped"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
+    # The user message an answer replies to; regenerating supersedes the old answer.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="answers"
+    )
+    superseded = models.BooleanField(default=False)
+    model = models.CharField(max_length=200, blank=True)
+    offline = models.BooleanField(default=False)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # What the employee reads, and what the tenant admin needs to fix it.
+    error = models.TextField(blank=True)
+    error_detail = models.TextField(blank=True)
+    feedback = models.SmallIntegerField(null=True, blank=True, choices=[(1, "Up"), (-1, "Down")])
+    feedback_comment = models.TextField(max_length=2000, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    search = models.GeneratedField(
+        expression=SearchVector("content", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [
+            GinIndex(fields=["search"], name="message_search"),
+            models.Index(fields=["status", "updated"], name="message_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

@@ -1,0 +1,393 @@
+"""Writes for chat: bot configuration, conversations, and the life of an answer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from chat import gateway, secrets, selectors, streams
+from chat.models import BotConfig, Conversation, Message
+from chat.rendering import markdown_to_html
+
+logger = logging.getLogger(__name__)
+
+
+class ChatError(Exception):
+    """A chat action was refused; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# --- Bot configuration -----------------------------------------------------------
+
+def model_endpoint(config: BotConfig) -> gateway.ModelEndpoint | None:
+    """The client's own key and endpoint if set, else the platform's; None: offline."""
+    if config.api_key_encrypted:
+        return gateway.ModelEndpoint(
+            api_key=secrets.decrypt(config.api_key_encrypted),
+            base_url=config.base_url or settings.OPENAI_BASE_URL,
+            organization=config.organization, project=config.project, source="client",
+        )
+    if settings.OPENAI_API_KEY:
+        return gateway.ModelEndpoint(
+            api_key=settings.OPENAI_API_KEY,
+            base_url=config.base_url or settings.OPENAI_BASE_URL, source="platform",
+        )
+    return None
+
+
+def update_bot_config(*, config: BotConfig, api_key: str | None = None,
+                      clear_api_key: bool = False, **fields) -> BotConfig:
+    for name, value in fields.items():
+        setattr(config, name, value)
+    if clear_api_key:
+        config.api_key_encrypted, config.api_key_last4 = "", ""
+    elif api_key:
+        config.api_key_encrypted = secrets.encrypt(api_key)
+        config.api_key_last4 = api_key[-4:]
+    config.full_clean()
+    config.save()
+    return config
+
+
+def test_bot_connection(*, config: BotConfig) -> str:
+    endpoint = model_endpoint(config)
+    if endpoint is None:
+        raise gateway.GatewayError(
+            "offline",
+            user_message="No API key is configured.",
+            admin_message="No API key is configured: enter one under Connection, or ask the "
+            "platform operator to set OPENAI_API_KEY.",
+        )
+    return gateway.check_connection(endpoint=endpoint, model=config.model)
+
+
+# --- Conversations -----------------------------------------------------------------
+
+def rename_conversation(*, conversation: Conversation, title: str) -> Conversation:
+    title = " ".join(title.split())[:200]
+    if not title:
+        raise ChatError("A title cannot be empty.")
+    conversation.title = title
+    conversation.save(update_fields=["title", "updated"])
+    return conversation
+
+
+def delete_conversation(*, conversation: Conversation) -> None:
+    schema = connection.schema_name
+    answer_ids = list(
+        conversation.messages.filter(role=Message.Role.ASSISTANT).values_list("id", flat=True)
+    )
+    conversation.delete()
+    with contextlib.suppress(streams.StreamUnavailable, redis.RedisError, OSError):
+        for answer_id in answer_ids:
+            streams.discard(schema, answer_id)
+
+
+# --- Sending ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+
+def parse_rate(text: str) -> Rate:
+    count, _, period = text.partition("/")
+    seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[period.strip() or "minute"]
+    return Rate(int(count), seconds)
+
+
+def _within_rate(key: str, rate: Rate) -> bool:
+    window = int(time.time() // rate.seconds)
+    bucket = f"ratelimit:{key}:{window}"
+    if cache.add(bucket, 1, timeout=rate.seconds + 1):
+        return True
+    return cache.incr(bucket) <= rate.count
+
+
+def check_rate_limits(*, user) -> None:
+    try:
+        # Cache keys are prefixed with the schema: "client" means this client.
+        if not _within_rate(f"user:{user.pk}", parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)):
+            raise ChatError(
+                "You are sending messages faster than allowed. Wait a minute and try again.",
+                status=429,
+            )
+        if not _within_rate("client", parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)):
+            raise ChatError(
+                "Your company's assistant is receiving too many messages right now. "
+                "Try again in a minute.",
+                status=429,
+            )
+    except (redis.RedisError, OSError) as exc:
+        raise _unavailable() from exc
+
+
+def _unavailable() -> ChatError:
+    return ChatError(
+        "The assistant is temporarily unavailable (its message service is down). Your "
+        "conversations are safe; please try sending again in a moment.",
+        status=503,
+    )
+
+
+def _validate_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ChatError("Type a message first.")
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise ChatError(
+            f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
+            "Shorten it or split it into several messages."
+        )
+    return text
+
+
+def send_message(*, user, conversation: Conversation | None, text: str) -> Message:
+    """Store the question and a pending answer (in a new conversation when none
+    is given); a worker writes the answer."""
+    text = _validate_text(text)
+    if conversation is not None and conversation.messages.filter(
+        role=Message.Role.ASSISTANT, status__in=[Message.Status.PENDING, Message.Status.STREAMING]
+    ).exists():
+        raise ChatError("Wait for the current answer to finish, or stop it, before sending "
+                        "another message.", status=409)
+    check_rate_limits(user=user)
+    try:
+        streams.ping()
+    except streams.StreamUnavailable as exc:
+        raise _unavailable() from exc
+    config = selectors.get_bot_config()
+    with transaction.atomic():
+        if conversation is None:
+            conversation = Conversation.objects.create(user=user)
+        question = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, content=text,
+        )
+        answer = Message.objects.create(
+            conversation=conversation, role=Message.Role.ASSISTANT, reply_to=question,
+            status=Message.Status.PENDING, model=config.model,
+        )
+        if conversation.title == "New chat":
+            conversation.title = _title_from(text)
+        conversation.save(update_fields=["title", "updated"])
+        _enqueue_on_commit(answer)
+    return answer
+
+
+def regenerate(*, answer: Message) -> Message:
+    """A new answer to the same question; the old one is kept but hidden."""
+    if not answer.is_finished:
+        raise ChatError("This answer is still being written; stop it first.", status=409)
+    if answer.superseded:
+        raise ChatError("This answer was already replaced.", status=409)
+    try:
+        streams.ping()
+    except streams.StreamUnavailable as exc:
+        raise _unavailable() from exc
+    config = selectors.get_bot_config()
+    with transaction.atomic():
+        answer.superseded = True
+        answer.save(update_fields=["superseded", "updated"])
+        fresh = Message.objects.create(
+            conversation=answer.conversation, role=Message.Role.ASSISTANT,
+            reply_to=answer.reply_to, status=Message.Status.PENDING, model=config.model,
+        )
+        # Later turns no longer follow from what is now shown.
+        Message.objects.filter(conversation=answer.conversation, id__gt=answer.id).exclude(
+            pk=fresh.pk).update(superseded=True)
+        _enqueue_on_commit(fresh)
+    return fresh
+
+
+def stop(*, answer: Message) -> None:
+    schema = connection.schema_name
+    if answer.status == Message.Status.PENDING:
+        updated = Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(
+            status=Message.Status.CANCELLED, updated=timezone.now())
+        if updated:
+            streams.append(schema, answer.pk, "cancelled", {"html": ""})
+            return
+    if answer.status in (Message.Status.PENDING, Message.Status.STREAMING):
+        streams.request_stop(schema, answer.pk)
+
+
+def set_feedback(*, answer: Message, value: int | None, comment: str = "") -> Message:
+    if value not in (1, -1, None):
+        raise ChatError("Feedback is thumbs up (1) or down (-1).")
+    answer.feedback = value
+    answer.feedback_comment = (comment or "").strip()[:2000]
+    answer.save(update_fields=["feedback", "feedback_comment", "updated"])
+    return answer
+
+
+def _title_from(text: str) -> str:
+    words = " ".join(text.split())
+    return words[:60] + ("…" if len(words) > 60 else "")
+
+
+def _enqueue_on_commit(answer: Message) -> None:
+    from chat.tasks import generate_answer
+
+    answer_id = answer.pk
+    transaction.on_commit(lambda: generate_answer.delay(message_id=answer_id))
+
+
+# --- Writing an answer (runs in an llm worker thread) ------------------------------
+
+# Hundreds of streams share one worker process; only a few hold a database
+# connection at any moment, and none while waiting for the model.
+_db_slots = threading.BoundedSemaphore(20)
+
+
+@contextlib.contextmanager
+def db_slot():
+    with _db_slots:
+        close_old_connections()
+        try:
+            yield
+        finally:
+            connection.close()
+
+
+class AnswerBusy(Exception):
+    """Another worker holds this answer's lease: try again later."""
+
+
+OFFLINE_TEXT = (
+    "**Offline mode — no model is connected.** This is not an AI answer: no API key is "
+    "configured for this workspace, so your message was stored but not sent anywhere. "
+    "A tenant admin can add a key under *Bot settings → Connection*, or the platform "
+    "operator can set `OPENAI_API_KEY`."
+)
+
+
+def generate_answer(*, message_id: int) -> None:
+    """Write one answer. Safe to run twice: a finished answer is left alone, a
+    live one (another worker holds its lease) is retried later, and one whose
+    worker died is redone once, then failed."""
+    schema = connection.schema_name
+    token = uuid.uuid4().hex
+    with db_slot():
+        answer = (Message.objects.select_related("conversation", "reply_to")
+                  .filter(pk=message_id, role=Message.Role.ASSISTANT).first())
+        if answer is None or answer.is_finished or answer.superseded:
+            return
+        if not streams.take_lease(schema, message_id, token):
+            raise AnswerBusy(message_id)
+        if answer.status == Message.Status.STREAMING:
+            # The worker that was writing it died: start over once, visibly.
+            if answer.attempts >= 2:
+                _finish_failed(answer, schema, user_message="The assistant stopped while "
+                               "answering. Please try again.",
+                               admin_message="The worker died twice while writing this answer.")
+                return
+            streams.append(schema, message_id, "reset", {})
+        config = selectors.get_bot_config()
+        endpoint = model_endpoint(config)
+        prompt = build_prompt(answer=answer, config=config)
+        answer.status = Message.Status.STREAMING
+        answer.attempts += 1
+        answer.content = ""
+        answer.model = config.model
+        answer.offline = endpoint is None
+        answer.save(update_fields=["status", "attempts", "content", "model", "offline",
+                                   "updated"])
+    streams.append(schema, message_id, "status", {"status": "streaming",
+                                                  "offline": endpoint is None})
+    started = time.monotonic()
+    first_token: list[float] = []
+    checks = {"at": started}
+
+    def on_delta(text: str) -> bool:
+        if not first_token:
+            first_token.append(time.monotonic())
+        streams.append(schema, message_id, "delta", {"text": text})
+        now = time.monotonic()
+        if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
+            checks["at"] = now
+            streams.renew_lease(schema, message_id, token)
+            if streams.stop_requested(schema, message_id):
+                return False
+        return True
+
+    if endpoint is None:
+        on_delta(OFFLINE_TEXT)
+        completion = gateway.Completion(OFFLINE_TEXT, None, None, "stop")
+    else:
+        try:
+            completion = gateway.stream_chat(
+                endpoint=endpoint, model=config.model, messages=prompt,
+                temperature=config.temperature, max_tokens=config.max_output_tokens,
+                on_delta=on_delta,
+            )
+        except gateway.GatewayError as exc:
+            logger.warning("Answer %s in %s failed: %s", message_id, schema, exc.admin_message)
+            with db_slot():
+                answer.refresh_from_db()
+                _finish_failed(answer, schema, user_message=exc.user_message,
+                               admin_message=exc.admin_message)
+            return
+    elapsed = time.monotonic() - started
+    with db_slot():
+        answer.content = completion.text
+        answer.status = Message.Status.CANCELLED if completion.stopped else Message.Status.DONE
+        answer.prompt_tokens = completion.prompt_tokens
+        answer.completion_tokens = completion.completion_tokens
+        answer.latency_ms = round(elapsed * 1000)
+        answer.first_token_ms = round((first_token[0] - started) * 1000) if first_token else None
+        answer.save()
+    streams.append(schema, message_id, answer.status, {
+        "html": markdown_to_html(answer.content), "usage": {
+            "prompt_tokens": answer.prompt_tokens,
+            "completion_tokens": answer.completion_tokens}, "latency_ms": answer.latency_ms,
+    })
+
+
+def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_message: str) -> None:
+    answer.status = Message.Status.FAILED
+    answer.error = user_message
+    answer.error_detail = admin_message
+    answer.save(update_fields=["status", "error", "error_detail", "updated"])
+    streams.append(schema, answer.pk, "failed", {
+        "error": user_message, "html": markdown_to_html(answer.content)})
+
+
+def build_prompt(*, answer: Message, config: BotConfig) -> list[dict[str, str]]:
+    messages: list[dict[str, str]] = []
+    if config.system_instructions.strip():
+        messages.append({"role": "system", "content": config.system_instructions})
+    for earlier in selectors.history_for(answer=answer, limit=config.history_messages):
+        messages.append({"role": earlier.role, "content": earlier.content})
+    messages.append({"role": "user", "content": answer.reply_to.content})
+    return messages
+
+
+def fail_abandoned_answers(*, older_than_seconds: int = 120) -> int:
+    """Answers left 'streaming' by a dead worker with no live lease end failed,
+    so nothing stays "streaming" forever even if the task is never redelivered."""
+    schema = connection.schema_name
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    failed = 0
+    for answer in Message.objects.filter(status=Message.Status.STREAMING, updated__lt=cutoff):
+        if streams.lease_alive(schema, answer.pk):
+            continue
+        _finish_failed(answer, schema, user_message="The assistant stopped while answering. "
+                       "Please try again.", admin_message="No worker was writing this answer.")
+        failed += 1
+    return failed

@@ -1,0 +1,141 @@
+"""The one module that speaks to Redis for answers in flight.
+
+Each answer has a Redis Stream of events (delta, reset, done, failed,
+cancelled) that the worker appends to and the browser reads through SSE,
+resuming after a reconnect from the last event id. Beside it: a stop flag
+the browser sets, and a lease the worker renews while it works so that a
+dead worker can be told from a slow one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+STREAM_TTL_SECONDS = 3600  # a finished stream lingers for late readers, then goes
+LEASE_SECONDS = 15
+READ_BLOCK_MS = 15000
+END_EVENTS = frozenset({"done", "failed", "cancelled"})
+
+_sync_client: redis.Redis | None = None
+_async_clients: dict[int, aioredis.Redis] = {}
+
+
+class StreamUnavailable(Exception):
+    """Redis cannot be reached."""
+
+
+def _client() -> redis.Redis:
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5,
+            max_connections=500, decode_responses=True,
+        )
+    return _sync_client
+
+
+def _async_client() -> aioredis.Redis:
+    # One pool per event loop: redis.asyncio connections are bound to their loop.
+    import asyncio
+
+    loop_id = id(asyncio.get_running_loop())
+    client = _async_clients.get(loop_id)
+    if client is None:
+        client = aioredis.Redis.from_url(
+            # Reads block up to READ_BLOCK_MS; the socket must wait longer than that.
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=READ_BLOCK_MS / 1000 + 10,
+            decode_responses=True, max_connections=2000,
+        )
+        _async_clients[loop_id] = client
+    return client
+
+
+def _key(schema: str, message_id: int, part: str = "events") -> str:
+    return f"answer:{schema}:{message_id}:{part}"
+
+
+def ping() -> None:
+    try:
+        _client().ping()
+    except (redis.RedisError, OSError) as exc:
+        raise StreamUnavailable(str(exc)) from exc
+
+
+def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
+    key = _key(schema, message_id)
+    pipe = _client().pipeline(transaction=False)
+    pipe.xadd(key, {"event": event, "data": json.dumps(data or {})}, maxlen=50000,
+              approximate=True)
+    if event in END_EVENTS:
+        pipe.expire(key, STREAM_TTL_SECONDS)
+        pipe.delete(_key(schema, message_id, "stop"), _key(schema, message_id, "lease"))
+    else:
+        pipe.expire(key, STREAM_TTL_SECONDS * 2)
+    return pipe.execute()[0]
+
+
+def request_stop(schema: str, message_id: int) -> None:
+    _client().set(_key(schema, message_id, "stop"), "1", ex=STREAM_TTL_SECONDS)
+
+
+def stop_requested(schema: str, message_id: int) -> bool:
+    return bool(_client().exists(_key(schema, message_id, "stop")))
+
+
+def take_lease(schema: str, message_id: int, token: str) -> bool:
+    """True if this worker now owns the answer (nobody else holds a live lease)."""
+    return bool(_client().set(_key(schema, message_id, "lease"), token, nx=True,
+                              ex=LEASE_SECONDS))
+
+
+def renew_lease(schema: str, message_id: int, token: str) -> None:
+    key = _key(schema, message_id, "lease")
+    client = _client()
+    if client.get(key) in (None, token):
+        client.set(key, token, ex=LEASE_SECONDS)
+
+
+def lease_alive(schema: str, message_id: int) -> bool:
+    return bool(_client().exists(_key(schema, message_id, "lease")))
+
+
+def discard(schema: str, message_id: int) -> None:
+    _client().delete(*(_key(schema, message_id, part) for part in ("events", "stop", "lease")))
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    id: str
+    event: str
+    data: dict
+
+
+async def read(
+    schema: str, message_id: int, *, after: str = "0-0", block_ms: int = READ_BLOCK_MS
+) -> AsyncIterator[StreamEvent | None]:
+    """Yield events after `after`; None when nothing came for `block_ms`
+    (the caller sends a keep-alive and checks the answer is still alive)."""
+    key = _key(schema, message_id)
+    client = _async_client()
+    last = after or "0-0"
+    while True:
+        try:
+            batches = await client.xread({key: last}, block=block_ms, count=500)
+        except (redis.RedisError, OSError) as exc:
+            raise StreamUnavailable(str(exc)) from exc
+        if not batches:
+            yield None
+            continue
+        for _key_name, entries in batches:
+            for entry_id, fields in entries:
+                last = entry_id
+                event = StreamEvent(entry_id, fields["event"], json.loads(fields["data"]))
+                yield event
+                if event.event in END_EVENTS:
+                    return

@@ -1,0 +1,258 @@
+"""Chat pages and endpoints: thin, they call selectors and services."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_tenants.utils import schema_context
+
+from chat import gateway, selectors, services, streams
+from chat.forms import BotConfigForm, MessageForm
+from chat.models import Message
+from chat.rendering import markdown_to_html
+from tenants.members.permissions import tenant_admin_required
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 30
+
+
+def _sidebar(request, *, query: str = "") -> dict:
+    conversations = (
+        selectors.search_conversations(user=request.user, query=query)
+        if query else selectors.conversations_for(user=request.user)
+    )
+    page = Paginator(conversations.only("id", "title", "updated"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return {"conversation_page": page, "query": query}
+
+
+def _answer_json(answer: Message) -> dict:
+    return {
+        "id": answer.pk,
+        "status": answer.status,
+        "html": markdown_to_html(answer.content),
+        "error": answer.error,
+        "offline": answer.offline,
+        "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
+    }
+
+
+@login_required
+def chat_home(request):
+    query = request.GET.get("q", "").strip()
+    return render(request, "chat/conversation.html", {
+        **_sidebar(request, query=query), "conversation": None, "messages_list": [],
+        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+    })
+
+
+@login_required
+def conversation_detail(request, conversation_id: int):
+    conversation = selectors.get_conversation(user=request.user, conversation_id=conversation_id)
+    return render(request, "chat/conversation.html", {
+        **_sidebar(request, query=request.GET.get("q", "").strip()),
+        "conversation": conversation,
+        "messages_list": selectors.visible_messages(conversation=conversation),
+        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+    })
+
+
+@require_POST
+@login_required
+def send(request, conversation_id: int | None = None):
+    """Store the question; answer with where to read the answer stream."""
+    form = MessageForm(request.POST)
+    form.is_valid()
+    conversation = (
+        selectors.get_conversation(user=request.user, conversation_id=conversation_id)
+        if conversation_id else None
+    )
+    try:
+        answer = services.send_message(user=request.user, conversation=conversation,
+                                       text=form.cleaned_data.get("text", ""))
+    except services.ChatError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": exc.message}, status=exc.status)
+        flash.error(request, exc.message)
+        return redirect(conversation or "chat:home")
+    conversation = answer.conversation
+    if _wants_json(request):
+        return JsonResponse({
+            "conversation_id": conversation.pk,
+            "conversation_url": reverse("chat:conversation", args=[conversation.pk]),
+            "title": conversation.title,
+            "question": {"id": answer.reply_to_id, "text": answer.reply_to.content},
+            "answer": _answer_json(answer),
+        }, status=201)
+    return redirect("chat:conversation", conversation.pk)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+@login_required
+def rename(request, conversation_id: int):
+    conversation = selectors.get_conversation(user=request.user, conversation_id=conversation_id)
+    try:
+        services.rename_conversation(conversation=conversation, title=request.POST.get("title", ""))
+    except services.ChatError as exc:
+        flash.error(request, exc.message)
+    return redirect("chat:conversation", conversation.pk)
+
+
+@require_POST
+@login_required
+def delete(request, conversation_id: int):
+    conversation = selectors.get_conversation(user=request.user, conversation_id=conversation_id)
+    services.delete_conversation(conversation=conversation)
+    flash.success(request, "The conversation was deleted.")
+    return redirect("chat:home")
+
+
+@require_GET
+@login_required
+def answer_detail(request, message_id: int):
+    answer = selectors.get_answer(user=request.user, message_id=message_id)
+    return JsonResponse(_answer_json(answer))
+
+
+@require_POST
+@login_required
+def answer_stop(request, message_id: int):
+    answer = selectors.get_answer(user=request.user, message_id=message_id)
+    try:
+        services.stop(answer=answer)
+    except streams.StreamUnavailable:
+        return JsonResponse({"error": "The assistant is temporarily unavailable."}, status=503)
+    return JsonResponse({"ok": True})
+
+
+@require_POST
+@login_required
+def answer_regenerate(request, message_id: int):
+    answer = selectors.get_answer(user=request.user, message_id=message_id)
+    try:
+        fresh = services.regenerate(answer=answer)
+    except services.ChatError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    return JsonResponse({"replaced": answer.pk, "answer": _answer_json(fresh)}, status=201)
+
+
+@require_POST
+@login_required
+def answer_feedback(request, message_id: int):
+    answer = selectors.get_answer(user=request.user, message_id=message_id)
+    raw = request.POST.get("value", "")
+    try:
+        value = {"1": 1, "-1": -1, "": None}[raw]
+        services.set_feedback(answer=answer, value=value,
+                              comment=request.POST.get("comment", ""))
+    except (KeyError, services.ChatError):
+        return JsonResponse({"error": "Feedback is thumbs up (1) or down (-1)."}, status=400)
+    return JsonResponse({"feedback": answer.feedback})
+
+
+async def answer_stream(request, message_id: int):
+    """Server-sent events for one answer, resumable with Last-Event-ID."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return JsonResponse({"error": "Sign in first."}, status=401)
+    try:
+        answer = await sync_to_async(selectors.get_answer)(user=user, message_id=message_id)
+    except Http404:
+        return JsonResponse({"error": "Not found."}, status=404)
+    # Not `connection.schema_name`: this coroutine runs outside the thread the
+    # tenant middleware set the connection up in.
+    schema = request.tenant.schema_name
+    after = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0-0"
+    return StreamingHttpResponse(
+        _events(schema, answer, after), content_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _sse(event: str, data: dict, event_id: str | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+async def _events(schema: str, answer: Message, after: str):
+    yield "retry: 1000\n\n"
+    try:
+        async for item in streams.read(schema, answer.pk, after=after):
+            if item is None:
+                # Quiet for a while: is anyone still writing this answer?
+                state = await sync_to_async(_stale_state)(schema, answer.pk)
+                if state is not None:
+                    yield _sse(state["status"], state)
+                    return
+                yield ": keep-alive\n\n"
+                continue
+            yield _sse(item.event, item.data, item.id)
+    except streams.StreamUnavailable as exc:
+        logger.warning("Answer stream %s unavailable: %s", answer.pk, exc)
+        yield _sse("failed", {"error": "The live answer cannot be shown right now; reload the "
+                              "page in a moment to see it.", "html": ""})
+
+
+def _stale_state(schema: str, answer_id: int) -> dict | None:
+    """The stored outcome if the answer finished without (or after) its stream."""
+    with schema_context(schema):
+        answer = Message.objects.filter(pk=answer_id).first()
+    if answer is None:
+        return {"status": "failed", "error": "This answer no longer exists.", "html": ""}
+    if answer.is_finished:
+        return {"status": answer.status, "error": answer.error,
+                "html": markdown_to_html(answer.content)}
+    return None
+
+
+# --- Tenant admin pages ------------------------------------------------------------
+
+@tenant_admin_required
+def bot_settings(request):
+    config = selectors.get_bot_config()
+    form = BotConfigForm(request.POST or None, instance=config)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in BotConfigForm.Meta.fields}
+        fields["suggested_prompts"] = form.cleaned_data["suggested_prompts_text"]
+        services.update_bot_config(
+            config=config, api_key=form.cleaned_data["api_key"] or None,
+            clear_api_key=form.cleaned_data["clear_api_key"], **fields,
+        )
+        flash.success(request, "Settings saved. They apply to the next message.")
+        return redirect("chat:bot-settings")
+    return render(request, "chat/bot_settings.html", {
+        "form": form, "config": config,
+        "platform_key": bool(settings.OPENAI_API_KEY),
+        "endpoint": services.model_endpoint(config),
+    })
+
+
+@require_POST
+@tenant_admin_required
+def bot_test_connection(request):
+    try:
+        result = services.test_bot_connection(config=selectors.get_bot_config())
+    except gateway.GatewayError as exc:
+        return JsonResponse({"ok": False, "message": exc.admin_message}, status=200)
+    return JsonResponse({"ok": True, "message": result})
+
+
+@tenant_admin_required
+def feedback_review(request):
+    page = Paginator(selectors.feedback_for_review(), 50).get_page(request.GET.get("page"))
+    return render(request, "chat/feedback.html", {"page": page})

@@ -1,0 +1,169 @@
+// Renders a conversation: sends messages, and streams answers through SSE.
+// Text arrives as plain text (textContent, never markup); the finished answer
+// is replaced by the server's sanitized HTML.
+(function () {
+  "use strict";
+  const chat = document.getElementById("chat");
+  if (!chat) return;
+  const list = document.getElementById("messages");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("composer-text");
+  const errorBox = document.getElementById("composer-error");
+  const counter = document.getElementById("composer-counter");
+  const sendButton = document.getElementById("send-button");
+  const maxChars = parseInt(chat.dataset.maxChars, 10);
+  const csrf = () => form.querySelector("[name=csrfmiddlewaretoken]").value;
+  const FINAL = ["done", "failed", "cancelled"];
+  let busy = false;
+
+  function showError(text) { errorBox.textContent = text; errorBox.hidden = !text; }
+  function setBusy(value) { busy = value; sendButton.disabled = value; }
+
+  function updateCounter() {
+    const n = input.value.length;
+    counter.textContent = n > maxChars * 0.8 ? `${n.toLocaleString()} / ${maxChars.toLocaleString()}` : "";
+    counter.classList.toggle("error", n > maxChars);
+  }
+
+  async function post(url, data) {
+    const body = new FormData();
+    Object.entries(data || {}).forEach(([k, v]) => body.append(k, v));
+    const response = await fetch(url, {method: "POST", body, headers: {"X-CSRFToken": csrf(), "Accept": "application/json"}});
+    let payload = {};
+    try { payload = await response.json(); } catch (e) { payload = {}; }
+    if (!response.ok) throw new Error(payload.error || `The server answered ${response.status}. Please try again.`);
+    return payload;
+  }
+
+  function userBubble(text) {
+    const wrap = document.createElement("div");
+    wrap.className = "msg user";
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.textContent = text;
+    wrap.appendChild(bubble);
+    return wrap;
+  }
+
+  function answerElement(answer) {
+    const base = `/answers/${answer.id}/`;
+    const el = document.createElement("div");
+    el.className = "msg assistant";
+    el.dataset.answerId = answer.id;
+    el.dataset.status = answer.status;
+    el.dataset.streamUrl = answer.stream_url;
+    el.innerHTML = `<div class="bubble"><span class="badge offline" hidden>Offline mode</span>
+      <div class="content"></div><p class="error answer-error" hidden></p>
+      <p class="muted answer-note" hidden>Stopped.</p></div>
+      <div class="answer-actions">
+      <button type="button" class="link act-stop" data-url="${base}stop/">Stop</button>
+      <button type="button" class="link act-regenerate" data-url="${base}regenerate/">Regenerate</button>
+      <button type="button" class="link act-copy">Copy</button>
+      <button type="button" class="link act-feedback" data-url="${base}feedback/" data-value="1" aria-label="Good answer">👍</button>
+      <button type="button" class="link act-feedback" data-url="${base}feedback/" data-value="-1" aria-label="Bad answer">👎</button></div>`;
+    return el;
+  }
+
+  function finish(el, status, data) {
+    el.dataset.status = status;
+    const content = el.querySelector(".content");
+    if (data.html !== undefined && (data.html || status !== "failed")) content.innerHTML = data.html;
+    const err = el.querySelector(".answer-error");
+    err.textContent = data.error || "";
+    err.hidden = status !== "failed";
+    el.querySelector(".answer-note").hidden = status !== "cancelled";
+    el.querySelector(".act-regenerate").textContent = status === "failed" ? "Retry" : "Regenerate";
+    setBusy(false);
+  }
+
+  function attachStream(el) {
+    const content = el.querySelector(".content");
+    let text = "";
+    setBusy(true);
+    const source = new EventSource(el.dataset.streamUrl);
+    source.addEventListener("status", (e) => {
+      const data = JSON.parse(e.data);
+      el.dataset.status = data.status;
+      if (data.offline) el.querySelector(".badge.offline").hidden = false;
+    });
+    source.addEventListener("reset", () => { text = ""; content.textContent = ""; });
+    source.addEventListener("delta", (e) => {
+      text += JSON.parse(e.data).text;
+      content.textContent = text;
+      el.dataset.status = "streaming";
+      list.scrollTop = list.scrollHeight;
+    });
+    FINAL.forEach((status) => source.addEventListener(status, (e) => {
+      source.close();
+      finish(el, status, JSON.parse(e.data));
+      list.scrollTop = list.scrollHeight;
+    }));
+    // On a dropped connection EventSource reconnects by itself and sends
+    // Last-Event-ID, so the server resumes after the last delta we have.
+  }
+
+  async function send(text) {
+    showError("");
+    if (!text.trim()) { showError("Type a message first."); return; }
+    if (text.length > maxChars) { showError(`Your message is ${text.length.toLocaleString()} characters long; the limit is ${maxChars.toLocaleString()}.`); return; }
+    setBusy(true);
+    try {
+      const data = await post(chat.dataset.sendUrl, {text});
+      const welcome = list.querySelector(".welcome");
+      if (welcome) welcome.remove();
+      if (location.pathname !== data.conversation_url) {
+        history.replaceState(null, "", data.conversation_url);
+        chat.dataset.sendUrl = `${data.conversation_url}send/`;
+        form.action = chat.dataset.sendUrl;
+      }
+      list.appendChild(userBubble(data.question.text));
+      const el = answerElement(data.answer);
+      list.appendChild(el);
+      input.value = "";  // only now: a refused message stays in the box
+      updateCounter();
+      attachStream(el);
+    } catch (err) {
+      showError(err.message);
+      setBusy(false);
+    }
+  }
+
+  form.addEventListener("submit", (e) => { e.preventDefault(); if (!busy) send(input.value); });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); if (!busy) send(input.value); }
+  });
+  input.addEventListener("input", updateCounter);
+  document.querySelectorAll(".suggestion").forEach((b) => b.addEventListener("click", () => send(b.textContent)));
+
+  list.addEventListener("click", async (e) => {
+    const button = e.target.closest("button");
+    if (!button) return;
+    const el = button.closest(".msg.assistant");
+    try {
+      if (button.classList.contains("act-stop")) {
+        await post(button.dataset.url);
+      } else if (button.classList.contains("act-regenerate")) {
+        const data = await post(button.dataset.url);
+        while (el.nextSibling) el.nextSibling.remove();
+        const fresh = answerElement(data.answer);
+        el.replaceWith(fresh);
+        attachStream(fresh);
+      } else if (button.classList.contains("act-copy")) {
+        await navigator.clipboard.writeText(el.querySelector(".content").innerText);
+        button.textContent = "Copied";
+        setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      } else if (button.classList.contains("act-feedback")) {
+        const value = button.classList.contains("chosen") ? "" : button.dataset.value;
+        const comment = value === "-1" ? (window.prompt("What was wrong with this answer? (optional)") || "") : "";
+        await post(button.dataset.url, {value, comment});
+        el.querySelectorAll(".act-feedback").forEach((b) => b.classList.toggle("chosen", b === button && value !== ""));
+      }
+    } catch (err) { showError(err.message); }
+  });
+
+  // Answers still being written when the page loaded: pick their streams up.
+  list.querySelectorAll(".msg.assistant").forEach((el) => {
+    if (!FINAL.includes(el.dataset.status)) attachStream(el);
+  });
+  updateCounter();
+})();
