@@ -151,8 +151,30 @@ class WorkerProcess:
                 self.kill()
 
 
+MODEL_KEY = "sk-test-platform-key-0001"
+
+
 @pytest.fixture(scope="session")
-def worker_env(django_db_setup, tmp_path_factory) -> dict[str, str]:
+def model_server():
+    """Our local OpenAI-compatible server; the real SDK talks to it over HTTP."""
+    from chat.local_model_server import LocalModelServer
+
+    with LocalModelServer(api_key=MODEL_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def model(model_server):
+    """The model server, reset to its defaults with an empty request log."""
+    model_server.reset()
+    model_server.clear()
+    yield model_server
+    model_server.reset()
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, model_server, tmp_path_factory) -> dict[str, str]:
+    """What our own processes (workers, web server) run with in tests."""
     mail_dir = tmp_path_factory.mktemp("worker-mail")
     return {
         **os.environ,
@@ -160,16 +182,82 @@ def worker_env(django_db_setup, tmp_path_factory) -> dict[str, str]:
         "REDIS_URL": settings.REDIS_URL,
         "EMAIL_URL": f"filemail://{mail_dir}",
         "PYTHONUNBUFFERED": "1",
+        "OPENAI_API_KEY": MODEL_KEY,
+        "OPENAI_BASE_URL": model_server.base_url,
+        "MODEL_TIMEOUT_SECONDS": "2",
+        "MODEL_MAX_RETRIES": "2",
+        "CHAT_RATE_LIMIT_PER_USER": "12/minute",
+        "CHAT_RATE_LIMIT_PER_CLIENT": "1000/minute",
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(worker_env) -> Iterator[WorkerProcess]:
+    """One worker per test module (a module may also start and kill its own)."""
     OUTPUT.mkdir(exist_ok=True)
     worker = WorkerProcess(env=worker_env, log_path=OUTPUT / "celery-worker.log")
     worker.start()
     yield worker
     worker.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebServer:
+    """The real ASGI app under uvicorn, in its own process."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.env = {**env, "SITE_PORT": str(self.port)}
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WebServer:
+        import httpx
+
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--lifespan", "off", "--no-access-log"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Web server exited; see {self.log_path}")
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/healthz",
+                          headers={"Host": settings.BASE_DOMAIN}, timeout=2)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"Web server not ready; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+
+    def url(self, host: str) -> str:
+        return f"http://{host}:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def web_server(worker_env) -> Iterator[WebServer]:
+    OUTPUT.mkdir(exist_ok=True)
+    server = WebServer(env=worker_env, log_path=OUTPUT / "web-server.log").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
