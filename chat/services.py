@@ -277,26 +277,56 @@ OFFLINE_TEXT = (
 )
 
 
+@dataclass
+class _Job:
+    answer: Message
+    endpoint: gateway.ModelEndpoint | None
+    config: BotConfig
+    prompt: list[dict[str, str]]
+
+
 def generate_answer(*, message_id: int) -> None:
     """Write one answer. Safe to run twice: a finished answer is left alone, a
     live one (another worker holds its lease) is retried later, and one whose
     worker died is redone once, then failed."""
     schema = connection.schema_name
     token = uuid.uuid4().hex
+    if not streams.take_lease(schema, message_id, token):
+        raise AnswerBusy(message_id)
+    streams.leases.hold(schema, message_id, token)
+    job = None
+    try:
+        job = _claim(schema=schema, message_id=message_id)
+        if job is not None:
+            _write(schema=schema, job=job)
+    except Exception:
+        logger.exception("Answer %s in %s crashed", message_id, schema)
+        if job is not None:
+            with db_slot():
+                job.answer.refresh_from_db()
+                if not job.answer.is_finished:
+                    _finish_failed(job.answer, schema, user_message="Something went wrong "
+                                   "while answering. Please try again.",
+                                   admin_message="Unexpected error in the worker; see its logs.")
+        raise
+    finally:
+        streams.leases.release(schema, message_id)
+
+
+def _claim(*, schema: str, message_id: int) -> _Job | None:
+    """Mark the answer as being written by us; None if there is nothing to do."""
     with db_slot():
         answer = (Message.objects.select_related("conversation", "reply_to")
                   .filter(pk=message_id, role=Message.Role.ASSISTANT).first())
         if answer is None or answer.is_finished or answer.superseded:
-            return
-        if not streams.take_lease(schema, message_id, token):
-            raise AnswerBusy(message_id)
+            return None
         if answer.status == Message.Status.STREAMING:
             # The worker that was writing it died: start over once, visibly.
             if answer.attempts >= 2:
                 _finish_failed(answer, schema, user_message="The assistant stopped while "
                                "answering. Please try again.",
                                admin_message="The worker died twice while writing this answer.")
-                return
+                return None
             streams.append(schema, message_id, "reset", {})
         config = selectors.get_bot_config()
         endpoint = model_endpoint(config)
@@ -310,6 +340,13 @@ def generate_answer(*, message_id: int) -> None:
                                    "updated"])
     streams.append(schema, message_id, "status", {"status": "streaming",
                                                   "offline": endpoint is None})
+    return _Job(answer=answer, endpoint=endpoint, config=config, prompt=prompt)
+
+
+def _write(*, schema: str, job: _Job) -> None:
+    """Stream from the model into Redis, then store the result. No database
+    connection is held while the model writes."""
+    answer = job.answer
     started = time.monotonic()
     first_token: list[float] = []
     checks = {"at": started}
@@ -317,27 +354,26 @@ def generate_answer(*, message_id: int) -> None:
     def on_delta(text: str) -> bool:
         if not first_token:
             first_token.append(time.monotonic())
-        streams.append(schema, message_id, "delta", {"text": text})
+        streams.append(schema, answer.pk, "delta", {"text": text})
         now = time.monotonic()
         if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
             checks["at"] = now
-            streams.renew_lease(schema, message_id, token)
-            if streams.stop_requested(schema, message_id):
+            if streams.stop_requested(schema, answer.pk):
                 return False
         return True
 
-    if endpoint is None:
+    if job.endpoint is None:
         on_delta(OFFLINE_TEXT)
         completion = gateway.Completion(OFFLINE_TEXT, None, None, "stop")
     else:
         try:
             completion = gateway.stream_chat(
-                endpoint=endpoint, model=config.model, messages=prompt,
-                temperature=config.temperature, max_tokens=config.max_output_tokens,
+                endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
+                temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
                 on_delta=on_delta,
             )
         except gateway.GatewayError as exc:
-            logger.warning("Answer %s in %s failed: %s", message_id, schema, exc.admin_message)
+            logger.warning("Answer %s in %s failed: %s", answer.pk, schema, exc.admin_message)
             with db_slot():
                 answer.refresh_from_db()
                 _finish_failed(answer, schema, user_message=exc.user_message,
@@ -352,10 +388,10 @@ def generate_answer(*, message_id: int) -> None:
         answer.latency_ms = round(elapsed * 1000)
         answer.first_token_ms = round((first_token[0] - started) * 1000) if first_token else None
         answer.save()
-    streams.append(schema, message_id, answer.status, {
-        "html": markdown_to_html(answer.content), "usage": {
-            "prompt_tokens": answer.prompt_tokens,
-            "completion_tokens": answer.completion_tokens}, "latency_ms": answer.latency_ms,
+    streams.append(schema, answer.pk, answer.status, {
+        "html": markdown_to_html(answer.content), "latency_ms": answer.latency_ms,
+        "usage": {"prompt_tokens": answer.prompt_tokens,
+                  "completion_tokens": answer.completion_tokens},
     })
 
 
@@ -378,16 +414,24 @@ def build_prompt(*, answer: Message, config: BotConfig) -> list[dict[str, str]]:
     return messages
 
 
-def fail_abandoned_answers(*, older_than_seconds: int = 120) -> int:
-    """Answers left 'streaming' by a dead worker with no live lease end failed,
-    so nothing stays "streaming" forever even if the task is never redelivered."""
+ABANDONED_AFTER_SECONDS = 120
+
+
+def fail_if_abandoned(*, answer: Message) -> bool:
+    """An answer left 'streaming' by a dead worker (no live lease, no progress for
+    a while) ends failed, so nothing stays "streaming" forever even if its task
+    is never handed out again."""
     schema = connection.schema_name
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    failed = 0
-    for answer in Message.objects.filter(status=Message.Status.STREAMING, updated__lt=cutoff):
-        if streams.lease_alive(schema, answer.pk):
-            continue
-        _finish_failed(answer, schema, user_message="The assistant stopped while answering. "
-                       "Please try again.", admin_message="No worker was writing this answer.")
-        failed += 1
-    return failed
+    quiet_for = (timezone.now() - answer.updated).total_seconds()
+    if (answer.status != Message.Status.STREAMING or quiet_for < ABANDONED_AFTER_SECONDS
+            or streams.lease_alive(schema, answer.pk)):
+        return False
+    _finish_failed(answer, schema, user_message="The assistant stopped while answering. "
+                   "Please try again.", admin_message="No worker was writing this answer.")
+    return True
+
+
+def fail_abandoned_answers() -> int:
+    cutoff = timezone.now() - timezone.timedelta(seconds=ABANDONED_AFTER_SECONDS)
+    stuck = Message.objects.filter(status=Message.Status.STREAMING, updated__lt=cutoff)
+    return sum(fail_if_abandoned(answer=answer) for answer in stuck)

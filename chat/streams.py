@@ -10,6 +10,7 @@ dead worker can be told from a slow one.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 STREAM_TTL_SECONDS = 3600  # a finished stream lingers for late readers, then goes
-LEASE_SECONDS = 15
+LEASE_SECONDS = getattr(settings, "CHAT_LEASE_SECONDS", 15)
 READ_BLOCK_MS = 15000
 END_EVENTS = frozenset({"done", "failed", "cancelled"})
 
@@ -94,11 +95,48 @@ def take_lease(schema: str, message_id: int, token: str) -> bool:
                               ex=LEASE_SECONDS))
 
 
-def renew_lease(schema: str, message_id: int, token: str) -> None:
-    key = _key(schema, message_id, "lease")
-    client = _client()
-    if client.get(key) in (None, token):
-        client.set(key, token, ex=LEASE_SECONDS)
+class LeaseKeeper:
+    """Renews the leases of every answer this process is writing, from one
+    thread, so a lease lives exactly as long as its worker does (even while
+    the model is slow to send its first token)."""
+
+    def __init__(self) -> None:
+        self._leases: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, schema: str, message_id: int, token: str) -> None:
+        with self._lock:
+            self._leases[_key(schema, message_id, "lease")] = token
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lease-keeper",
+                                                daemon=True)
+                self._thread.start()
+
+    def release(self, schema: str, message_id: int) -> None:
+        with self._lock:
+            self._leases.pop(_key(schema, message_id, "lease"), None)
+        _client().delete(_key(schema, message_id, "lease"))
+
+    def _run(self) -> None:
+        import time
+
+        while True:
+            time.sleep(max(0.5, LEASE_SECONDS / 3))
+            with self._lock:
+                leases = dict(self._leases)
+            if not leases:
+                continue
+            try:
+                pipe = _client().pipeline(transaction=False)
+                for key, token in leases.items():
+                    pipe.set(key, token, ex=LEASE_SECONDS)
+                pipe.execute()
+            except (redis.RedisError, OSError):
+                continue  # Redis is back soon, or the answer fails on its own
+
+
+leases = LeaseKeeper()
 
 
 def lease_alive(schema: str, message_id: int) -> bool:

@@ -214,6 +214,8 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
         answer = Message.objects.filter(pk=answer_id).first()
     if answer is None:
         return {"status": "failed", "error": "This answer no longer exists.", "html": ""}
+        if not answer.is_finished:
+            services.fail_if_abandoned(answer=answer)
     if answer.is_finished:
         return {"status": answer.status, "error": answer.error,
                 "html": markdown_to_html(answer.content)}

@@ -198,8 +198,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # A task whose worker died is handed out again after this many seconds.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    # A task whose worker died is handed out again after this many seconds
+    # (a live task handed out twice is harmless: answers hold a lease)...
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+    # ...checked this often (kombu's default sweep is every 100 s).
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
 }
 CELERY_TASK_ALWAYS_EAGER = False
 
@@ -213,6 +217,9 @@ MODEL_MAX_RETRIES = env.int("MODEL_MAX_RETRIES", default=3)
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=20000)
 CHAT_RATE_LIMIT_PER_USER = env.str("CHAT_RATE_LIMIT_PER_USER", default="30/minute")
 CHAT_RATE_LIMIT_PER_CLIENT = env.str("CHAT_RATE_LIMIT_PER_CLIENT", default="600/minute")
+# How long an answer's worker lease lives without renewal: a worker that died
+# mid-answer is noticed after this long, and its answer redone once.
+CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
 # first; older ones still decrypt, so keys can be rotated).
 ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
