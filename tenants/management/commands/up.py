@@ -25,8 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--llm-concurrency", type=int, default=200,
                             help="Concurrent model streams in the llm worker (threads)")
         parser.add_argument("--no-demo", action="store_true", help="Do not create the demo client")
+        parser.add_argument("--local-model", action="store_true",
+                            help="Answer with the local OpenAI-compatible test server "
+                            "(echoes messages; no real model) instead of OPENAI_API_KEY")
+        parser.add_argument("--local-model-port", type=int, default=8099)
 
-    def handle(self, *args, host, port, llm_concurrency, no_demo, **options):
+    def handle(self, *args, host, port, llm_concurrency, no_demo, local_model,
+               local_model_port, **options):
         self.stdout.write("Migrating the platform, the client template and every client...")
         services.migrate_all()
         credentials = None if no_demo else ensure_demo()
@@ -38,7 +43,23 @@ class Command(BaseCommand):
             "SITE_PORT": str(port),
         }
         python = sys.executable
-        commands = {
+        commands = {}
+        if local_model:
+            from chat.local_model_server import LOCAL_API_KEY
+
+            commands["local-model"] = [python, "-m", "chat.local_model_server",
+                                       "--port", str(local_model_port), "--token-delay", "0.03"]
+            child_env["OPENAI_API_KEY"] = LOCAL_API_KEY
+            child_env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{local_model_port}/v1"
+        self.model_mode = (
+            f"local test server at {child_env['OPENAI_BASE_URL']} (echoes; not a real model)"
+            if local_model else
+            (f"OpenAI API ({settings.OPENAI_BASE_URL or 'api.openai.com'})"
+             if settings.OPENAI_API_KEY else
+             "offline mode: no OPENAI_API_KEY (set it, add a key in Bot settings, "
+             "or run with --local-model)")
+        )
+        commands.update({
             "web": [python, "-m", "uvicorn", "config.asgi:application", "--host", host,
                     "--port", str(port), "--lifespan", "off", "--timeout-graceful-shutdown", "5"],
             "worker-llm": [python, "-m", "celery", "-A", "config", "worker", "-Q", "llm",
@@ -47,7 +68,7 @@ class Command(BaseCommand):
             "worker-main": [python, "-m", "celery", "-A", "config", "worker",
                             "-Q", "default,ingest", "-P", "prefork", "-c", "2", "-n", "main@%h",
                             "--loglevel", "INFO"],
-        }
+        })
         processes: dict[str, subprocess.Popen] = {}
         for name, command in commands.items():
             # Own session: Ctrl-C reaches only us, and we stop the children in order.
@@ -103,6 +124,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  Platform admin:     {credentials.staff_site}")
             self.stdout.write(f"    staff:            {credentials.staff_email} / "
                               f"{credentials.staff_password}")
+        self.stdout.write(f"  Model:              {self.model_mode}")
         self.stdout.write(f"  Health:             http://localhost:{port}/healthz")
         self.stdout.write("  (*.localhost resolves to this machine in modern browsers.)")
         self.stdout.write(line)
