@@ -151,6 +151,16 @@ def stream_chat(
     )
 
 
+def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str]) -> list[list[float]]:
+    """Embedding vectors for `texts`, in order (batched by the caller)."""
+    client = client_for(endpoint)
+    try:
+        response = client.embeddings.create(model=model, input=texts, encoding_format="float")
+    except openai.APIError as exc:
+        raise _translate(exc, endpoint=endpoint, model=model, streamed=False) from exc
+    return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+
+
 def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
     """Used by the "Test connection" button: returns a success sentence or raises."""
     client = client_for(endpoint, max_retries=0)

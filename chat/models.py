@@ -97,6 +97,8 @@ class Message(models.Model):
     # What the employee reads, and what the tenant admin needs to fix it.
     error = models.TextField(blank=True)
     error_detail = models.TextField(blank=True)
+    # Knowledge passages the answer was given: [{"chunk_id", "file", "page", ...}].
+    citations = models.JSONField(default=list, blank=True)
     feedback = models.SmallIntegerField(null=True, blank=True, choices=[(1, "Up"), (-1, "Down")])
     feedback_comment = models.TextField(max_length=2000, blank=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -64,6 +64,7 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "compliance",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -71,6 +72,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "tenants.members",
+    "compliance",
     "chat",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
