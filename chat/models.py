@@ -122,3 +122,4 @@ class Message(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+from chat.knowledge.models import *  # noqa: E402,F401,F403

@@ -228,6 +228,20 @@ ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
 DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
 
 LOGGING = {
+# --- Knowledge files ----------------------------------------------------------------
+# Largest upload (MB), and page / character limits per file.
+KNOWLEDGE_MAX_UPLOAD_MB = env.int("KNOWLEDGE_MAX_UPLOAD_MB", default=25)
+KNOWLEDGE_MAX_PAGES = env.int("KNOWLEDGE_MAX_PAGES", default=500)
+KNOWLEDGE_MAX_CHARS = env.int("KNOWLEDGE_MAX_CHARS", default=3_000_000)
+# Chunk size and overlap (characters), and how many passages go with a question.
+KNOWLEDGE_CHUNK_CHARS = env.int("KNOWLEDGE_CHUNK_CHARS", default=1200)
+KNOWLEDGE_CHUNK_OVERLAP = env.int("KNOWLEDGE_CHUNK_OVERLAP", default=200)
+KNOWLEDGE_PASSAGES_PER_ANSWER = env.int("KNOWLEDGE_PASSAGES_PER_ANSWER", default=5)
+# Embeddings for semantic search (off per client until a tenant admin enables
+# it). The vector column's size is fixed when migrations create it.
+KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="text-embedding-3-small")
+KNOWLEDGE_EMBEDDING_DIMENSIONS = env.int("KNOWLEDGE_EMBEDDING_DIMENSIONS", default=1536)
+
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},

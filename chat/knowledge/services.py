@@ -1,0 +1,304 @@
+"""Writes for knowledge files: upload (validate, store, enqueue), ingest,
+re-index, delete, and the client's semantic-search switch."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from chat import documents, gateway
+from chat.knowledge import vectors
+from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from tenants.services import client_media_root
+
+logger = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+PROGRESS_EVERY_SECONDS = 0.3
+
+
+class KnowledgeError(Exception):
+    """An action on knowledge files was refused; `message` says why, plainly."""
+
+    def __init__(self, message: str, *, code: str = "refused", status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+def limits() -> documents.Limits:
+    return documents.Limits(
+        max_bytes=settings.KNOWLEDGE_MAX_UPLOAD_MB * documents.MB,
+        max_pages=settings.KNOWLEDGE_MAX_PAGES,
+        max_chars=settings.KNOWLEDGE_MAX_CHARS,
+    )
+
+
+# --- Storage ------------------------------------------------------------------------
+
+def storage_dir() -> Path:
+    """This client's knowledge folder: MEDIA_ROOT/<schema>/knowledge (never served)."""
+    return client_media_root(connection.tenant) / "knowledge"
+
+
+def stored_path(file: KnowledgeFile) -> Path:
+    return storage_dir() / file.storage_name
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_suffix(path.suffix + ".part")
+    with open(partial, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def remove_stored_bytes(file: KnowledgeFile) -> None:
+    stored_path(file).unlink(missing_ok=True)
+
+
+# --- Upload ---------------------------------------------------------------------------
+
+def upload(*, user, name: str, data: bytes | Path, conversation=None) -> KnowledgeFile:
+    """Validate, store under our own name, record, and queue for ingestion.
+
+    Raises KnowledgeError with the reason when the file is refused; then
+    nothing is stored and nothing else changes.
+    """
+    try:
+        kind = documents.validate(name=name, data=data, limits=limits())
+    except documents.DocumentRejected as exc:
+        raise KnowledgeError(exc.reason, code=exc.code.value) from exc
+    payload = data.read_bytes() if isinstance(data, Path) else bytes(data)
+    storage_name = f"{uuid.uuid4().hex}.{kind.value}"
+    file = KnowledgeFile(
+        conversation=conversation, uploaded_by=user,
+        display_name=documents.sanitize_display_name(name, max_length=200),
+        storage_name=storage_name, kind=kind.value, size_bytes=len(payload),
+        sha256=hashlib.sha256(payload).hexdigest(),
+    )
+    path = stored_path(file)
+    _write_atomically(path, payload)
+    try:
+        with transaction.atomic():
+            file.save()
+            _enqueue_on_commit(file)
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return file
+
+
+def _enqueue_on_commit(file: KnowledgeFile) -> None:
+    from chat.knowledge.tasks import ingest_file
+
+    file_id, generation = file.pk, file.generation
+    transaction.on_commit(lambda: ingest_file.delay(file_id=file_id, generation=generation))
+
+
+def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
+    """Queue the file to be read and indexed again (safe to repeat)."""
+    if not stored_path(file).exists():
+        raise KnowledgeError("The original of this file is no longer stored, so it cannot be "
+                             "re-indexed. Delete it and upload it again.")
+    with transaction.atomic():
+        KnowledgeFile.objects.filter(pk=file.pk).update(
+            generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
+            progress_done=0, progress_total=0, error="", error_code="", updated=timezone.now())
+        file.refresh_from_db()
+        _enqueue_on_commit(file)
+    return file
+
+
+def delete_file(*, file: KnowledgeFile) -> None:
+    """Delete a file with its chunks, its vectors and its stored bytes."""
+    with transaction.atomic():
+        vectors.delete_for_file(file_id=file.pk)
+        file.delete()  # the stored bytes go on commit (models._remove_stored_bytes)
+
+
+# --- Ingestion (runs in an ingest worker) ------------------------------------------
+
+@dataclass
+class _Progress:
+    file_id: int
+    generation: int
+    last: float = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < PROGRESS_EVERY_SECONDS:
+            return
+        self.last = now
+        KnowledgeFile.objects.filter(pk=self.file_id, generation=self.generation).update(
+            progress_done=done, progress_total=total, updated=timezone.now())
+
+
+def ingest(*, file_id: int, generation: int) -> None:
+    """Extract, chunk and index one file. Safe to run twice: the chunks are
+    replaced in one transaction, and a task for an outdated request gives up."""
+    claimed = KnowledgeFile.objects.filter(
+        pk=file_id, generation=generation,
+        status__in=[KnowledgeFile.Status.QUEUED, KnowledgeFile.Status.PROCESSING],
+    ).update(status=KnowledgeFile.Status.PROCESSING, progress_done=0, progress_total=0,
+             updated=timezone.now())
+    if not claimed:
+        return  # deleted, re-queued since, or already finished
+    file = KnowledgeFile.objects.get(pk=file_id)
+    try:
+        sections = documents.read_document(
+            name=f"x.{file.kind}", data=stored_path(file), limits=limits(),
+            on_progress=_Progress(file_id=file.pk, generation=generation),
+        )
+        pieces = documents.chunk(sections, size=settings.KNOWLEDGE_CHUNK_CHARS,
+                                 overlap=settings.KNOWLEDGE_CHUNK_OVERLAP)
+    except documents.DocumentRejected as exc:
+        _fail(file, generation, code=exc.code.value, reason=exc.reason)
+        return
+    except FileNotFoundError:
+        _fail(file, generation, code="missing",
+              reason="The stored file is missing. Delete it and upload it again.")
+        return
+    pages = {section.page for section in sections if section.page is not None}
+    with transaction.atomic():
+        current = KnowledgeFile.objects.select_for_update().filter(
+            pk=file_id, generation=generation).first()
+        if current is None:
+            return
+        vectors.delete_for_file(file_id=file_id)
+        KnowledgeChunk.objects.filter(file_id=file_id).delete()
+        KnowledgeChunk.objects.bulk_create(
+            [KnowledgeChunk(file_id=file_id, index=piece.index, page=piece.page,
+                            heading=piece.heading[:300], text=piece.text,
+                            char_count=piece.char_count) for piece in pieces],
+            batch_size=500,
+        )
+        current.chunk_count = len(pieces)
+        current.embedded_chunks = 0
+        current.page_count = max(pages) if pages else None
+        current.save(update_fields=["chunk_count", "embedded_chunks", "page_count", "updated"])
+    note = embed_file(file_id=file_id, generation=generation)
+    KnowledgeFile.objects.filter(pk=file_id, generation=generation).update(
+        status=KnowledgeFile.Status.READY, error="", error_code="", embedding_note=note,
+        indexed_at=timezone.now(), updated=timezone.now(),
+        progress_done=F("progress_total"),
+    )
+
+
+def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> None:
+    with transaction.atomic():
+        updated = KnowledgeFile.objects.filter(pk=file.pk, generation=generation).update(
+            status=KnowledgeFile.Status.FAILED, error_code=code, error=reason,
+            chunk_count=0, embedded_chunks=0, updated=timezone.now())
+        if updated:
+            vectors.delete_for_file(file_id=file.pk)
+            KnowledgeChunk.objects.filter(file_id=file.pk).delete()
+    logger.info("Knowledge file %s failed: %s", file.pk, code)
+
+
+def embedding_unavailable_reason() -> str | None:
+    """Why embeddings cannot be made right now, or None."""
+    from chat import services as chat_services
+    from chat.selectors import get_bot_config
+
+    reason = vectors.unavailable_reason()
+    if reason:
+        return reason
+    if chat_services.model_endpoint(get_bot_config()) is None:
+        return ("Semantic search is unavailable: no API key is configured, so there is no "
+                "embeddings API to call. Add a key under Bot settings → Connection.")
+    return None
+
+
+def embed_file(*, file_id: int, generation: int | None = None) -> str:
+    """Embed the file's chunks when the client enabled semantic search.
+
+    Returns "" or a sentence saying why the file has no embeddings.
+    """
+    from chat import services as chat_services
+    from chat.knowledge.selectors import get_settings
+    from chat.selectors import get_bot_config
+
+    options = get_settings()
+    if not options.semantic_search:
+        return ""
+    reason = embedding_unavailable_reason()
+    if reason:
+        return reason
+    endpoint = chat_services.model_endpoint(get_bot_config())
+    model = options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL
+    chunks = list(KnowledgeChunk.objects.filter(file_id=file_id).order_by("index")
+                  .values_list("id", "heading", "text"))
+    done = 0
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start:start + EMBED_BATCH]
+        texts = [f"{heading}\n{text}" if heading else text for _, heading, text in batch]
+        try:
+            embeddings = gateway.embed(endpoint=endpoint, model=model, texts=texts)
+        except gateway.GatewayError as exc:
+            return f"Indexed for full-text search only: the embeddings call failed. " \
+                   f"{exc.admin_message}"
+        with transaction.atomic():
+            still_current = KnowledgeFile.objects.filter(pk=file_id)
+            if generation is not None:
+                still_current = still_current.filter(generation=generation)
+            if not still_current.select_for_update().exists():
+                return ""
+            try:
+                with transaction.atomic():
+                    vectors.store(file_id=file_id, rows=[
+                        (chunk_id, vector) for (chunk_id, _, _), vector in zip(
+                            batch, embeddings, strict=True)])
+            except Exception as exc:  # wrong vector size for the column, say
+                logger.warning("Storing embeddings of file %s failed: %s", file_id, exc)
+                return ("Indexed for full-text search only: the embeddings could not be "
+                        f"stored ({exc.__class__.__name__}; does model '{model}' return "
+                        f"{settings.KNOWLEDGE_EMBEDDING_DIMENSIONS} dimensions?).")
+            done += len(batch)
+            KnowledgeFile.objects.filter(pk=file_id).update(embedded_chunks=done)
+    return ""
+
+
+def embed_library() -> int:
+    """Embed every ready file that lacks embeddings (after semantic search is enabled)."""
+    count = 0
+    for file in KnowledgeFile.objects.filter(status=KnowledgeFile.Status.READY):
+        if file.embedded_chunks >= file.chunk_count:
+            continue
+        note = embed_file(file_id=file.pk)
+        KnowledgeFile.objects.filter(pk=file.pk).update(embedding_note=note)
+        count += 1
+    return count
+
+
+def set_semantic_search(*, enabled: bool, embedding_model: str = "") -> KnowledgeSettings:
+    """Turn semantic search on (embed the library) or off (drop every vector)."""
+    from chat.knowledge.selectors import get_settings
+    from chat.knowledge.tasks import ingest_embed_library
+
+    options = get_settings()
+    if enabled and vectors.unavailable_reason():
+        raise KnowledgeError(vectors.unavailable_reason())
+    with transaction.atomic():
+        options.semantic_search = enabled
+        options.embedding_model = embedding_model.strip()[:200]
+        options.save()
+        if enabled:
+            transaction.on_commit(lambda: ingest_embed_library.delay())
+        else:
+            vectors.delete_all()
+            KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
+    return options

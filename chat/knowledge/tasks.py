@@ -1,0 +1,17 @@
+"""Ingest tasks; named chat.tasks.ingest_* so config.celery routes them to the
+`ingest` queue (imported by chat.tasks for autodiscovery)."""
+
+from celery import shared_task
+
+from chat.knowledge import services
+
+
+@shared_task(name="chat.tasks.ingest_file", ignore_result=True, acks_late=True,
+             soft_time_limit=600, time_limit=660)
+def ingest_file(*, file_id: int, generation: int) -> None:
+    services.ingest(file_id=file_id, generation=generation)
+
+
+@shared_task(name="chat.tasks.ingest_embed_library", ignore_result=True, acks_late=True)
+def ingest_embed_library() -> int:
+    return services.embed_library()
