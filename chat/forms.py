@@ -18,6 +18,10 @@ class BotConfigForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Leave empty to keep the current key. Stored encrypted; never shown again.",
     )
+    base_url = forms.URLField(
+        label="Base URL (Azure or any OpenAI-compatible)", required=False, max_length=500,
+        assume_scheme="https", help_text="Leave empty for the platform's endpoint.",
+    )
     clear_api_key = forms.BooleanField(
         label="Remove the stored key (use the platform key)", required=False
     )
@@ -32,8 +36,8 @@ class BotConfigForm(forms.ModelForm):
             "welcome_message": forms.Textarea(attrs={"rows": 2}),
             "system_instructions": forms.Textarea(attrs={"rows": 6}),
         }
-        labels = {"model": "Model id", "base_url": "Base URL (Azure or any OpenAI-compatible)",
-                  "organization": "Organization id", "project": "Project id"}
+        labels = {"model": "Model id", "organization": "Organization id",
+                  "project": "Project id"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
