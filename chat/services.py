@@ -15,9 +15,10 @@ from django.core.cache import cache
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from chat import gateway, secrets, selectors, streams
+from chat import gateway, privacy, secrets, selectors, streams
 from chat.models import BotConfig, Conversation, Message
 from chat.rendering import markdown_to_html
+from compliance import services as compliance_services
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,15 @@ def update_bot_config(*, config: BotConfig, api_key: str | None = None,
     config.full_clean()
     config.save()
     return config
+
+
+def rotate_api_key(*, config: BotConfig) -> bool:
+    """Re-encrypt a stored client key with the newest encryption key."""
+    if not config.api_key_encrypted:
+        return False
+    config.api_key_encrypted = secrets.rotate(config.api_key_encrypted)
+    config.save(update_fields=["api_key_encrypted", "updated"])
+    return True
 
 
 def test_bot_connection(*, config: BotConfig) -> str:
@@ -168,6 +178,10 @@ def send_message(*, user, conversation: Conversation | None, text: str) -> Messa
         raise ChatError("Wait for the current answer to finish, or stop it, before sending "
                         "another message.", status=409)
     check_rate_limits(user=user)
+    try:
+        compliance_services.check_quota(user_id=user.pk)
+    except compliance_services.QuotaReached as exc:
+        raise ChatError(exc.message, status=429) from exc
     try:
         streams.ping()
     except streams.StreamUnavailable as exc:
@@ -283,6 +297,7 @@ class _Job:
     endpoint: gateway.ModelEndpoint | None
     config: BotConfig
     prompt: list[dict[str, str]]
+    context: privacy.CallContext | None = None
 
 
 def generate_answer(*, message_id: int) -> None:
@@ -331,6 +346,11 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
         config = selectors.get_bot_config()
         endpoint = model_endpoint(config)
         prompt = build_prompt(answer=answer, config=config)
+        context = privacy.load_context(
+            user=answer.conversation.user, conversation_id=answer.conversation_id,
+            user_message_id=answer.reply_to_id, db=db_slot)
+        context.on_redacted = lambda items: streams.append(
+            schema, message_id, "redacted", {"items": items})
         answer.status = Message.Status.STREAMING
         answer.attempts += 1
         answer.content = ""
@@ -340,7 +360,8 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
                                    "updated"])
     streams.append(schema, message_id, "status", {"status": "streaming",
                                                   "offline": endpoint is None})
-    return _Job(answer=answer, endpoint=endpoint, config=config, prompt=prompt)
+    return _Job(answer=answer, endpoint=endpoint, config=config, prompt=prompt,
+                context=context)
 
 
 def _write(*, schema: str, job: _Job) -> None:
@@ -370,7 +391,7 @@ def _write(*, schema: str, job: _Job) -> None:
             completion = gateway.stream_chat(
                 endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
                 temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
-                on_delta=on_delta,
+                on_delta=on_delta, context=job.context,
             )
         except gateway.GatewayError as exc:
             logger.warning("Answer %s in %s failed: %s", answer.pk, schema, exc.admin_message)
@@ -392,6 +413,8 @@ def _write(*, schema: str, job: _Job) -> None:
         "html": markdown_to_html(answer.content), "latency_ms": answer.latency_ms,
         "usage": {"prompt_tokens": answer.prompt_tokens,
                   "completion_tokens": answer.completion_tokens},
+        "redacted": job.context.user_items if job.context else [],
+        "citations": answer.citations,
     })
 
 
@@ -410,6 +433,16 @@ def build_prompt(*, answer: Message, config: BotConfig) -> list[dict[str, str]]:
         messages.append({"role": "system", "content": config.system_instructions})
     for earlier in selectors.history_for(answer=answer, limit=config.history_messages):
         messages.append({"role": earlier.role, "content": earlier.content})
+    # Knowledge passages, as delimited reference data the rules say not to obey
+    # (OWASP LLM01); the answer cites them (saved with it in _write).
+    from chat.knowledge import retrieval
+
+    passages = retrieval.retrieve(query=answer.reply_to.content,
+                                  conversation_id=answer.conversation_id,
+                                  endpoint=model_endpoint(config))
+    answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
+    if passages:
+        messages.append({"role": "system", "content": retrieval.reference_block(passages)})
     messages.append({"role": "user", "content": answer.reply_to.content})
     return messages
 

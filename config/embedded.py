@@ -25,11 +25,62 @@ EMBEDDED_PG_MAX_CONNECTIONS = 300
 started_redis = False
 
 
+_ephemeral_root: Path | None = None
+
+
 def data_root() -> Path:
     project = Path(__file__).resolve().parent.parent
     root = project / os.environ.get("TUNEAIBOT_DATA_DIR", ".data")  # absolute paths win
     root.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("TUNEAIBOT_EPHEMERAL_SERVICES", "").lower() in {"1", "true", "yes"}:
+        return _ephemeral(root)
     return root
+
+
+def _ephemeral(root: Path) -> Path:
+    """Services of this process alone (a test run), erased when it exits, so
+    two test runs on one checkout never share a database or a queue."""
+    global _ephemeral_root
+    if _ephemeral_root is None:
+        import atexit
+        import shutil
+
+        for stale in root.glob("run-*"):
+            pid = stale.name.removeprefix("run-")
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                _stop_postgres(stale / "postgres")
+                stop_redis_in(stale / "redis")
+                shutil.rmtree(stale, ignore_errors=True)
+        _ephemeral_root = root / f"run-{os.getpid()}"
+        _ephemeral_root.mkdir(exist_ok=True)
+
+        def cleanup(path: Path = _ephemeral_root) -> None:
+            stop_redis_in(path / "redis")
+            _stop_postgres(path / "postgres")
+            shutil.rmtree(path, ignore_errors=True)
+
+        atexit.register(cleanup)  # runs after pgserver's own exit handler (LIFO)
+    return _ephemeral_root
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_postgres(pgdata: Path) -> None:
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    with contextlib.suppress(Exception):
+        from pgserver._commands import pg_ctl
+
+        user = "pgserver" if os.geteuid() == 0 else None  # as pgserver runs it
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=user)
 
 
 def postgres_url(*, folder: str = "postgres") -> str:
@@ -112,7 +163,11 @@ def _redis_answers(url: str) -> bool:
 
 def stop_redis(*, folder: str = "redis") -> None:
     """Stop the embedded Redis (the runner calls this on Ctrl-C)."""
-    pid_file = data_root() / folder / "redis.pid"
+    stop_redis_in(data_root() / folder)
+
+
+def stop_redis_in(directory: Path) -> None:
+    pid_file = directory / "redis.pid"
     if not pid_file.exists():
         return
     with contextlib.suppress(ProcessLookupError, ValueError):

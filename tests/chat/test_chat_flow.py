@@ -333,3 +333,24 @@ def test_answers_do_not_wait_for_each_other(acme, model):
         assert site.events(answer["stream_url"])[-1].event == "done"
     # Serially this would take 8 x 1 s.
     assert time.monotonic() - started < 6
+
+
+def test_encryption_keys_rotate(make_client, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from chat import secrets, selectors, services
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [old]
+    result = make_client("rotate")
+    with schema_context(result.client.schema_name):
+        services.update_bot_config(config=selectors.get_bot_config(), api_key="sk-rotate-me-42")
+
+    settings.ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_api_keys")
+
+    settings.ENCRYPTION_KEYS = [new]  # the old key is gone now
+    with schema_context(result.client.schema_name):
+        stored = selectors.get_bot_config().api_key_encrypted
+        assert secrets.decrypt(stored) == "sk-rotate-me-42"
