@@ -87,7 +87,7 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
         return []
     rankings = [full_text_ids(query=query, conversation_id=conversation_id)]
     options = get_settings()
-    if options.semantic_search and vectors.unavailable_reason() is None:
+    if options.semantic_search and vectors.table_exists():
         vector = query_vector(query=query, endpoint=endpoint,
                               model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
         if vector is not None:

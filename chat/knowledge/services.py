@@ -217,6 +217,8 @@ def embedding_unavailable_reason() -> str | None:
     reason = vectors.unavailable_reason()
     if reason:
         return reason
+    if not vectors.table_exists():
+        return "Semantic search is being set up; re-index this file to embed it."
     if chat_services.model_endpoint(get_bot_config()) is None:
         return ("Semantic search is unavailable: no API key is configured, so there is no "
                 "embeddings API to call. Add a key under Bot settings → Connection.")
@@ -297,8 +299,9 @@ def set_semantic_search(*, enabled: bool, embedding_model: str = "") -> Knowledg
         options.embedding_model = embedding_model.strip()[:200]
         options.save()
         if enabled:
+            vectors.ensure_table()
             transaction.on_commit(lambda: ingest_embed_library.delay())
         else:
-            vectors.delete_all()
+            vectors.drop_table()
             KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
     return options

@@ -1,36 +1,72 @@
 """The pgvector table of chunk embeddings, spoken to in plain SQL.
 
-The table exists only where the database had pgvector when migrations ran
-(see migration 0003_knowledge); everything here first asks `unavailable_reason`.
+pgvector is optional: migration 0003_knowledge installs the extension where
+the server has it. Each client's table (with its HNSW cosine index) is created
+when a tenant admin enables semantic search, and dropped when they disable it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import connection
 
 TABLE = "chat_knowledgevector"
 
 
 def unavailable_reason() -> str | None:
-    """None when this client's schema can store embeddings; else a sentence why not."""
+    """None when this database can store embeddings; else a sentence why not."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
-        if cursor.fetchone()[0]:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'")
+        if cursor.fetchone() is not None:
             return None
         cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
-        installed = cursor.fetchone() is not None
-    if not installed:
+        offered = cursor.fetchone() is not None
+    if not offered:
         return (
             "Semantic search is unavailable: this platform's PostgreSQL server does not "
             "have the pgvector extension. Full-text search works as usual. The platform "
-            "operator can install pgvector and run migrate_all to enable it."
+            "operator can install pgvector on the server and run migrate_all to enable it."
         )
     return (
-        "Semantic search is unavailable: pgvector was installed after this workspace's "
-        "tables were created. The platform operator can run migrate_all to add them."
+        "Semantic search is unavailable: the pgvector extension is on the server but not "
+        "installed in this database. The platform operator can run migrate_all (as a "
+        "user allowed to create extensions) to enable it."
     )
+
+
+def table_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
+        return bool(cursor.fetchone()[0])
+
+
+def ensure_table() -> None:
+    """Create this client's vector table and HNSW (cosine) index if missing."""
+    dimensions = int(settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {TABLE} (
+                chunk_id bigint PRIMARY KEY
+                    REFERENCES chat_knowledgechunk (id) ON DELETE CASCADE,
+                file_id bigint NOT NULL
+                    REFERENCES chat_knowledgefile (id) ON DELETE CASCADE,
+                embedding public.vector({dimensions}) NOT NULL
+            )
+            """
+        )
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS kvector_file ON {TABLE} (file_id)")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS kvector_hnsw ON {TABLE} "
+            "USING hnsw (embedding public.vector_cosine_ops)"
+        )
+
+
+def drop_table() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
 
 def _literal(vector: Sequence[float]) -> str:
@@ -50,19 +86,13 @@ def store(*, file_id: int, rows: Sequence[tuple[int, Sequence[float]]]) -> None:
 
 
 def delete_for_file(*, file_id: int) -> None:
-    if unavailable_reason() is None:
+    if table_exists():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE file_id = %s", [file_id])  # noqa: S608
 
 
-def delete_all() -> None:
-    if unavailable_reason() is None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
-
-
 def count(*, file_id: int | None = None) -> int:
-    if unavailable_reason() is not None:
+    if not table_exists():
         return 0
     with connection.cursor() as cursor:
         if file_id is None:

@@ -88,17 +88,18 @@ class Migration(migrations.Migration):
 
 
 # --- Embeddings: only where the database has pgvector ---------------------------
-# Written by hand: the table and its HNSW index exist only when the extension can
-# be installed, so a server without pgvector still migrates (full-text search
-# works; the Knowledge page says why semantic search is unavailable).
+# Written by hand. The extension is installed when the server offers it (a
+# server without pgvector still migrates; full-text search works and the
+# Knowledge page says why semantic search is unavailable). The vector table
+# itself is created per client when a tenant admin enables semantic search
+# (chat.knowledge.vectors.ensure_table): django-tenants' schema cloning drops a
+# vector column's dimensions, which HNSW needs, so it must not be in the template.
 
 
-def create_vector_table(apps, schema_editor):
-    from django.conf import settings
+def install_pgvector(apps, schema_editor):
     from django.db import transaction
 
     connection = schema_editor.connection
-    dimensions = int(getattr(settings, "KNOWLEDGE_EMBEDDING_DIMENSIONS", 1536))
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
         if cursor.fetchone() is None:
@@ -108,31 +109,6 @@ def create_vector_table(apps, schema_editor):
                 cursor.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
         except Exception:  # no privilege to install it: same as missing
             return
-        cursor.execute(
-            f"""
-            CREATE TABLE IF NOT EXISTS chat_knowledgevector (
-                chunk_id bigint PRIMARY KEY
-                    REFERENCES chat_knowledgechunk (id) ON DELETE CASCADE
-                    DEFERRABLE INITIALLY DEFERRED,
-                file_id bigint NOT NULL
-                    REFERENCES chat_knowledgefile (id) ON DELETE CASCADE
-                    DEFERRABLE INITIALLY DEFERRED,
-                embedding public.vector({dimensions}) NOT NULL
-            )
-            """
-        )
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS kvector_file ON chat_knowledgevector (file_id)"
-        )
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS kvector_hnsw ON chat_knowledgevector "
-            "USING hnsw (embedding public.vector_cosine_ops)"
-        )
 
 
-def drop_vector_table(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS chat_knowledgevector")
-
-
-Migration.operations.append(migrations.RunPython(create_vector_table, drop_vector_table))
+Migration.operations.append(migrations.RunPython(install_pgvector, migrations.RunPython.noop))
