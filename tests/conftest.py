@@ -115,7 +115,13 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
+        # Several workers may share a log file: only this one's lines count.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:  # the child keeps its own copy
+            self._spawn(log)
+        self._wait_ready()
+
+    def _spawn(self, log) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker",
              "-Q", "default,llm,ingest", "-P", "threads", "-c", "16",
@@ -124,14 +130,13 @@ class WorkerProcess:
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Worker exited; see {self.log_path}")
-            if b"ready." in self.log_path.read_bytes():
+            if b"ready." in self.log_path.read_bytes()[self._log_offset:]:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"Worker not ready after {timeout}s; see {self.log_path}")
@@ -221,13 +226,13 @@ class WebServer:
     def start(self) -> WebServer:
         import httpx
 
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "off", "--no-access-log"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--lifespan", "off", "--no-access-log"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

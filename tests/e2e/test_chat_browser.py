@@ -181,9 +181,6 @@ def test_hostile_markup_never_runs(site, page, model, output_dir):
     assert page.js_errors == []
 
 
-@pytest.mark.xfail(strict=True, reason="static/css/app.css: `.badge {display: inline-block}` "
-                   "overrides the `hidden` attribute chat.js sets on the live badge; "
-                   "remove this mark once `[hidden] {display: none !important}` is in")
 def test_online_answer_has_no_offline_badge(site, page, model):
     _, base_url = site
     model.configure(reply_tokens=5)
