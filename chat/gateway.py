@@ -18,6 +18,8 @@ import httpx
 import openai
 from django.conf import settings
 
+from chat import privacy
+
 logger = logging.getLogger(__name__)
 
 
@@ -99,6 +101,7 @@ def stream_chat(
     temperature: float,
     max_tokens: int,
     on_delta: Callable[[str], bool],
+    context: privacy.CallContext | None = None,
 ) -> Completion:
     """Stream a chat completion; `on_delta` gets each piece of text and returns
     False to stop early (the partial text is kept).
@@ -106,7 +109,55 @@ def stream_chat(
     The SDK retries 429 (honouring Retry-After), 5xx, timeouts and connection
     errors with backoff before the first byte; a stream that breaks midway
     is reported as `truncated`.
+
+    Every call passes the privacy step: personal data is replaced by
+    placeholders before it leaves, the originals are put back into what
+    `on_delta` and the result carry, and the call goes on the audit trail.
     """
+    context = context or privacy.default_context()
+    outbound = privacy.redact_messages(context, messages)
+    restorer = privacy.restorer(context)
+
+    def restored_delta(text: str) -> bool:
+        ready = restorer.feed(text)
+        return on_delta(ready) if ready else True
+
+    started = time.monotonic()
+    audit = {"status": "error", "error_kind": ""}
+    try:
+        completion = _stream_chat(endpoint=endpoint, model=model, messages=outbound,
+                                  temperature=temperature, max_tokens=max_tokens,
+                                  on_delta=restored_delta)
+    except GatewayError as exc:
+        audit["error_kind"] = exc.kind
+        raise
+    else:
+        tail = restorer.flush()
+        if tail:
+            on_delta(tail)
+        audit.update(status="stopped" if completion.stopped else "ok",
+                     prompt_tokens=completion.prompt_tokens,
+                     completion_tokens=completion.completion_tokens)
+        return Completion(
+            text=privacy.restore(context, completion.text),
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            finish_reason=completion.finish_reason, stopped=completion.stopped,
+        )
+    finally:
+        privacy.finish_call(context, kind="chat", endpoint=endpoint.display_url, model=model,
+                            latency_ms=round((time.monotonic() - started) * 1000), **audit)
+
+
+def _stream_chat(
+    *,
+    endpoint: ModelEndpoint,
+    model: str,
+    messages: list[dict[str, str]],
+    temperature: float,
+    max_tokens: int,
+    on_delta: Callable[[str], bool],
+) -> Completion:
     client = client_for(endpoint)
     parts: list[str] = []
     usage = None
@@ -151,13 +202,27 @@ def stream_chat(
     )
 
 
-def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str]) -> list[list[float]]:
-    """Embedding vectors for `texts`, in order (batched by the caller)."""
+def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
+          context: privacy.CallContext | None = None) -> list[list[float]]:
+    """Embedding vectors for `texts`, in order (batched by the caller). The texts
+    are redacted before they leave and the call is audited, as for chat."""
+    context = context or privacy.default_context()
+    outbound = privacy.redact_texts(context, texts)
     client = client_for(endpoint)
+    started = time.monotonic()
+    audit = {"status": "error", "error_kind": ""}
     try:
-        response = client.embeddings.create(model=model, input=texts, encoding_format="float")
+        response = client.embeddings.create(model=model, input=outbound,
+                                            encoding_format="float")
+        usage = getattr(response, "usage", None)
+        audit.update(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None))
     except openai.APIError as exc:
-        raise _translate(exc, endpoint=endpoint, model=model, streamed=False) from exc
+        error = _translate(exc, endpoint=endpoint, model=model, streamed=False)
+        audit["error_kind"] = error.kind
+        raise error from exc
+    finally:
+        privacy.finish_call(context, kind="embed", endpoint=endpoint.display_url, model=model,
+                            latency_ms=round((time.monotonic() - started) * 1000), **audit)
     return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
 
 

@@ -18,3 +18,11 @@ def generate_answer(self, *, message_id: int) -> None:
 def fail_abandoned_answers() -> int:
     return services.fail_abandoned_answers()
 from chat.knowledge.tasks import ingest_embed_library, ingest_file  # noqa: E402,F401
+
+
+@shared_task(name="chat.tasks.purge_expired_data", ignore_result=True)
+def purge_expired_data() -> dict:
+    """Run by celery beat in every client's schema (tenant-aware scheduler)."""
+    from chat.data_rights import purge_expired
+
+    return purge_expired().deleted

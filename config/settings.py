@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
+                "compliance.context_processors.notice",
             ],
         },
     },
@@ -208,6 +209,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_TASK_ALWAYS_EAGER = False
+# Periodic jobs, sent once per client schema by tenant-schemas-celery's
+# tenant-aware scheduler (`celery -A config beat`).
+CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwareScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-data": {
+        "task": "chat.tasks.purge_expired_data",
+        # Retention is in days; running hourly keeps each purge small. Idempotent.
+        "schedule": env.float("COMPLIANCE_PURGE_EVERY_MINUTES", default=60.0) * 60,
+    },
+}
 
 # --- The model API and chat ----------------------------------------------------
 # Platform-wide defaults; a client may bring its own key and endpoint. With no

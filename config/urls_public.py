@@ -1,8 +1,9 @@
 """URLs of the platform site (the public schema, served at BASE_DOMAIN)."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from compliance.urls import public_urlpatterns as compliance_urls
 from tenants import views
 
 admin.site.site_header = "TuneAIBot platform"
@@ -12,4 +13,5 @@ urlpatterns = [
     path("", views.platform_home, name="platform-home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include((compliance_urls, "compliance"))),
 ]

@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("tenants.members.urls")),
+    path("", include("compliance.urls")),
+    path("", include("chat.privacy_urls")),
 ]

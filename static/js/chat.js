@@ -53,7 +53,7 @@
     el.dataset.status = answer.status;
     el.dataset.streamUrl = answer.stream_url;
     el.innerHTML = `<div class="bubble"><span class="badge offline" hidden>Offline mode</span>
-      <div class="content"></div><p class="error answer-error" hidden></p>
+      <p class="muted redaction-note" hidden></p><div class="content"></div><p class="error answer-error" hidden></p>
       <p class="muted answer-note" hidden>Stopped.</p></div>
       <div class="answer-actions">
       <button type="button" class="link act-stop" data-url="${base}stop/">Stop</button>
@@ -87,6 +87,14 @@
       if (data.offline) el.querySelector(".badge.offline").hidden = false;
     });
     source.addEventListener("reset", () => { text = ""; content.textContent = ""; });
+    source.addEventListener("redacted", (e) => {
+      const note = el.querySelector(".redaction-note");
+      if (!note) return;
+      const items = JSON.parse(e.data).items || [];
+      note.textContent = "Redacted before sending: " +
+        items.map((i) => `${i.original} → ${i.placeholder}`).join(", ");
+      note.hidden = items.length === 0;
+    });
     source.addEventListener("delta", (e) => {
       text += JSON.parse(e.data).text;
       content.textContent = text;

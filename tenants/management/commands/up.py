@@ -68,6 +68,9 @@ class Command(BaseCommand):
             "worker-main": [python, "-m", "celery", "-A", "config", "worker",
                             "-Q", "default,ingest", "-P", "prefork", "-c", "2", "-n", "main@%h",
                             "--loglevel", "INFO"],
+            # Periodic jobs (retention purge), sent to every client's schema.
+            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+                     "--schedule", str(settings.BASE_DIR / ".data" / "celerybeat-schedule")],
         })
         processes: dict[str, subprocess.Popen] = {}
         for name, command in commands.items():

@@ -1,0 +1,216 @@
+"""Retention, data export and erasure for chat data, and the live facts of the
+"This workspace's data" page. Chat-side because it touches conversations,
+messages and files; the settings and records themselves live in compliance."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from pathlib import Path
+
+import redis
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from chat import selectors, services, streams
+from chat.models import Conversation, Message
+from compliance import selectors as compliance_selectors
+from compliance import services as compliance_services
+from compliance.models import ConversationRedaction, MessageRedaction, PurgeRecord
+
+logger = logging.getLogger(__name__)
+
+
+def _model(name: str):
+    """Knowledge models, when that part of chat is installed."""
+    try:
+        return apps.get_model("chat", name)
+    except LookupError:
+        return None
+
+
+# --- The live facts ---------------------------------------------------------------------
+
+def _retention(days: int | None) -> str:
+    return "Kept until deleted (no automatic deletion)" if days is None else (
+        f"Deleted automatically {days} day{'s' if days != 1 else ''} after last use")
+
+
+def workspace_facts() -> dict[str, str]:
+    """What this client's data handling is right now, read from its settings."""
+    config = selectors.get_bot_config()
+    endpoint = services.model_endpoint(config)
+    controls = compliance_selectors.get_data_controls()
+    if endpoint is None:
+        where = "None: offline mode, nothing is sent to a model"
+    else:
+        owner = "your own key" if endpoint.source == "client" else "the platform's key"
+        where = f"{endpoint.display_url} ({owner})"
+    if controls.redaction_enabled:
+        kinds = [compliance_selectors.ENTITY_LABELS[e] for e in controls.redaction_entities
+                 if e in compliance_selectors.ENTITY_LABELS]
+        terms = len(controls.redaction_terms or [])
+        redaction = "On: " + (", ".join(kinds) or "no built-in kinds") + (
+            f"; plus {terms} term{'s' if terms != 1 else ''} from your redaction list"
+            if terms else "")
+    else:
+        redaction = "Off: messages are sent as written"
+    knowledge_settings = _model("KnowledgeSettings")
+    embedded = "Not available"
+    if knowledge_settings is not None:
+        row = knowledge_settings.objects.order_by("pk").first()
+        embedded = ("Yes: document text is sent to the embeddings API"
+                    if row and row.semantic_search else
+                    "No: documents are indexed in our database only (full-text search)")
+    files = _model("KnowledgeFile")
+    purge = compliance_selectors.last_purge()
+    usage = compliance_selectors.client_usage(controls=controls)
+    return {
+        "Model": config.model,
+        "Endpoint": where,
+        "Stored at the model provider": "Nothing: every request is sent with store=false",
+        "Redaction before the model": redaction,
+        "Conversations": _retention(controls.conversation_retention_days),
+        "Files": _retention(controls.file_retention_days),
+        "Documents embedded through the API": embedded,
+        "Stored conversations": f"{Conversation.objects.count():,}",
+        "Stored files": f"{files.objects.count():,}" if files is not None else "0",
+        "Last purge": (timezone.localtime(purge.ran_at).strftime("%d %B %Y %H:%M %Z")
+                       if purge else "Never run"),
+        "Tokens this month": (f"{usage.used:,} of {usage.quota:,}" if usage.quota
+                              else f"{usage.used:,} (no quota)"),
+    }
+
+
+# --- Deleting ---------------------------------------------------------------------------
+
+def _delete_files(files) -> int:
+    """Delete knowledge files: rows, chunks (cascade), vectors, stored bytes."""
+    count = 0
+    try:
+        from chat.knowledge import services as knowledge_services
+    except ImportError:
+        knowledge_services = None
+    delete_file = getattr(knowledge_services, "delete_file", None)
+    for file in files:
+        if delete_file is not None:
+            delete_file(file=file)
+        else:
+            _remove_stored_bytes(file.storage_name)
+            file.delete()
+        count += 1
+    return count
+
+
+def _remove_stored_bytes(storage_name: str) -> None:
+    folder = Path(settings.MEDIA_ROOT) / connection.schema_name
+    for path in folder.rglob(storage_name) if folder.exists() else []:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _delete_conversations(conversations) -> dict[str, int]:
+    """Delete conversations with their messages, attachments, placeholders,
+    redaction notes and answer streams."""
+    schema = connection.schema_name
+    ids = list(conversations.values_list("id", flat=True))
+    if not ids:
+        return {"conversations": 0, "messages": 0, "attachments": 0}
+    answer_ids = list(Message.objects.filter(conversation_id__in=ids,
+                                             role=Message.Role.ASSISTANT)
+                      .values_list("id", flat=True))
+    messages = Message.objects.filter(conversation_id__in=ids).count()
+    files = _model("KnowledgeFile")
+    attachments = _delete_files(files.objects.filter(conversation_id__in=ids)) if files else 0
+    with transaction.atomic():
+        MessageRedaction.objects.filter(conversation_id__in=ids).delete()
+        ConversationRedaction.objects.filter(conversation_id__in=ids).delete()
+        Conversation.objects.filter(id__in=ids).delete()
+    with contextlib.suppress(streams.StreamUnavailable, redis.RedisError, OSError):
+        for answer_id in answer_ids:
+            streams.discard(schema, answer_id)
+    return {"conversations": len(ids), "messages": messages, "attachments": attachments,
+            "stream_keys": len(answer_ids)}
+
+
+def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
+    """Delete what this client's retention settings say has expired, and record it.
+    Safe to run twice: the second run finds nothing more to delete."""
+    now = now or timezone.now()
+    controls = compliance_selectors.get_data_controls()
+    deleted = {"conversations": 0, "messages": 0, "attachments": 0, "files": 0,
+               "stream_keys": 0}
+    conversation_cutoff = file_cutoff = None
+    if controls.conversation_retention_days is not None:
+        conversation_cutoff = now - dt.timedelta(days=controls.conversation_retention_days)
+        # A conversation expires when nothing happened in it for the whole period.
+        expired = Conversation.objects.filter(updated__lt=conversation_cutoff)
+        deleted.update(_delete_conversations(expired))
+    files = _model("KnowledgeFile")
+    if controls.file_retention_days is not None and files is not None:
+        file_cutoff = now - dt.timedelta(days=controls.file_retention_days)
+        deleted["files"] = _delete_files(
+            files.objects.filter(conversation__isnull=True, created__lt=file_cutoff))
+    return compliance_services.record_purge(
+        conversation_cutoff=conversation_cutoff, file_cutoff=file_cutoff, deleted=deleted)
+
+
+def delete_user_conversations(*, user) -> dict[str, int]:
+    return _delete_conversations(Conversation.objects.filter(user=user))
+
+
+def erase_member(*, user) -> dict[str, int]:
+    """A tenant admin erases one member's data: conversations, messages,
+    attachments and notice acceptances. The account itself is kept (remove it
+    on the Members page); audit records keep only ids, counts and the e-mail."""
+    result = delete_user_conversations(user=user)
+    result["notice_acceptances"] = user.notice_acceptances.all().delete()[0]
+    return result
+
+
+# --- Export -------------------------------------------------------------------------------
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_user_data(*, user) -> dict:
+    """Everything this client stores about `user`, as plain JSON data."""
+    files = _model("KnowledgeFile")
+    conversations = []
+    for conversation in Conversation.objects.filter(user=user).order_by("created", "id"):
+        messages = list(conversation.messages.order_by("created", "id"))
+        notes = compliance_selectors.redactions_for_messages(message_ids=[m.pk for m in messages])
+        attachments = (
+            [{"name": f.display_name, "kind": f.kind, "size_bytes": f.size_bytes,
+              "uploaded": _iso(f.created)}
+             for f in files.objects.filter(conversation=conversation)] if files else [])
+        conversations.append({
+            "id": conversation.pk, "title": conversation.title,
+            "created": _iso(conversation.created), "updated": _iso(conversation.updated),
+            "messages": [{
+                "id": m.pk, "role": m.role, "content": m.content, "status": m.status,
+                "created": _iso(m.created), "model": m.model or None,
+                "feedback": m.feedback, "feedback_comment": m.feedback_comment or None,
+                "redacted_before_sending": [
+                    {"kind": i["label"], "placeholder": i["placeholder"]}
+                    for i in notes.get(m.pk, [])],
+            } for m in messages],
+            "attachments": attachments,
+        })
+    uploads = ([{"name": f.display_name, "kind": f.kind, "uploaded": _iso(f.created)}
+                for f in files.objects.filter(uploaded_by=user, conversation__isnull=True)]
+               if files else [])
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "workspace": getattr(connection.tenant, "name", connection.schema_name),
+        "user": {"email": user.email, "name": user.get_full_name(), "role": user.role,
+                 "joined": _iso(user.date_joined)},
+        "notice_acceptances": [{"version": a.version, "accepted_at": _iso(a.accepted_at)}
+                               for a in user.notice_acceptances.all()],
+        "conversations": conversations,
+        "library_uploads": uploads,
+    }

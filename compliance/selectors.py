@@ -1,0 +1,131 @@
+"""Reads for compliance: the platform's overview content, a client's data
+controls, its audit trail and usage against quota."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from compliance.models import (
+    AuditRecord,
+    DataControls,
+    MessageRedaction,
+    NoticeAcceptance,
+    OverviewLink,
+    OverviewReview,
+    OverviewSection,
+    PurgeRecord,
+)
+from compliance.redaction import CUSTOM_TERM, CUSTOM_TERM_LABEL, SUPPORTED_ENTITIES
+
+ENTITY_LABELS = {**SUPPORTED_ENTITIES, CUSTOM_TERM: CUSTOM_TERM_LABEL}
+
+
+@dataclass(frozen=True)
+class Overview:
+    sections: list[OverviewSection]
+    links: list[OverviewLink]
+    last_reviewed: dt.date | None
+
+
+def overview() -> Overview:
+    """The security overview, always read from the platform (public) schema."""
+    with schema_context(get_public_schema_name()):
+        review = OverviewReview.objects.order_by("-last_reviewed").first()
+        return Overview(
+            sections=list(OverviewSection.objects.order_by("order", "id")),
+            links=list(OverviewLink.objects.order_by("order", "id")),
+            last_reviewed=review.last_reviewed if review else None,
+        )
+
+
+def get_data_controls() -> DataControls:
+    controls = DataControls.objects.order_by("pk").first()
+    if controls is None:
+        controls, _ = DataControls.objects.get_or_create(pk=1)
+    return controls
+
+
+def has_accepted_notice(*, user, controls: DataControls | None = None) -> bool:
+    version = (controls or get_data_controls()).notice_version
+    return NoticeAcceptance.objects.filter(user=user, version=version).exists()
+
+
+def last_purge() -> PurgeRecord | None:
+    return PurgeRecord.objects.order_by("-ran_at").first()
+
+
+def redactions_for_messages(*, message_ids) -> dict[int, list[dict]]:
+    return {row.message_id: row.items
+            for row in MessageRedaction.objects.filter(message_id__in=list(message_ids))}
+
+
+def month_start(now: dt.datetime | None = None) -> dt.datetime:
+    now = timezone.localtime(now or timezone.now())
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def tokens_used_this_month(*, user_id: int | None = None) -> int:
+    records = AuditRecord.objects.filter(created__gte=month_start())
+    if user_id is not None:
+        records = records.filter(user_id=user_id)
+    totals = records.aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
+    return (totals["p"] or 0) + (totals["c"] or 0)
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    used: int
+    quota: int | None
+
+    @property
+    def reached(self) -> bool:
+        return self.quota is not None and self.used >= self.quota
+
+    @property
+    def percent(self) -> int | None:
+        if not self.quota:
+            return None
+        return min(100, round(self.used * 100 / self.quota))
+
+
+def client_usage(*, controls: DataControls | None = None) -> QuotaUsage:
+    controls = controls or get_data_controls()
+    return QuotaUsage(used=tokens_used_this_month(), quota=controls.monthly_token_quota)
+
+
+def user_usage(*, user_id: int, controls: DataControls | None = None) -> QuotaUsage:
+    controls = controls or get_data_controls()
+    return QuotaUsage(used=tokens_used_this_month(user_id=user_id),
+                      quota=controls.user_monthly_token_quota)
+
+
+def audit_records(*, user_id: int | None = None, status: str = "",
+                  since: dt.date | None = None, until: dt.date | None = None,
+                  ) -> QuerySet[AuditRecord]:
+    records = AuditRecord.objects.order_by("-seq")
+    if user_id:
+        records = records.filter(user_id=user_id)
+    if status:
+        records = records.filter(status=status)
+    if since:
+        records = records.filter(created__date__gte=since)
+    if until:
+        records = records.filter(created__date__lte=until)
+    return records
+
+
+def usage_by_day(records: QuerySet[AuditRecord]) -> list[dict]:
+    """Calls and tokens per day, oldest first, for the usage chart."""
+    rows = (records.order_by().annotate(day=TruncDay("created")).values("day")
+            .annotate(calls=Count("id"), prompt=Sum("prompt_tokens"),
+                      completion=Sum("completion_tokens"),
+                      errors=Count("id", filter=Q(status=AuditRecord.Status.ERROR)))
+            .order_by("day"))
+    return [{"day": row["day"].date(), "calls": row["calls"], "errors": row["errors"],
+             "tokens": (row["prompt"] or 0) + (row["completion"] or 0)} for row in rows]

@@ -1,0 +1,126 @@
+"""Compliance pages: the security overview (platform and client sites), a
+client's data controls, its audit trail, and accepting the data notice."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from compliance import selectors, services
+from compliance.forms import AuditFilterForm, DataControlsForm
+from compliance.overview_content import BulletListBlock, parse_body
+from compliance.overview_pdf import build_overview_pdf
+from tenants.members.models import User
+from tenants.members.permissions import tenant_admin_required
+
+
+def overview(request):
+    content = selectors.overview()
+    sections = [{"section": s, "blocks": [
+        {"items": b.items} if isinstance(b, BulletListBlock) else {"text": b.text}
+        for b in parse_body(s.body)]} for s in content.sections]
+    return render(request, "compliance/overview.html", {
+        "sections": sections, "links": content.links, "last_reviewed": content.last_reviewed,
+    })
+
+
+def overview_pdf(request):
+    content = selectors.overview()
+    pdf = build_overview_pdf(sections=content.sections, links=content.links,
+                             last_reviewed=content.last_reviewed)
+    return pdf_response(pdf)
+
+
+def pdf_response(pdf: bytes) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="TuneAIBot-Security-Overview.pdf"'
+    return response
+
+
+@require_POST
+@login_required
+def accept_notice(request):
+    services.accept_notice(user=request.user)
+    request.session["compliance_notice_ok"] = True
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@tenant_admin_required
+def data_controls(request):
+    controls = selectors.get_data_controls()
+    form = DataControlsForm(request.POST or None, instance=controls)
+    if request.method == "POST" and form.is_valid():
+        services.update_data_controls(controls=controls, **{
+            name: form.cleaned_data[name] for name in form.Meta.fields})
+        flash.success(request, "Data controls saved.")
+        return redirect("compliance:data-controls")
+    return render(request, "compliance/data_controls.html", {
+        "form": form, "client_usage": selectors.client_usage(controls=controls),
+        "user_quota": controls.user_monthly_token_quota,
+        "top_users": _top_users(),
+    })
+
+
+def _top_users():
+    from django.db.models import Sum
+
+    rows = (selectors.audit_records().filter(created__gte=selectors.month_start())
+            .exclude(user_id=None).order_by().values("user_email")
+            .annotate(p=Sum("prompt_tokens"), c=Sum("completion_tokens")))
+    usage = [{"email": r["user_email"], "tokens": (r["p"] or 0) + (r["c"] or 0)} for r in rows]
+    return sorted(usage, key=lambda row: -row["tokens"])[:20]
+
+
+CSV_FIELDS = ["seq", "created", "kind", "user_id", "user_email", "conversation_id",
+              "endpoint", "model", "prompt_tokens", "completion_tokens", "latency_ms",
+              "status", "error_kind", "redactions", "prev_hash", "hash"]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@tenant_admin_required
+def audit_log(request):
+    users = User.objects.order_by("email")
+    form = AuditFilterForm(request.GET or None, users=users)
+    filters = form.cleaned_data if form.is_valid() else {}
+    records = selectors.audit_records(
+        user_id=filters.get("user"), status=filters.get("status", ""),
+        since=filters.get("since"), until=filters.get("until"))
+    if request.GET.get("format") == "csv":
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(CSV_FIELDS)
+            for record in records.order_by("seq").iterator(chunk_size=2000):
+                yield writer.writerow([
+                    record.created.isoformat() if name == "created" else
+                    ";".join(f"{k}={v}" for k, v in record.redactions.items())
+                    if name == "redactions" else getattr(record, name)
+                    for name in CSV_FIELDS])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+        return response
+    days = selectors.usage_by_day(records)
+    peak = max((d["tokens"] for d in days), default=0) or 1
+    chart = [{**d, "height": round(d["tokens"] * 100 / peak)} for d in days[-60:]]
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "compliance/audit_log.html", {
+        "form": form, "page": page, "chart": chart, "query": query.urlencode(),
+        "client_usage": selectors.client_usage(), "total": records.count(),
+    })
