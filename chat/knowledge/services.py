@@ -206,6 +206,9 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
         if updated:
             vectors.delete_for_file(file_id=file.pk)
             KnowledgeChunk.objects.filter(file_id=file.pk).delete()
+            # Unusable: keep the reason, not the (possibly personal) content.
+            path = stored_path(file)
+            transaction.on_commit(lambda: path.unlink(missing_ok=True))
     logger.info("Knowledge file %s failed: %s", file.pk, code)
 
 

@@ -1,0 +1,182 @@
+"""Knowledge pages and endpoints: thin, they call selectors and services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import selectors as chat_selectors
+from chat.knowledge import selectors, services, vectors
+from chat.knowledge.models import KnowledgeFile
+from chat.models import Conversation
+from tenants.members.permissions import tenant_admin_required
+
+
+def file_json(file: KnowledgeFile) -> dict:
+    return {
+        "id": file.pk,
+        "name": file.display_name,
+        "kind": file.kind,
+        "size_bytes": file.size_bytes,
+        "status": file.status,
+        "status_label": file.get_status_display(),
+        "progress": [file.progress_done, file.progress_total],
+        "error": file.error,
+        "error_code": file.error_code,
+        "embedding_note": file.embedding_note,
+        "pages": file.page_count,
+        "chunks": file.chunk_count,
+        "embedded_chunks": file.embedded_chunks,
+        "uploader": file.uploaded_by.email if file.uploaded_by_id and file.uploaded_by else "",
+        "created": file.created.isoformat(),
+        "chunks_url": reverse("chat:knowledge:chunks", args=[file.pk])
+        if file.conversation_id is None else "",
+    }
+
+
+def _uploaded(request, *, conversation=None) -> JsonResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"error": "Choose a file to upload."}, status=400)
+    limit = settings.KNOWLEDGE_MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size > limit:  # refuse before reading it
+        return JsonResponse({"error": f"The file is larger than the "
+                             f"{settings.KNOWLEDGE_MAX_UPLOAD_MB} MB limit. Split it into "
+                             "smaller files, then upload again.", "code": "too_large"}, status=400)
+    data = (Path(upload.temporary_file_path()) if hasattr(upload, "temporary_file_path")
+            else upload.read())
+    try:
+        file = services.upload(user=request.user, name=upload.name, data=data,
+                               conversation=conversation)
+    except services.KnowledgeError as exc:
+        return JsonResponse({"error": exc.message, "code": exc.code}, status=exc.status)
+    return JsonResponse({"file": file_json(file)}, status=201)
+
+
+# --- Tenant admins: the library ------------------------------------------------------
+
+@tenant_admin_required
+def library(request):
+    options = selectors.get_settings()
+    return render(request, "knowledge/library.html", {
+        "files": selectors.library_files(),
+        "options": options,
+        "vector_reason": vectors.unavailable_reason(),
+        "embedding_reason": services.embedding_unavailable_reason(),
+        "default_embedding_model": settings.KNOWLEDGE_EMBEDDING_MODEL,
+        "max_upload_mb": settings.KNOWLEDGE_MAX_UPLOAD_MB,
+    })
+
+
+@require_GET
+@tenant_admin_required
+def library_status(request):
+    return JsonResponse({"files": [file_json(file) for file in selectors.library_files()]})
+
+
+@require_POST
+@tenant_admin_required
+def library_upload(request):
+    return _uploaded(request)
+
+
+@require_POST
+@tenant_admin_required
+def file_delete(request, file_id: int):
+    file = selectors.get_library_file(file_id=file_id)
+    services.delete_file(file=file)
+    if _wants_json(request):
+        return JsonResponse({"deleted": file_id})
+    flash.success(request, f"“{file.display_name}” was deleted with its index.")
+    return redirect("chat:knowledge:library")
+
+
+@require_POST
+@tenant_admin_required
+def file_reindex(request, file_id: int):
+    file = selectors.get_library_file(file_id=file_id)
+    try:
+        file = services.reindex(file=file)
+    except services.KnowledgeError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": exc.message}, status=exc.status)
+        flash.error(request, exc.message)
+        return redirect("chat:knowledge:library")
+    if _wants_json(request):
+        return JsonResponse({"file": file_json(file)})
+    flash.success(request, f"“{file.display_name}” will be indexed again.")
+    return redirect("chat:knowledge:library")
+
+
+@tenant_admin_required
+def file_chunks(request, file_id: int):
+    file = selectors.get_library_file(file_id=file_id)
+    page = Paginator(selectors.chunks_of(file=file), 20).get_page(request.GET.get("page"))
+    return render(request, "knowledge/chunks.html", {"file": file, "page": page})
+
+
+@require_POST
+@tenant_admin_required
+def library_settings(request):
+    enabled = request.POST.get("semantic_search") == "on"
+    try:
+        services.set_semantic_search(enabled=enabled,
+                                     embedding_model=request.POST.get("embedding_model", ""))
+    except services.KnowledgeError as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.success(request, "Semantic search is on: your files are being embedded."
+                      if enabled else "Semantic search is off; stored embeddings were deleted.")
+    return redirect("chat:knowledge:library")
+
+
+# --- Everyone: passages and conversation attachments ---------------------------------
+
+@login_required
+def passage(request, chunk_id: int):
+    chunk = selectors.get_passage(user=request.user, chunk_id=chunk_id)
+    return render(request, "knowledge/passage.html", {"chunk": chunk, "file": chunk.file})
+
+
+@require_POST
+@login_required
+def attach(request, conversation_id: int | None = None):
+    """Attach a file to one conversation (a new one when none is given)."""
+    conversation = (
+        chat_selectors.get_conversation(user=request.user, conversation_id=conversation_id)
+        if conversation_id else None
+    )
+    with transaction.atomic():
+        if conversation is None:
+            conversation = Conversation.objects.create(user=request.user)
+        response = _uploaded(request, conversation=conversation)
+        if response.status_code != 201:
+            transaction.set_rollback(True)  # a refused file leaves no empty conversation
+            return response
+    body = json.loads(response.content)
+    body["conversation_id"] = conversation.pk
+    body["conversation_url"] = reverse("chat:conversation", args=[conversation.pk])
+    return JsonResponse(body, status=201)
+
+
+@require_GET
+@login_required
+def attachments(request, conversation_id: int):
+    conversation = chat_selectors.get_conversation(user=request.user,
+                                                   conversation_id=conversation_id)
+    return JsonResponse({"files": [file_json(file) for file in
+                                   selectors.attachments_for(conversation=conversation)]})
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")

@@ -1,0 +1,135 @@
+// The Knowledge page: drag-and-drop or pick several files, a progress bar per
+// file while it uploads and then while the worker processes it, and a file
+// list kept fresh by polling. Text from the server is set with textContent.
+(function () {
+  "use strict";
+  const zone = document.getElementById("dropzone");
+  if (!zone) return;
+  const input = document.getElementById("file-input");
+  const uploads = document.getElementById("uploads");
+  const tbody = document.querySelector("#files tbody");
+  const csrf = zone.querySelector("[name=csrfmiddlewaretoken]").value;
+  const maxBytes = parseInt(zone.dataset.maxMb, 10) * 1024 * 1024;
+  const tracked = new Map();  // file id -> upload <li>
+  let polling = null;
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function sizeText(bytes) {
+    if (bytes < 1024) return `${bytes} bytes`;
+    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function setLine(li, state, text, done, total) {
+    li.dataset.state = state;
+    li.querySelector(".upload-state").textContent = text;
+    const bar = li.querySelector("progress");
+    if (total) { bar.max = total; bar.value = done; bar.hidden = false; }
+    else if (state === "ready" || state === "failed") { bar.hidden = true; }
+    else { bar.removeAttribute("value"); bar.hidden = false; }
+    li.classList.toggle("error", state === "failed");
+  }
+
+  function upload(file) {
+    const li = el("li", {"class": "upload"});
+    li.appendChild(el("span", {"class": "upload-name"}, file.name + " "));
+    li.appendChild(el("progress", {max: "100", value: "0"}));
+    li.appendChild(el("span", {"class": "upload-state"}, " waiting"));
+    uploads.appendChild(li);
+    if (file.size > maxBytes) {
+      setLine(li, "failed", ` The file is ${sizeText(file.size)}, larger than the ${zone.dataset.maxMb} MB limit. Split it into smaller files, then upload again.`);
+      return;
+    }
+    const body = new FormData();
+    body.append("file", file);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", zone.dataset.uploadUrl);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) setLine(li, "uploading", ` uploading ${Math.round(100 * e.loaded / e.total)}%`, e.loaded, e.total);
+    });
+    xhr.addEventListener("load", () => {
+      let data = {};
+      try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
+      if (xhr.status === 201) {
+        tracked.set(data.file.id, li);
+        showStatus(li, data.file);
+        poll();
+      } else {
+        setLine(li, "failed", " " + (data.error || `The server answered ${xhr.status}. Please try again.`));
+      }
+    });
+    xhr.addEventListener("error", () => setLine(li, "failed", " The upload was interrupted. Check your connection and try again."));
+    xhr.send(body);
+  }
+
+  function showStatus(li, f) {
+    if (f.status === "queued") setLine(li, "queued", " queued");
+    else if (f.status === "processing") setLine(li, "processing", f.progress[1] ? ` processing ${f.progress[0]} of ${f.progress[1]}` : " processing", f.progress[0], f.progress[1]);
+    else if (f.status === "ready") setLine(li, "ready", ` ready: ${f.chunks} chunks${f.pages ? `, ${f.pages} pages` : ""}`);
+    else setLine(li, "failed", " " + f.error);
+  }
+
+  function actionForm(url, label, confirmText) {
+    const form = el("form", {method: "post", action: url});
+    const token = el("input", {type: "hidden", name: "csrfmiddlewaretoken", value: csrf});
+    const button = el("button", {"class": "link"}, label);
+    form.append(token, button);
+    if (confirmText) form.addEventListener("submit", (e) => { if (!confirm(confirmText)) e.preventDefault(); });
+    return form;
+  }
+
+  function row(f) {
+    const tr = el("tr", {"class": "kfile", "data-file-id": f.id, "data-status": f.status});
+    tr.appendChild(el("td", {"class": "kfile-name"}, f.name));
+    const status = el("td", {"class": `kfile-status status-${f.status}`},
+      f.status_label + (f.status === "processing" && f.progress[1] ? ` ${f.progress[0]}/${f.progress[1]}` : ""));
+    if (f.error) status.appendChild(el("div", {"class": "error note kfile-error"}, f.error));
+    if (f.embedding_note) status.appendChild(el("div", {"class": "muted note"}, f.embedding_note));
+    tr.appendChild(status);
+    tr.appendChild(el("td", {}, sizeText(f.size_bytes)));
+    tr.appendChild(el("td", {"class": "kfile-counts"}, `${f.pages || "–"} / ${f.chunks}`));
+    tr.appendChild(el("td", {}, f.uploader || "–"));
+    tr.appendChild(el("td", {}, f.created.slice(0, 16).replace("T", " ")));
+    const actions = el("td", {"class": "kfile-actions"});
+    actions.appendChild(el("a", {href: f.chunks_url}, "Text"));
+    actions.appendChild(actionForm(`files/${f.id}/reindex/`, "Re-index"));
+    actions.appendChild(actionForm(`files/${f.id}/delete/`, "Delete", "Delete this file and its index?"));
+    tr.appendChild(actions);
+    return tr;
+  }
+
+  async function refresh() {
+    const response = await fetch(zone.dataset.statusUrl, {headers: {"Accept": "application/json"}});
+    if (!response.ok) return false;
+    const data = await response.json();
+    tbody.replaceChildren(...(data.files.length ? data.files.map(row)
+      : [(() => { const tr = el("tr", {"class": "empty"}); tr.appendChild(el("td", {colspan: "7", "class": "muted"}, "No files yet.")); return tr; })()]));
+    data.files.forEach((f) => { if (tracked.has(f.id)) showStatus(tracked.get(f.id), f); });
+    return data.files.some((f) => f.status === "queued" || f.status === "processing");
+  }
+
+  function poll() {
+    if (polling) return;
+    polling = setInterval(async () => {
+      let busy = true;
+      try { busy = await refresh(); } catch (e) { busy = true; }
+      const waiting = [...uploads.querySelectorAll("li")].some((li) => li.dataset.state === "uploading");
+      if (!busy && !waiting) { clearInterval(polling); polling = null; }
+    }, 700);
+  }
+
+  function take(files) { [...files].forEach(upload); }
+  input.addEventListener("change", () => { take(input.files); input.value = ""; });
+  ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+  ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
+  zone.addEventListener("drop", (e) => take(e.dataTransfer.files));
+  if (tbody.querySelector('[data-status="queued"], [data-status="processing"]')) poll();
+})();

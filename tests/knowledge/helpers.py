@@ -1,0 +1,52 @@
+"""What the knowledge tests share: a tenant admin's site that uploads files,
+and reads of a client's knowledge tables."""
+
+from __future__ import annotations
+
+import time
+
+from django_tenants.utils import schema_context
+
+from chat.knowledge import retrieval, services, vectors
+from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
+from tenants.models import Client
+from tests.support.site import Site
+
+PASSWORD = "correct horse battery staple"
+
+
+def upload(site: Site, name: str, data: bytes, path: str = "/knowledge/upload/"):
+    return site.http.post(path, files={"file": (name, data)}, headers={
+        "X-CSRFToken": site.csrf(), "Accept": "application/json"})
+
+
+def wait_until_finished(site: Site, file_id: int, *, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = site.http.get("/knowledge/status/").json()["files"]
+        [found] = [f for f in files if f["id"] == file_id]
+        if found["status"] in ("ready", "failed"):
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"file {file_id} did not finish: {found}")
+
+
+def snapshot(client: Client) -> dict:
+    """Everything an upload may change in a client: rows, chunks, vectors, stored files."""
+    with schema_context(client.schema_name):
+        folder = services.client_media_root(client) / "knowledge"
+        return {
+            "files": sorted(KnowledgeFile.objects.values_list("id", "status", "chunk_count",
+                                                              "generation")),
+            "chunks": sorted(KnowledgeChunk.objects.values_list("id", flat=True)),
+            "vectors": vectors.count(),
+            "stored": sorted(p.name for p in folder.iterdir()) if folder.exists() else [],
+        }
+
+
+def find(client: Client, phrase: str, conversation_id: int | None = None) -> list[str]:
+    """Texts of the chunks full-text search returns for `phrase` in this client."""
+    with schema_context(client.schema_name):
+        ids = retrieval.full_text_ids(query=phrase, conversation_id=conversation_id)
+        chunks = KnowledgeChunk.objects.in_bulk(ids)
+        return [chunks[i].text for i in ids]
