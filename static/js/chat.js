@@ -54,7 +54,7 @@
     el.dataset.streamUrl = answer.stream_url;
     el.innerHTML = `<div class="bubble"><span class="badge offline" hidden>Offline mode</span>
       <p class="muted redaction-note" hidden></p><div class="content"></div><p class="error answer-error" hidden></p>
-      <p class="muted answer-note" hidden>Stopped.</p></div>
+      <p class="muted answer-note" hidden>Stopped.</p><p class="muted citations" hidden></p></div>
       <div class="answer-actions">
       <button type="button" class="link act-stop" data-url="${base}stop/">Stop</button>
       <button type="button" class="link act-regenerate" data-url="${base}regenerate/">Regenerate</button>
@@ -72,8 +72,26 @@
     err.textContent = data.error || "";
     err.hidden = status !== "failed";
     el.querySelector(".answer-note").hidden = status !== "cancelled";
+    renderCitations(el, data.citations || []);
     el.querySelector(".act-regenerate").textContent = status === "failed" ? "Retry" : "Regenerate";
     setBusy(false);
+  }
+
+  // Sources the answer was given: file name and page, linking to the passage.
+  function renderCitations(el, citations) {
+    const box = el.querySelector(".citations");
+    if (!box) return;
+    box.replaceChildren(document.createTextNode("Sources:"));
+    citations.forEach((c) => {
+      const link = document.createElement("a");
+      link.className = "citation";
+      link.href = `/knowledge/passages/${encodeURIComponent(c.chunk_id)}/`;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = `[${c.n}] ${c.file}${c.page ? `, p. ${c.page}` : ""}`;
+      box.append(" ", link);
+    });
+    box.hidden = citations.length === 0;
   }
 
   function attachStream(el) {
@@ -168,6 +186,40 @@
       }
     } catch (err) { showError(err.message); }
   });
+
+  // Attach a file to this conversation (used only here, deleted with it).
+  const attachInput = document.getElementById("attach-input");
+  const attachStatus = document.getElementById("attach-status");
+  async function watchAttachments(url) {
+    for (let i = 0; i < 600; i++) {
+      const response = await fetch(url, {headers: {"Accept": "application/json"}});
+      if (!response.ok) return;
+      const files = (await response.json()).files;
+      attachStatus.textContent = files.map((f) => `${f.name}: ${f.status === "failed" ? f.error : f.status_label.toLowerCase()}`).join(" · ");
+      if (!files.some((f) => f.status === "queued" || f.status === "processing")) return;
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+  }
+  if (attachInput) {
+    attachInput.addEventListener("change", async () => {
+      const file = attachInput.files[0];
+      attachInput.value = "";
+      if (!file) return;
+      showError("");
+      attachStatus.textContent = `${file.name}: uploading…`;
+      try {
+        const data = await post(chat.dataset.attachUrl, {file});
+        if (location.pathname !== data.conversation_url) {
+          history.replaceState(null, "", data.conversation_url);
+          chat.dataset.sendUrl = `${data.conversation_url}send/`;
+          form.action = chat.dataset.sendUrl;
+        }
+        chat.dataset.attachUrl = `/knowledge/c/${data.conversation_id}/attach/`;
+        await watchAttachments(`/knowledge/c/${data.conversation_id}/attachments/`);
+      } catch (err) { attachStatus.textContent = ""; showError(err.message); }
+    });
+    if (chat.dataset.attachmentsUrl) watchAttachments(chat.dataset.attachmentsUrl);
+  }
 
   // Answers still being written when the page loaded: pick their streams up.
   list.querySelectorAll(".msg.assistant").forEach((el) => {
