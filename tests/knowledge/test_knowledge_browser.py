@@ -1,0 +1,70 @@
+"""In a real Chromium: a tenant admin uploads a PDF and watches it become
+ready; an employee asks about it and sees the citation, which opens the passage."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from tenants.members.services import create_member
+from tests.chat.fixtures_documents import PdfPage, make_pdf
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+PASSWORD = "correct horse battery staple"
+EMPLOYEE = "employee@example.com"
+FACT = "The heron parking garage opens at 6:45 every weekday."
+
+
+def log_in(page, base_url: str, email: str) -> None:
+    page.goto(base_url + "/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
+        make_client, web_server, celery_worker, model, browser, output_dir):
+    result = make_client("knb")
+    with schema_context(result.client.schema_name):
+        create_member(email=EMPLOYEE, password=PASSWORD)
+    base_url = web_server.url(result.domain.domain)
+    pdf = make_pdf([PdfPage(lines=["Facilities handbook."]),
+                    PdfPage(lines=[FACT], bookmarks=["Parking"])])
+
+    admin = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    admin.set_default_timeout(30_000)
+    log_in(admin, base_url, "admin@example.com")
+    admin.click("text=Knowledge")
+    admin.set_input_files("#file-input", files=[
+        {"name": "facilities.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    upload_line = admin.locator("#uploads li").first
+    expect(upload_line).to_have_attribute("data-state", "ready")
+    expect(upload_line).to_contain_text("ready")
+    row = admin.locator("tr.kfile", has_text="facilities.pdf")
+    expect(row.locator(".kfile-status")).to_have_text(re.compile("Ready"))
+    expect(row.locator(".kfile-counts")).to_have_text("2 / 2")
+    admin.screenshot(path=str(output_dir / "knowledge-library.png"), full_page=True)
+
+    employee = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    employee.set_default_timeout(30_000)
+    log_in(employee, base_url, EMPLOYEE)
+    expect(employee.locator("text=Knowledge")).to_have_count(0)
+    employee.fill("#composer-text", "When does the heron parking garage open?")
+    employee.click("#send-button")
+    citation = employee.locator(".msg.assistant .citation").first
+    expect(citation).to_have_text("[1] facilities.pdf, p. 2")
+    employee.screenshot(path=str(output_dir / "knowledge-citation.png"), full_page=True)
+    sent = model.requests("/v1/chat/completions")[-1]["body"]
+    assert any(FACT in message["content"] for message in sent["messages"])
+
+    employee.goto(base_url + citation.get_attribute("href"))
+    expect(employee.locator(".passage-source")).to_have_text("facilities.pdf, page 2")
+    expect(employee.locator(".passage-text")).to_contain_text(FACT)
+    employee.screenshot(path=str(output_dir / "knowledge-passage.png"), full_page=True)
+    admin.context.close()
+    employee.context.close()
