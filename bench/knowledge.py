@@ -1,0 +1,179 @@
+"""Knowledge benchmarks, printed as a table.
+
+1. Time for a generated 100-page PDF to become ready (validate, store, extract,
+   chunk, full-text index; the ingest task's code, run in this process).
+2. Retrieval latency p50/p95 with N chunks (default 100,000) in one client:
+   full-text only, and hybrid (full-text + pgvector HNSW, fused by reciprocal
+   rank). The question's embedding is computed locally (the local model
+   server's bag-of-words function), so the figures are the database's share;
+   a real embeddings call adds its own network time.
+
+Runs against an isolated data dir (.data/bench) unless DATABASE_URL is set.
+Vectors use KNOWLEDGE_EMBEDDING_DIMENSIONS (set to 256 here by default so the
+HNSW build over 100,000 rows fits a short run; pass --dimensions 1536 for the
+production size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
+os.environ.setdefault("TUNEAIBOT_DEV", "true")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if "--dimensions" in sys.argv:
+    os.environ["KNOWLEDGE_EMBEDDING_DIMENSIONS"] = sys.argv[sys.argv.index("--dimensions") + 1]
+os.environ.setdefault("KNOWLEDGE_EMBEDDING_DIMENSIONS", "256")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from chat.knowledge import retrieval, services, vectors  # noqa: E402
+from chat.knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
+from chat.local_model_server import embed_text  # noqa: E402
+from tenants import services as tenant_services  # noqa: E402
+from tenants.models import Client  # noqa: E402
+from tests.chat.fixtures_documents import make_text_pdf  # noqa: E402
+
+PREFIX = "bench-kn"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
+
+
+def vocabulary(size: int, rng: random.Random) -> list[str]:
+    syllables = ["ka", "lo", "mi", "ra", "ten", "vo", "sun", "del", "pri", "mar", "zo", "qua",
+                 "bel", "nor", "tis", "gan", "fle", "rou", "pin", "dak"]
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def pdf_ready_seconds(pages: int) -> tuple[float, int]:
+    pdf = make_text_pdf(page_count=pages)
+    started = time.perf_counter()
+    file = services.upload(user=None, name="hundred-pages.pdf", data=pdf)
+    services.ingest(file_id=file.pk, generation=file.generation)
+    elapsed = time.perf_counter() - started
+    file.refresh_from_db()
+    assert file.status == KnowledgeFile.Status.READY, file.error
+    return elapsed, file.chunk_count
+
+
+def load_chunks(count: int, words: list[str], rng: random.Random, dimensions: int) -> float:
+    """Insert `count` chunks (and their vectors) with COPY; returns seconds."""
+    started = time.perf_counter()
+    file = KnowledgeFile.objects.create(display_name="bulk.txt", storage_name="bulk-none.txt",
+                                        kind="txt", size_bytes=0, sha256="0" * 64,
+                                        status=KnowledgeFile.Status.READY, chunk_count=count)
+    texts = [" ".join(rng.choice(words) for _ in range(160)) for _ in range(count)]
+    buffer = io.StringIO()
+    for index, text in enumerate(texts):
+        buffer.write(f"{file.pk}\t{index}\t{index // 3 + 1}\t\t{text}\t{len(text)}\n")
+    with connection.cursor() as cursor:
+        with cursor.copy("COPY chat_knowledgechunk (file_id, index, page, heading, text, "
+                         "char_count) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute("SELECT id FROM chat_knowledgechunk WHERE file_id = %s ORDER BY index",
+                       [file.pk])
+        ids = [row[0] for row in cursor.fetchall()]
+    fulltext_loaded = time.perf_counter() - started
+    print(f"  loaded {count:,} chunks (full-text) in {fulltext_loaded:.1f} s", flush=True)
+    vectors.ensure_table()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX IF EXISTS kvector_hnsw")
+        with cursor.copy(f"COPY {vectors.TABLE} (chunk_id, file_id, embedding) FROM STDIN") as copy:
+            for chunk_id, text in zip(ids, texts, strict=True):
+                vector = embed_text(text, dimensions)
+                copy.write(f"{chunk_id}\t{file.pk}\t[{','.join(f'{v:.5f}' for v in vector)}]\n")
+        print(f"  vectors copied at {time.perf_counter() - started:.1f} s; building HNSW…",
+              flush=True)
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute(f"CREATE INDEX kvector_hnsw ON {vectors.TABLE} "
+                       "USING hnsw (embedding public.vector_cosine_ops)")
+        cursor.execute("ANALYZE chat_knowledgechunk")
+        cursor.execute(f"ANALYZE {vectors.TABLE}")
+    KnowledgeSettings.objects.update_or_create(pk=1, defaults={"semantic_search": True})
+    return time.perf_counter() - started
+
+
+def time_queries(queries: list[str], *, hybrid: bool, dimensions: int) -> list[float]:
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        rankings = [retrieval.full_text_ids(query=query, conversation_id=None)]
+        if hybrid:
+            rankings.append(vectors.nearest(vector=embed_text(query, dimensions),
+                                            conversation_id=None, limit=retrieval.CANDIDATES))
+        chosen = retrieval.fuse(rankings, limit=settings.KNOWLEDGE_PASSAGES_PER_ANSWER)
+        list(retrieval.KnowledgeChunk.objects.filter(pk__in=chosen).defer("search"))
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--dimensions", type=int, default=256)
+    args = parser.parse_args()
+    dimensions = settings.KNOWLEDGE_EMBEDDING_DIMENSIONS
+    rng = random.Random(7)
+
+    tenant_services.migrate_all()
+    connection.set_schema_to_public()
+    for old in Client.objects.filter(slug__startswith=PREFIX):
+        tenant_services.delete_client(client=old)
+    slug = f"{PREFIX}-{os.getpid()}"
+    client = tenant_services.create_client(name="Bench knowledge", slug=slug,
+                                           admin_email="a@bench.example",
+                                           admin_password="bench-password-123").client
+    rows = []
+    try:
+        with schema_context(client.schema_name):
+            connection.tenant = client
+            seconds, chunk_count = pdf_ready_seconds(args.pages)
+            rows.append((f"{args.pages}-page PDF to ready (full-text)", f"{seconds:.2f} s",
+                         f"{chunk_count} chunks", "< 10 s"))
+            words = vocabulary(5000, rng)
+            load = load_chunks(args.chunks, words, rng, dimensions)
+            rows.append((f"load {args.chunks:,} chunks + vectors ({dimensions} d) + HNSW",
+                         f"{load:.1f} s", "", ""))
+            queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
+                       for _ in range(args.queries)]
+            time_queries(queries[:20], hybrid=True, dimensions=dimensions)  # warm up
+            for hybrid in (False, True):
+                timings = time_queries(queries, hybrid=hybrid, dimensions=dimensions)
+                rows.append((f"retrieval, {'hybrid (FTS + HNSW, RRF)' if hybrid else 'full-text'}"
+                             f", {args.chunks:,} chunks",
+                             f"p50 {percentile(timings, 50):.1f} ms",
+                             f"p95 {percentile(timings, 95):.1f} ms", "p95 < 30 ms"))
+    finally:
+        connection.set_schema_to_public()
+        tenant_services.delete_client(client=Client.objects.get(slug=slug))
+
+    print(f"\nKnowledge benchmark ({os.cpu_count()} CPUs, PostgreSQL "
+          f"{connection.cursor().connection.info.server_version})")
+    print(f"{'measure':<58} {'result':>14} {'':>16} {'target':>12}")
+    for name, result, extra, target in rows:
+        print(f"{name:<58} {result:>14} {extra:>16} {target:>12}")
+
+
+if __name__ == "__main__":
+    main()
