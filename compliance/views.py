@@ -24,7 +24,7 @@ from tenants.members.permissions import tenant_admin_required
 def overview(request):
     content = selectors.overview()
     sections = [{"section": s, "blocks": [
-        {"items": b.items} if isinstance(b, BulletListBlock) else {"text": b.text}
+        {"bullets": b.items} if isinstance(b, BulletListBlock) else {"text": b.text}
         for b in parse_body(s.body)]} for s in content.sections]
     return render(request, "compliance/overview.html", {
         "sections": sections, "links": content.links, "last_reviewed": content.last_reviewed,

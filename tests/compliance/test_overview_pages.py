@@ -30,6 +30,9 @@ def test_platform_page_renders_sections_links_and_review_date_from_the_database(
                   "User responsibility", "Contract-based differences", "Summary"]:
         assert f">{title}</h2>" in html
     assert "1 March 2023" in html and "30 days" in html and "store=False" in html
+    assert "<p>Since 1 March 2023, OpenAI does not use data" in html  # a paragraph
+    assert "<li>Abuse-monitoring logs." in html  # a bullet
+    assert "('text'" not in html
     links = list(OverviewLink.objects.order_by("order"))
     assert len(links) == 6
     for link in links:
