@@ -230,10 +230,18 @@ def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
     """Used by the "Test connection" button: returns a success sentence or raises."""
     client = client_for(endpoint, max_retries=0)
     started = time.monotonic()
+    audit = {"status": "error", "error_kind": ""}
     try:
         client.models.retrieve(model)
+        audit["status"] = "ok"
     except openai.APIError as exc:
-        raise _translate(exc, endpoint=endpoint, model=model, streamed=False) from exc
+        error = _translate(exc, endpoint=endpoint, model=model, streamed=False)
+        audit["error_kind"] = error.kind
+        raise error from exc
+    finally:  # no content is sent, but it is an outbound call: on the record too
+        privacy.finish_call(privacy.CallContext(), kind="check", endpoint=endpoint.display_url,
+                            model=model, latency_ms=round((time.monotonic() - started) * 1000),
+                            **audit)
     elapsed = (time.monotonic() - started) * 1000
     return (
         f"Connected to {endpoint.display_url}: the key works and model '{model}' is "

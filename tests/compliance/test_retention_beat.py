@@ -1,0 +1,59 @@
+"""The retention purge runs from a real `celery beat` (tenant-schemas-celery's
+tenant-aware scheduler) through a real worker, in every client's schema."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from chat.models import Conversation
+from compliance import selectors, services
+from compliance.models import PurgeRecord
+from tenants.members.models import User
+from tests.conftest import OUTPUT, ROOT
+
+pytestmark = pytest.mark.worker
+
+
+def test_beat_purges_every_client_on_schedule(make_client, celery_worker, worker_env):
+    short, forever = make_client("beat"), make_client("beat")
+    for result in (short, forever):
+        with schema_context(result.client.schema_name):
+            admin = User.objects.get(email="admin@example.com")
+            old = Conversation.objects.create(user=admin, title="old")
+            Conversation.objects.filter(pk=old.pk).update(
+                updated=timezone.now() - dt.timedelta(days=3))
+    with schema_context(short.client.schema_name):
+        services.update_data_controls(controls=selectors.get_data_controls(),
+                                      conversation_retention_days=2)
+    log = (OUTPUT / "celery-beat.log").open("ab")
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
+        cwd=ROOT, env={**worker_env, "COMPLIANCE_PURGE_EVERY_MINUTES": "0.05"},
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            done = []
+            for result in (short, forever):
+                with schema_context(result.client.schema_name):
+                    done.append(PurgeRecord.objects.exists())
+            if all(done):
+                break
+            time.sleep(0.5)
+    finally:
+        os.killpg(beat.pid, 15)
+        beat.wait(timeout=15)
+
+    with schema_context(short.client.schema_name):
+        assert PurgeRecord.objects.exists(), "beat did not purge this client"
+        assert not Conversation.objects.exists()
+        assert PurgeRecord.objects.order_by("ran_at").first().deleted["conversations"] == 1
+    with schema_context(forever.client.schema_name):
+        assert PurgeRecord.objects.exists(), "beat did not reach the second client"
+        assert Conversation.objects.count() == 1  # kept forever
