@@ -154,8 +154,17 @@ def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
         file_cutoff = now - dt.timedelta(days=controls.file_retention_days)
         deleted["files"] = _delete_files(
             files.objects.filter(conversation__isnull=True, created__lt=file_cutoff))
+    deleted["orphaned_redaction_records"] = _delete_orphaned_redactions()
     return compliance_services.record_purge(
         conversation_cutoff=conversation_cutoff, file_cutoff=file_cutoff, deleted=deleted)
+
+
+def _delete_orphaned_redactions() -> int:
+    """Placeholder mappings and redaction notes hold originals: drop those whose
+    conversation was deleted some other way (the chat sidebar, a message cascade)."""
+    live = Conversation.objects.values("id")
+    return (ConversationRedaction.objects.exclude(conversation_id__in=live).delete()[0]
+            + MessageRedaction.objects.exclude(conversation_id__in=live).delete()[0])
 
 
 def delete_user_conversations(*, user) -> dict[str, int]:

@@ -80,10 +80,29 @@ def test_retention_deletes_exactly_what_expired_and_records_the_purge(make_clien
         assert not ConversationRedaction.objects.filter(conversation_id=old.pk).exists()
         assert MessageRedaction.objects.count() == 2
         assert record.deleted == {"conversations": 1, "messages": 2, "attachments": 1,
-                                  "files": 1, "stream_keys": 1}
+                                  "files": 1, "stream_keys": 1,
+                                  "orphaned_redaction_records": 0}
         assert again.deleted["conversations"] == 0 and again.deleted["files"] == 0
         assert PurgeRecord.objects.count() == 2
         assert data_rights.workspace_facts()["Last purge"] != "Never run"
+
+
+def test_purge_drops_redaction_records_of_conversations_deleted_elsewhere(make_client):
+    from chat import services as chat_services
+
+    result = make_client("retain")
+    with schema_context(result.client.schema_name):
+        admin = User.objects.get(email="admin@example.com")
+        gone, kept = conversation(admin, "gone", age_days=0), conversation(admin, "kept",
+                                                                          age_days=0)
+        chat_services.delete_conversation(conversation=gone)  # the sidebar's delete
+
+        record = data_rights.purge_expired()
+
+        assert record.deleted["orphaned_redaction_records"] == 2
+        assert set(ConversationRedaction.objects.values_list("conversation_id", flat=True)) \
+            == {kept.pk}
+        assert MessageRedaction.objects.get().conversation_id == kept.pk
 
 
 def test_forever_keeps_everything(make_client):
