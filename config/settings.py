@@ -238,7 +238,6 @@ CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
 ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
 DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
 
-LOGGING = {
 # --- Knowledge files ----------------------------------------------------------------
 # Largest upload (MB), and page / character limits per file.
 KNOWLEDGE_MAX_UPLOAD_MB = env.int("KNOWLEDGE_MAX_UPLOAD_MB", default=25)
@@ -253,6 +252,7 @@ KNOWLEDGE_PASSAGES_PER_ANSWER = env.int("KNOWLEDGE_PASSAGES_PER_ANSWER", default
 KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="text-embedding-3-small")
 KNOWLEDGE_EMBEDDING_DIMENSIONS = env.int("KNOWLEDGE_EMBEDDING_DIMENSIONS", default=1536)
 
+LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
