@@ -1,0 +1,778 @@
+"""Time to first token: the whole product versus the openai SDK calling the model directly.
+
+    python bench/chat.py [--levels 1,10,100,500] [--token-delay 0.02] [--tokens 20]
+
+Starts its own stack, as production runs it: the local OpenAI-compatible model
+server, one `uvicorn config.asgi:application` web process and one
+`celery -A config worker -Q llm -P threads -c 200` worker, against the
+embedded PostgreSQL and Redis in .data/bench (or DATABASE_URL / REDIS_URL).
+It creates one bench client with one employee per concurrent conversation
+(the per-user rate limit is per person), then for each concurrency level:
+
+- direct:  AsyncOpenAI -> model server; TTFT = request start to the first
+           chunk with content.
+- product: POST /send/ -> answer.stream_url -> SSE; TTFT = POST start to the
+           first `event: delta`; read on until `done` / `failed`.
+
+Each of the N conversations sends R questions one after another (a new
+conversation each time), so a level keeps N answers in flight. Added latency
+is product minus direct, per percentile. The worker's Redis Stream entry ids
+are Redis timestamps (same machine, same clock), which splits the product's
+TTFT into: the web's POST, POST start -> worker starts streaming (enqueue,
+queue, worker setup), the worker's own model TTFT, and Redis -> browser.
+
+Also printed per level: CPU time per answer of every process (and how busy
+the rest of the machine was meanwhile: other work skews every number), new
+PostgreSQL connections, transactions and Redis commands per answer.
+
+A few employees log in over HTTP (POST /accounts/login/ with the CSRF token);
+the others get a session made directly, as Django's force_login does, because
+each real password check costs ~0.25 s of web CPU by design. The model server
+is the project's own (`python -m chat.local_model_server`), run as a process.
+`--profile` samples web and worker with py-spy (if on PATH) during each
+product phase and writes the hottest functions next to the logs. The run ends
+within `--budget` seconds: phases still running are cut and their unfinished
+answers counted as errors.
+
+Everything it started is stopped and the bench client deleted at the end,
+even on error. Logs of the child processes: .data/bench/chat-bench/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
+os.environ.setdefault("TUNEAIBOT_DEV", "true")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+for noisy in ("httpx", "httpx2", "openai"):  # a line per request would cost the bench CPU
+    logging.getLogger(noisy).setLevel(logging.WARNING)
+
+import httpx  # noqa: E402
+import openai  # noqa: E402
+import psutil  # noqa: E402
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import override_settings  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from chat import selectors  # noqa: E402
+from tenants import services  # noqa: E402
+from tenants.members.models import User  # noqa: E402
+from tenants.members.services import create_member  # noqa: E402
+from tenants.models import Client  # noqa: E402
+
+PREFIX = "chatbench-"  # not "bench-": bench/tenants.py deletes every "bench-" client
+PASSWORD = "chat-bench-password-123"
+MODEL_KEY = "sk-chat-bench-local-0001"
+LOG_DIR = ROOT / os.environ["TUNEAIBOT_DATA_DIR"] / "chat-bench"
+QUESTION = "Question {n}: what does our travel policy say about booking trains?"
+TARGET_LEVEL, TARGET_P50_MS, TARGET_P99_MS = 100, 10.0, 40.0
+REQUEST_TIMEOUT = 60.0
+END_EVENTS = {"done", "failed", "cancelled"}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Sample:
+    ttft: float  # seconds
+    total: float
+    parts: dict[str, float] = field(default_factory=dict)  # product only, seconds
+
+
+@dataclass
+class Phase:
+    samples: list[Sample] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    wall: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # % of one core per process
+    counts: dict[str, float] = field(default_factory=dict)  # PostgreSQL / Redis work
+
+    @property
+    def throughput(self) -> float:
+        return len(self.samples) / self.wall if self.wall else 0.0
+
+    def ttft_ms(self) -> list[float]:
+        return [s.ttft * 1000 for s in self.samples]
+
+    def part_ms(self, name: str) -> list[float]:
+        return [s.parts[name] * 1000 for s in self.samples if name in s.parts]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def stream_id_seconds(entry_id: str) -> float:
+    """A Redis Stream id is `<unix ms>-<seq>`: when Redis stored the entry."""
+    return int(entry_id.split("-", 1)[0]) / 1000
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Child:
+    """A subprocess in its own session, logging to a file; stopped by its process group."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.log_path.write_bytes(b"")
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+            with contextlib.suppress(Exception):
+                if ready():
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready after {timeout:.0f}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def pid_from(path: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(path.read_text().split()[0])
+    return None
+
+
+class Meter:
+    """Per phase: CPU seconds of each process of the stack (exited children included,
+    so the short-lived PostgreSQL backends count) as % of one core; and how many
+    PostgreSQL sessions (new connections) and transactions, and Redis commands, ran."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.processes = {}
+        for name, pid in pids.items():
+            with contextlib.suppress(psutil.Error, TypeError):
+                self.processes[name] = psutil.Process(pid)
+        self.database = settings.DATABASES["default"]["NAME"]
+        self.pg = psycopg.connect(settings.DATABASE_URL, autocommit=True)
+        self.redis = redis.Redis.from_url(settings.REDIS_URL)
+
+    def close(self) -> None:
+        self.pg.close()
+        self.redis.close()
+
+    def _counts(self) -> dict[str, float]:
+        sessions, xacts = self.pg.execute(
+            "SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = %s", [self.database]).fetchone()
+        commands = self.redis.info("stats")["total_commands_processed"]
+        by_command = {f"redis {name.removeprefix('cmdstat_')}": stats["calls"]
+                      for name, stats in self.redis.info("commandstats").items()}
+        return {"pg sessions": sessions, "pg xacts": xacts, "redis cmds": commands,
+                **by_command}
+
+    def _read(self) -> dict[str, float]:
+        machine = psutil.cpu_times()
+        values = {"machine": machine.user + machine.system + machine.nice + machine.irq
+                  + machine.softirq + getattr(machine, "steal", 0.0)}
+        for name, process in self.processes.items():
+            try:
+                times = process.cpu_times()
+                values[name] = (times.user + times.system + times.children_user
+                                + times.children_system)
+                if name == "postgres":  # its live backends (the bench's children are ours)
+                    for child in process.children(recursive=True):
+                        with contextlib.suppress(psutil.Error):
+                            ct = child.cpu_times()
+                            values[name] += ct.user + ct.system
+            except psutil.Error:
+                values[name] = math.nan
+        return values
+
+    @contextlib.contextmanager
+    def measure(self, phase: Phase) -> Iterator[None]:
+        counts = self._counts()
+        before, started = self._read(), time.monotonic()
+        try:
+            yield
+        finally:
+            wall = time.monotonic() - started
+            after = self._read()
+            time.sleep(0.6)  # backends flush their statistics about once a second
+            phase.counts = {name: value - counts.get(name, 0)
+                            for name, value in self._counts().items()}
+            phase.cpu = {name: 100 * (after[name] - before[name]) / wall for name in before}
+            ours = sum(v for k, v in phase.cpu.items() if k != "machine" and not math.isnan(v))
+            phase.cpu["other"] = max(0.0, phase.cpu.pop("machine") - ours)
+
+
+# --------------------------------------------------------------------------- load
+
+
+class Employee:
+    """One person with a browser: own cookies, a shared connection pool."""
+
+    def __init__(self, *, transport: httpx.AsyncHTTPTransport, port: int, host: str,
+                 session_key: str | None, csrf: str) -> None:
+        self.http = httpx.AsyncClient(
+            transport=transport, base_url=f"http://127.0.0.1:{port}",
+            headers={"Host": f"{host}:{port}"}, timeout=REQUEST_TIMEOUT,
+        )
+        if session_key:
+            self.http.cookies.set(settings.SESSION_COOKIE_NAME, session_key)
+        if csrf:  # the CSRF cookie is not tied to a session: one serves everybody
+            self.http.cookies.set(settings.CSRF_COOKIE_NAME, csrf)
+        self.csrf = csrf
+
+    async def login(self, email: str) -> None:
+        page = await self.http.get("/accounts/login/")
+        self.csrf = self.http.cookies.get(settings.CSRF_COOKIE_NAME) or self.csrf
+        response = await self.http.post("/accounts/login/", data={
+            "username": email, "password": PASSWORD, "csrfmiddlewaretoken": self.csrf})
+        if page.status_code != 200 or response.status_code != 302:
+            raise RuntimeError(f"Login of {email} failed: {response.status_code}")
+        self.csrf = self.http.cookies.get(settings.CSRF_COOKIE_NAME) or self.csrf
+
+    async def ask(self, text: str) -> Sample:
+        started = time.time()
+        try:
+            response = await self.http.post(
+                "/send/", data={"text": text},
+                headers={"X-CSRFToken": self.csrf, "Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise BenchError(f"POST /send/ {type(exc).__name__}") from exc
+        posted = time.time()
+        if response.status_code != 201:
+            raise BenchError(f"POST /send/ {response.status_code}")
+        stream_url = response.json()["answer"]["stream_url"]
+        try:
+            return await self._read_answer(stream_url, started, posted)
+        except httpx.HTTPError as exc:
+            raise BenchError(f"GET stream {type(exc).__name__}") from exc
+
+    async def _read_answer(self, stream_url: str, started: float, posted: float) -> Sample:
+        first = status_id = delta_id = None
+        opened = None
+        async with self.http.stream("GET", stream_url,
+                                    headers={"Accept": "text/event-stream"}) as stream:
+            opened = time.time()
+            if stream.status_code != 200:
+                raise BenchError(f"GET stream {stream.status_code}")
+            current: dict[str, str] = {}
+            async for line in stream.aiter_lines():
+                if line:
+                    if not line.startswith(":"):
+                        name, _, value = line.partition(":")
+                        current[name] = value.removeprefix(" ")
+                    continue
+                event, current = current, {}
+                kind = event.get("event")
+                if kind == "status" and status_id is None:
+                    status_id = event.get("id")
+                elif kind == "delta" and first is None:
+                    first, delta_id = time.time(), event.get("id")
+                elif kind in END_EVENTS:
+                    if kind != "done":
+                        detail = json.loads(event.get("data") or "{}").get("error", "")
+                        raise BenchError(f"answer {kind}: {detail[:60]}")
+                    break
+            else:
+                raise BenchError("stream ended without done")
+        ended = time.time()
+        if first is None:
+            raise BenchError("done without any delta")
+        parts = {"post": posted - started, "sse_open": opened - posted}
+        if status_id and delta_id:
+            worker, delta = stream_id_seconds(status_id), stream_id_seconds(delta_id)
+            parts |= {"to_worker": worker - started, "worker_ttft": delta - worker,
+                      "delivery": first - delta}
+        return Sample(ttft=first - started, total=ended - started, parts=parts)
+
+
+class BenchError(Exception):
+    pass
+
+
+def error_label(exc: BaseException) -> str:
+    if isinstance(exc, BenchError):
+        return str(exc)
+    if isinstance(exc, openai.APIStatusError):
+        return f"{type(exc).__name__} {exc.status_code}"
+    return type(exc).__name__
+
+
+async def direct_ask(client: openai.AsyncOpenAI, model: str, system: str, text: str) -> Sample:
+    started = time.time()
+    first = None
+    stream = await client.chat.completions.create(
+        model=model, messages=[{"role": "system", "content": system},
+                               {"role": "user", "content": text}],
+        temperature=0.3, max_tokens=1024, stream=True,
+        stream_options={"include_usage": True}, store=False,
+    )
+    async with stream:
+        async for chunk in stream:
+            if first is None and chunk.choices and chunk.choices[0].delta.content:
+                first = time.time()
+    if first is None:
+        raise BenchError("no content")
+    return Sample(ttft=first - started, total=time.time() - started)
+
+
+async def run_phase(ask: Callable[[int, int], Awaitable[Sample]], level: int, rounds: int,
+                    meter: Meter, time_limit: float) -> Phase:
+    """`level` conversations at once, each asking `rounds` questions in turn."""
+    phase = Phase()
+
+    async def conversation(index: int) -> None:
+        for number in range(rounds):
+            try:
+                phase.samples.append(await ask(index, number))
+            except Exception as exc:  # noqa: BLE001 - every failure is a counted error
+                phase.errors[error_label(exc)] += 1
+
+    with meter.measure(phase):
+        started = time.monotonic()
+        tasks = [asyncio.create_task(conversation(i)) for i in range(level)]
+        _done, pending = await asyncio.wait(tasks, timeout=time_limit)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            answered = len(phase.samples) + sum(phase.errors.values())
+            phase.errors["unfinished at the time limit"] += level * rounds - answered
+        phase.wall = time.monotonic() - started
+    return phase
+
+
+# --------------------------------------------------------------------------- setup
+
+
+@dataclass
+class Stack:
+    client: Client | None = None
+    host: str = ""
+    emails: list[str] = field(default_factory=list)
+    sessions: list[str | None] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    model: str = ""
+    system: str = ""
+
+
+def remove_bench_clients() -> None:
+    connection.set_schema_to_public()
+    for client in Client.objects.filter(slug__startswith=PREFIX):
+        services.delete_client(client=client)
+
+
+def provision(stack: Stack, employees: int, http_logins: int) -> None:
+    slug = f"{PREFIX}{uuid.uuid4().hex[:6]}"
+    fields = {"name": "Chat bench", "slug": slug, "admin_email": "admin@chatbench.example",
+              "admin_password": PASSWORD}
+    try:
+        result = services.create_client(**fields)
+    except services.ProvisioningError as exc:
+        # Not what this benchmark measures: say so loudly and provision the slow way.
+        print(f"WARNING: provisioning by cloning the template failed ({exc}); "
+              "creating the bench client by running its migrations instead.", flush=True)
+        with override_settings(TENANT_CREATION_FAKES_MIGRATIONS=False):
+            result = services.create_client(**fields)
+    stack.client, stack.host = result.client, result.domain.domain
+    # One password hash for everyone: hashing is deliberately slow (~0.25 s).
+    encoded = make_password(PASSWORD)
+    with schema_context(result.client.schema_name):
+        config = selectors.get_bot_config()  # created now, not raced by 500 first requests
+        stack.model, stack.system = config.model, config.system_instructions
+        for i in range(employees):
+            email = f"employee{i}@chatbench.example"
+            create_member(email=email)
+            stack.emails.append(email)
+        User.objects.filter(email__in=stack.emails).update(password=encoded)
+        # The first few log in over HTTP like a browser; the rest get a session
+        # made here (what Django's test client force_login does): a real login
+        # checks the password hash, and 500 of those take minutes of web CPU.
+        users = {u.email: u for u in User.objects.filter(email__in=stack.emails)}
+        for i, email in enumerate(stack.emails):
+            if i < http_logins:
+                stack.sessions.append(None)
+                continue
+            user = users[email]
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.create()
+            stack.sessions.append(session.session_key)
+    connection.set_schema_to_public()
+
+
+def start_processes(stack: Stack, args: argparse.Namespace) -> tuple[int, str, dict[str, int]]:
+    python = sys.executable
+    model_port, web_port = free_port(), free_port()
+    model = Child("model-server", [
+        python, "-m", "chat.local_model_server", "--host", "127.0.0.1",
+        "--port", str(model_port), "--api-key", MODEL_KEY,
+        "--token-delay", str(args.token_delay), "--reply-tokens", str(args.tokens),
+    ], {**os.environ, "PYTHONUNBUFFERED": "1"})
+    stack.children.append(model)
+    base_url = f"http://127.0.0.1:{model_port}/v1"
+    model.wait_until(lambda: httpx.get(f"http://127.0.0.1:{model_port}/_health",
+                                       timeout=1).status_code == 200)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "SITE_PORT": str(web_port),
+        "PYTHONUNBUFFERED": "1",
+        "OPENAI_API_KEY": MODEL_KEY,
+        "OPENAI_BASE_URL": base_url,
+        "CHAT_RATE_LIMIT_PER_USER": "100000/minute",
+        "CHAT_RATE_LIMIT_PER_CLIENT": "1000000/minute",
+    }
+    # The same commands as `manage.py up` (tenants/management/commands/up.py).
+    worker = Child("worker-llm", [
+        python, "-m", "celery", "-A", "config", "worker", "-Q", "llm", "-P", "threads",
+        "-c", str(args.llm_concurrency), "-n", f"chatbench-{uuid.uuid4().hex[:6]}@%h",
+        "--loglevel", "INFO",
+    ], env)
+    stack.children.append(worker)
+    web = Child("web", [
+        python, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        "--port", str(web_port), "--lifespan", "off", "--timeout-graceful-shutdown", "5",
+    ], env)
+    stack.children.append(web)
+    web.wait_until(lambda: httpx.get(f"http://127.0.0.1:{web_port}/healthz", timeout=2,
+                                     headers={"Host": settings.BASE_DOMAIN}).status_code < 500)
+    worker.wait_until(lambda: b"ready." in worker.log_path.read_bytes())
+    data = ROOT / os.environ["TUNEAIBOT_DATA_DIR"]
+    pids = {"web": web.process.pid, "worker": worker.process.pid,
+            "model": model.process.pid, "bench": os.getpid(),
+            "postgres": pid_from(data / "postgres" / "postmaster.pid"),
+            "redis": pid_from(data / "redis" / "redis.pid")}
+    return web_port, base_url, pids
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
+
+
+def errors_text(phase: Phase) -> str:
+    return str(sum(phase.errors.values()))
+
+
+def report(results: list[tuple[int, int, Phase, Phase]], args: argparse.Namespace,
+           profiling: bool) -> None:
+    cpus = os.cpu_count()
+    print(f"\nTime to first token, ms. Model server: {args.token_delay * 1000:.0f} ms per "
+          f"token, {args.tokens} tokens per answer. llm worker -P threads "
+          f"-c {args.llm_concurrency}; {cpus} CPUs.")
+    print("product = POST /send/ start -> first SSE delta; direct = AsyncOpenAI request "
+          "start -> first content chunk.\nadded = product - direct at the same percentile. "
+          "answers/s = answers completed per second of the phase.")
+    head = (f"{'conc':>5} {'n':>5} | {'product p50':>11} {'p99':>7} | {'direct p50':>10} "
+            f"{'p99':>6} | {'added p50':>9} {'p99':>7} | {'answers/s prod':>14} "
+            f"{'direct':>6} | {'errors prod':>11} {'direct':>6}")
+    print("\n" + head + "\n" + "-" * len(head))
+    for level, _rounds, product, direct in results:
+        p, d = product.ttft_ms(), direct.ttft_ms()
+        p50, p99 = percentile(p, 50), percentile(p, 99)
+        d50, d99 = percentile(d, 50), percentile(d, 99)
+        print(f"{level:>5} {len(p):>5} | {fmt(p50):>11} {fmt(p99):>7} | {fmt(d50):>10} "
+              f"{fmt(d99):>6} | {fmt(p50 - d50):>9} {fmt(p99 - d99):>7} | "
+              f"{product.throughput:>14.1f} {direct.throughput:>6.1f} | "
+              f"{errors_text(product):>11} {errors_text(direct):>6}")
+
+    print("\nWhere the product's TTFT goes, ms, p50 / p99 (Redis stream ids time the worker):")
+    print("  POST = web answers POST /send/; SSE open = POST answered -> stream headers;")
+    print("  to worker = POST start -> worker starts streaming (web work, enqueue, Celery "
+          "queue, worker DB setup);")
+    print("  worker TTFT = worker starts streaming -> first delta in Redis (SDK call from "
+          "the worker);")
+    print("  to browser = first delta in Redis -> the browser has it (SSE view, uvicorn).")
+    print("  TTFT = to worker + worker TTFT + to browser.")
+    names = [("post", "POST"), ("sse_open", "SSE open"), ("to_worker", "to worker"),
+             ("worker_ttft", "worker TTFT"), ("delivery", "to browser")]
+    head = f"{'conc':>5} | " + " | ".join(f"{label:>15}" for _, label in names)
+    print(head + "\n" + "-" * len(head))
+    for level, _rounds, product, _direct in results:
+        cells = []
+        for name, _label in names:
+            values = product.part_ms(name)
+            cells.append(f"{fmt(percentile(values, 50)):>7} / {fmt(percentile(values, 99)):>5}")
+        print(f"{level:>5} | " + " | ".join(f"{cell:>15}" for cell in cells))
+
+    order = ["web", "worker", "postgres", "redis", "model", "bench"]
+    print(f"\nCPU time per answer, ms, by process (sum = what one answer costs the machine; "
+          f"{cpus} cores).\n  postgres counts every client of that server; other = % of one "
+          "core used meanwhile by the rest of the machine (noise).\n  pg sessions = new "
+          "PostgreSQL connections, pg xacts = transactions (each autocommit statement is one)."
+          )
+    counts = ["pg sessions", "pg xacts", "redis cmds"]
+    head = (f"{'conc':>5} {'phase':>7} | " + " ".join(f"{name:>8}" for name in order)
+            + f" | {'sum':>6} | {'other %':>7} | "
+            + " ".join(f"{name:>11}" for name in counts))
+    print(head + "\n" + "-" * len(head))
+    for level, _rounds, product, direct in results:
+        for label, phase in (("product", product), ("direct", direct)):
+            answers = max(len(phase.samples), 1)
+
+            def per_answer(name: str, phase: Phase = phase, answers: int = answers) -> float:
+                return phase.cpu.get(name, math.nan) / 100 * phase.wall / answers * 1000
+
+            cells = [per_answer(name) for name in order]
+            total = sum(c for c in cells if not math.isnan(c))
+            work = [phase.counts.get(name, math.nan) / answers for name in counts]
+            print(f"{level:>5} {label:>7} | " + " ".join(f"{fmt(c):>8}" for c in cells)
+                  + f" | {total:>6.1f} | {phase.cpu.get('other', math.nan):>7.0f} | "
+                  + " ".join(f"{fmt(w):>11}" for w in work))
+
+    print("\nRedis commands per product answer, most frequent first:")
+    for level, _rounds, product, _direct in results:
+        answers = max(len(product.samples), 1)
+        commands = sorted(((value / answers, name.removeprefix("redis "))
+                           for name, value in product.counts.items()
+                           if name.startswith("redis ") and name != "redis cmds" and value),
+                          reverse=True)
+        print(f"{level:>5}: " + ", ".join(f"{name} {per:.1f}" for per, name in commands[:10]))
+
+    for level, _rounds, product, direct in results:
+        for label, phase in (("product", product), ("direct", direct)):
+            for reason, count in phase.errors.most_common():
+                print(f"  errors at {level}, {label}: {count} x {reason}")
+
+    print("\nTargets:")
+    for level, _rounds, product, direct in results:
+        p, d = product.ttft_ms(), direct.ttft_ms()
+        if level == TARGET_LEVEL:
+            added50 = percentile(p, 50) - percentile(d, 50)
+            added99 = percentile(p, 99) - percentile(d, 99)
+            print(f"  added p50 at {level} < {TARGET_P50_MS:.0f} ms: "
+                  f"{'met' if added50 < TARGET_P50_MS else 'MISSED'} ({fmt(added50)} ms)")
+            print(f"  added p99 at {level} < {TARGET_P99_MS:.0f} ms: "
+                  f"{'met' if added99 < TARGET_P99_MS else 'MISSED'} ({fmt(added99)} ms)")
+        if level == max(r[0] for r in results) and level >= 500:
+            errors = sum(product.errors.values())
+            print(f"  zero errors at {level}: {'met' if not errors else 'MISSED'} "
+                  f"({errors} errors)")
+    if profiling:
+        print(f"\n(py-spy was sampling web and worker: timings are a little worse than "
+              f"without it. Profiles: {LOG_DIR}/profile-*.txt)")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def time_left(limit: float, deadline: float) -> float:
+    """A phase's time limit, cut so the whole run ends by the deadline."""
+    return max(5.0, min(limit, deadline - time.monotonic()))
+
+
+def rounds_for(level: int, samples: int) -> int:
+    return max(2, min(30, math.ceil(samples / level)))
+
+
+async def warm_up(employees: list[Employee], direct: openai.AsyncOpenAI, stack: Stack) -> None:
+    """Open pools, compile templates, create the SDK clients: none of it counts."""
+    count = min(len(employees), 20)
+    await asyncio.gather(*(e.ask(QUESTION.format(n="warm-up")) for e in employees[:count]),
+                         *(direct_ask(direct, stack.model, stack.system, "warm-up")
+                           for _ in range(count)))
+
+
+@contextlib.contextmanager
+def py_spy(enabled: bool, pids: dict[str, int], level: int) -> Iterator[None]:
+    binary = shutil.which("py-spy") if enabled else None
+    recorders = []
+    if binary:
+        for name in ("web", "worker"):
+            out = LOG_DIR / f"profile-{level}-{name}.raw"
+            recorders.append((out, subprocess.Popen(
+                [binary, "record", "--pid", str(pids[name]), "--format", "raw", "--output",
+                 str(out), "--rate", "200", "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    try:
+        yield
+    finally:
+        for out, recorder in recorders:
+            recorder.send_signal(signal.SIGINT)
+            try:
+                recorder.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+            summarize_profile(out)
+
+
+def summarize_profile(raw: Path) -> None:
+    """Collapsed stacks -> the functions (ours and libraries') holding most samples."""
+    if not raw.exists():
+        return
+    own: Counter = Counter()
+    inclusive: Counter = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        number = int(count)
+        total += number
+        own[frames[-1]] += number
+        for frame in set(frames[1:]):
+            inclusive[frame] += number
+    lines = [f"{total} samples of threads on CPU (py-spy without --idle) in {raw.name}", "",
+             "self:"]
+    share = 100 / max(total, 1)
+    lines += [f"{n * share:6.1f}%  {f}" for f, n in own.most_common(40)]
+    lines += ["", "inclusive:"]
+    lines += [f"{n * share:6.1f}%  {f}" for f, n in inclusive.most_common(60)]
+    raw.with_suffix(".txt").write_text("\n".join(lines) + "\n")
+
+
+async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_url: str,
+                  pids: dict[str, int], levels: list[int], deadline: float) -> list:
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(
+        max_connections=4 * max(levels), max_keepalive_connections=4 * max(levels)))
+    bootstrap = Employee(transport=transport, port=web_port, host=stack.host,
+                         session_key=None, csrf="")
+    await bootstrap.http.get("/accounts/login/")
+    csrf = bootstrap.http.cookies[settings.CSRF_COOKIE_NAME]
+    employees = [Employee(transport=transport, port=web_port, host=stack.host,
+                          session_key=key, csrf=csrf if key else "") for key in stack.sessions]
+    for employee, email, key in zip(employees, stack.emails, stack.sessions, strict=True):
+        if key is None:
+            await employee.login(email)
+    direct = openai.AsyncOpenAI(api_key=MODEL_KEY, base_url=base_url, max_retries=0,
+                                timeout=REQUEST_TIMEOUT)
+    meter = Meter(pids)
+    results = []
+    try:
+        await warm_up(employees, direct, stack)
+        for level in levels:
+            rounds = rounds_for(level, args.samples)
+            print(f"  {level} concurrent x {rounds} rounds ...", flush=True)
+            direct_phase = await run_phase(
+                lambda i, n: direct_ask(direct, stack.model, stack.system,
+                                        QUESTION.format(n=f"{i}-{n}")),
+                level, rounds, meter, time_left(args.level_time_limit, deadline))
+            await asyncio.sleep(0.5)
+            with py_spy(args.profile, pids, level):
+                product_phase = await run_phase(
+                    lambda i, n: employees[i].ask(QUESTION.format(n=f"{i}-{n}")),
+                    level, rounds, meter, time_left(args.level_time_limit, deadline))
+            results.append((level, rounds, product_phase, direct_phase))
+            await asyncio.sleep(0.5)
+    finally:
+        meter.close()
+        await direct.close()
+        for employee in employees:
+            await employee.http.aclose()
+        await bootstrap.http.aclose()
+        await transport.aclose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--levels", default="1,10,100,500",
+                        help="concurrent conversations, comma-separated")
+    parser.add_argument("--token-delay", type=float, default=0.02, help="seconds per token")
+    parser.add_argument("--tokens", type=int, default=20, help="tokens per answer")
+    parser.add_argument("--samples", type=int, default=200,
+                        help="answers per level at least (2 to 30 rounds per conversation)")
+    parser.add_argument("--llm-concurrency", type=int, default=200,
+                        help="threads of the llm worker (production: 200)")
+    parser.add_argument("--http-logins", type=int, default=3,
+                        help="employees who log in over HTTP; the others get a session "
+                        "directly (password checks are slow by design)")
+    parser.add_argument("--level-time-limit", type=float, default=90.0,
+                        help="seconds before a level's unfinished answers count as errors")
+    parser.add_argument("--budget", type=float, default=290.0,
+                        help="seconds for the whole run; phases are cut short to keep it")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample web and worker with py-spy during each product phase")
+    args = parser.parse_args()
+    levels = [int(part) for part in args.levels.split(",") if part.strip()]
+    if not levels or min(levels) < 1:
+        parser.error("--levels takes positive whole numbers, e.g. 1,10,100,500")
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    stack = Stack()
+    results = []
+    try:
+        print("Migrating and creating the bench client ...", flush=True)
+        services.migrate_all()
+        remove_bench_clients()  # left over by a run that was killed
+        provision(stack, max(levels), args.http_logins)
+        print(f"Starting model server, web and llm worker (logs: {LOG_DIR}) ...", flush=True)
+        web_port, base_url, pids = start_processes(stack, args)
+        print(f"Ready after {time.monotonic() - began:.0f}s; measuring:", flush=True)
+        # Leave time to stop the processes and delete the client.
+        deadline = began + args.budget - 30
+        results = asyncio.run(measure(stack, args, web_port, base_url, pids, levels, deadline))
+    finally:
+        for child in reversed(stack.children):
+            child.stop()
+        remove_bench_clients()
+    if results:
+        report(results, args, args.profile and bool(shutil.which("py-spy")))
+    print(f"\nTotal run time {time.monotonic() - began:.0f}s.")
+
+
+if __name__ == "__main__":
+    main()
