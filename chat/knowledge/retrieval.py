@@ -35,24 +35,46 @@ class Passage:
                 "file": self.file_name, "page": self.page}
 
 
+# An OR query over common words can match a large share of a big library, and
+# ranking every match is what costs; rank at most this many of them.
+OR_POOL = 1000
+
+
 def full_text_ids(*, query: str, conversation_id: int | None, limit: int = CANDIDATES) -> list[int]:
-    # Any of the question's words may match (OR), best ranked first: a question
-    # rarely repeats every word of the passage that answers it.
+    """Chunks matching every word of the question first (best ranked); then, if
+    that is not enough, chunks matching any word — a question rarely repeats
+    every word of the passage that answers it — ranked within a bounded pool
+    so a huge library stays fast."""
+    found = _ranked_matches(query=query, conversation_id=conversation_id, limit=limit,
+                            any_word=False, exclude=[])
+    if len(found) < limit:
+        found += _ranked_matches(query=query, conversation_id=conversation_id,
+                                 limit=limit - len(found), any_word=True, exclude=found)
+    return found
+
+
+def _ranked_matches(*, query: str, conversation_id: int | None, limit: int, any_word: bool,
+                    exclude: list[int]) -> list[int]:
+    tsquery = f"plainto_tsquery('{SEARCH_CONFIG}', %s)"
+    if any_word:
+        tsquery = f"NULLIF(replace({tsquery}::text, ' & ', ' | '), '')::tsquery"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH q AS (
-                SELECT NULLIF(replace(plainto_tsquery('{SEARCH_CONFIG}', %s)::text,
-                                      ' & ', ' | '), '')::tsquery AS query
+            WITH q AS (SELECT {tsquery} AS query),
+            pool AS (
+                SELECT c.id, c.search FROM chat_knowledgechunk c
+                JOIN chat_knowledgefile f ON f.id = c.file_id, q
+                WHERE q.query IS NOT NULL AND c.search @@ q.query
+                  AND (f.conversation_id IS NULL OR f.conversation_id = %s)
+                  AND NOT (c.id = ANY(%s))
+                LIMIT %s
             )
-            SELECT c.id FROM chat_knowledgechunk c
-            JOIN chat_knowledgefile f ON f.id = c.file_id, q
-            WHERE q.query IS NOT NULL AND c.search @@ q.query
-              AND (f.conversation_id IS NULL OR f.conversation_id = %s)
-            ORDER BY ts_rank_cd(c.search, q.query) DESC, c.id
+            SELECT pool.id FROM pool, q
+            ORDER BY ts_rank_cd(pool.search, q.query) DESC, pool.id
             LIMIT %s
             """,  # noqa: S608 - SEARCH_CONFIG is our constant
-            [query, conversation_id, limit],
+            [query, conversation_id, exclude, OR_POOL, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 
