@@ -411,6 +411,7 @@ def _write(*, schema: str, job: _Job) -> None:
         answer.save()
     streams.append(schema, answer.pk, answer.status, {
         "html": markdown_to_html(answer.content), "latency_ms": answer.latency_ms,
+        "model": answer.model,
         "usage": {"prompt_tokens": answer.prompt_tokens,
                   "completion_tokens": answer.completion_tokens},
         "redacted": job.context.user_items if job.context else [],

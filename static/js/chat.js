@@ -74,6 +74,13 @@
     el.querySelector(".answer-note").hidden = status !== "cancelled";
     renderCitations(el, data.citations || []);
     el.querySelector(".act-regenerate").textContent = status === "failed" ? "Retry" : "Regenerate";
+    if (status === "done" && data.latency_ms != null && !el.querySelector(".meta")) {
+      const meta = document.createElement("span");
+      meta.className = "muted meta";
+      const tokens = data.usage && data.usage.completion_tokens ? ` · ${data.usage.completion_tokens} tokens` : "";
+      meta.textContent = `${data.model || ""} · ${data.latency_ms} ms${tokens}`;
+      el.querySelector(".answer-actions").appendChild(meta);
+    }
     setBusy(false);
   }
 
@@ -128,6 +135,23 @@
     // Last-Event-ID, so the server resumes after the last delta we have.
   }
 
+  // A conversation that was just started appears at the top of the sidebar.
+  function addToSidebar(url, title) {
+    const sidebar = document.querySelector(".conversation-list");
+    if (!sidebar) return;
+    sidebar.querySelectorAll("li").forEach((li) => {
+      li.classList.remove("active");
+      if (!li.querySelector("a")) li.remove();  // "No conversations yet."
+    });
+    const item = document.createElement("li");
+    item.className = "active";
+    const link = document.createElement("a");
+    link.href = url;
+    link.textContent = title;
+    item.appendChild(link);
+    sidebar.prepend(item);
+  }
+
   async function send(text) {
     showError("");
     if (!text.trim()) { showError("Type a message first."); return; }
@@ -141,6 +165,7 @@
         history.replaceState(null, "", data.conversation_url);
         chat.dataset.sendUrl = `${data.conversation_url}send/`;
         form.action = chat.dataset.sendUrl;
+        addToSidebar(data.conversation_url, data.title);
       }
       list.appendChild(userBubble(data.question.text));
       const el = answerElement(data.answer);
