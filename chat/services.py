@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
@@ -121,30 +120,30 @@ def parse_rate(text: str) -> Rate:
     return Rate(int(count), seconds)
 
 
-def _within_rate(key: str, rate: Rate) -> bool:
-    window = int(time.time() // rate.seconds)
-    bucket = f"ratelimit:{key}:{window}"
-    if cache.add(bucket, 1, timeout=rate.seconds + 1):
-        return True
-    return cache.incr(bucket) <= rate.count
-
-
 def check_rate_limits(*, user) -> None:
+    """Fixed-window counters per user and per client (one Redis round trip);
+    doubles as the check that Redis answers before anything is stored."""
+    schema = connection.schema_name
+    per_user = parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)
+    per_client = parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)
     try:
-        # Cache keys are prefixed with the schema: "client" means this client.
-        if not _within_rate(f"user:{user.pk}", parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)):
-            raise ChatError(
-                "You are sending messages faster than allowed. Wait a minute and try again.",
-                status=429,
-            )
-        if not _within_rate("client", parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)):
-            raise ChatError(
-                "Your company's assistant is receiving too many messages right now. "
-                "Try again in a minute.",
-                status=429,
-            )
-    except (redis.RedisError, OSError) as exc:
+        user_count, client_count = streams.count_hits([
+            (f"user:{schema}:{user.pk}", per_user.seconds),
+            (f"client:{schema}", per_client.seconds),
+        ])
+    except streams.StreamUnavailable as exc:
         raise _unavailable() from exc
+    if user_count > per_user.count:
+        raise ChatError(
+            "You are sending messages faster than allowed. Wait a minute and try again.",
+            status=429,
+        )
+    if client_count > per_client.count:
+        raise ChatError(
+            "Your company's assistant is receiving too many messages right now. "
+            "Try again in a minute.",
+            status=429,
+        )
 
 
 def _unavailable() -> ChatError:

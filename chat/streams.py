@@ -70,15 +70,37 @@ def ping() -> None:
 
 def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
     key = _key(schema, message_id)
+    fields = {"event": event, "data": json.dumps(data or {})}
+    if event == "delta":  # the hot path: one command per token
+        return _client().xadd(key, fields, maxlen=50000, approximate=True)
     pipe = _client().pipeline(transaction=False)
-    pipe.xadd(key, {"event": event, "data": json.dumps(data or {})}, maxlen=50000,
-              approximate=True)
+    pipe.xadd(key, fields, maxlen=50000, approximate=True)
     if event in END_EVENTS:
         pipe.expire(key, STREAM_TTL_SECONDS)
         pipe.delete(_key(schema, message_id, "stop"), _key(schema, message_id, "lease"))
     else:
+        # Set when the answer starts (and on a reset): a stream whose worker
+        # died still expires.
         pipe.expire(key, STREAM_TTL_SECONDS * 2)
     return pipe.execute()[0]
+
+
+def count_hits(windows: list[tuple[str, int]]) -> list[int]:
+    """Count one hit in each fixed window (key, seconds); returns the counts."""
+    import time
+
+    now = int(time.time())
+    try:
+        pipe = _client().pipeline(transaction=False)
+        for name, seconds in windows:
+            bucket = f"ratelimit:{name}:{now // seconds}"
+            # Create the window with its expiry first (EXPIRE NX needs Redis 7).
+            pipe.set(bucket, 0, ex=seconds + 1, nx=True)
+            pipe.incr(bucket)
+        results = pipe.execute()
+    except (redis.RedisError, OSError) as exc:
+        raise StreamUnavailable(str(exc)) from exc
+    return results[1::2]
 
 
 def request_stop(schema: str, message_id: int) -> None:

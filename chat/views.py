@@ -212,8 +212,8 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
     """The stored outcome if the answer finished without (or after) its stream."""
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
-    if answer is None:
-        return {"status": "failed", "error": "This answer no longer exists.", "html": ""}
+        if answer is None:
+            return {"status": "failed", "error": "This answer no longer exists.", "html": ""}
         if not answer.is_finished:
             services.fail_if_abandoned(answer=answer)
     if answer.is_finished:

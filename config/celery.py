@@ -33,6 +33,17 @@ class TenantBoundTask(TenantTask):
 
         wanted = get_schema_name_from_task(self, kwargs) or "public"
         if connection.schema_name != wanted:
+            from django.db import DatabaseError
+            from django_tenants.utils import get_tenant_model
+
+            # The switch failed: either the client is gone (drop the task) or
+            # the database did not answer (try again shortly; nothing is lost).
+            try:
+                client_exists = get_tenant_model().objects.filter(schema_name=wanted).exists()
+            except DatabaseError:
+                client_exists = True
+            if client_exists:
+                raise self.retry(countdown=2, max_retries=30)
             logger.warning(
                 "Dropping task %s: its client schema %r no longer exists", self.name, wanted
             )

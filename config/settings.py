@@ -50,6 +50,15 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# A connection pool per process (psycopg_pool): opening a PostgreSQL connection
+# per request or per answer costs more than the work itself. 0 turns it off.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=20)
+if DB_POOL_MAX_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 30,
+    }
+# The search_path is set once per connection checkout, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 # --- Apps -----------------------------------------------------------------
