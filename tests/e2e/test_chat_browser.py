@@ -60,6 +60,9 @@ def log_in(page, base_url: str) -> None:
     page.fill("input[name=username]", EMPLOYEE)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
+    # First use: the data-handling notice must be accepted once.
+    page.get_by_role("button", name="I understand").click()
+    expect(page.locator("#data-notice")).to_have_count(0)
     expect(page.locator("#composer-text")).to_be_visible()
     expect(page.locator(".topbar")).to_contain_text(EMPLOYEE)
     expect(page.locator(".topbar")).not_to_contain_text("Bot settings")  # not an admin
