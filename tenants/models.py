@@ -29,6 +29,26 @@ class Client(TenantMixin):
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
 
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Clone the migrated template (tenants.cloning) when there is one;
+        otherwise django-tenants creates the schema and runs every migration."""
+        from django.conf import settings
+        from django.db import connection
+        from django_tenants.utils import schema_exists
+
+        from tenants import cloning
+
+        template = getattr(settings, "TENANT_BASE_SCHEMA", None)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        if not (sync_schema and settings.TENANT_CREATION_FAKES_MIGRATIONS and template
+                and schema_exists(template)):
+            return super().create_schema(check_if_exists=check_if_exists,
+                                         sync_schema=sync_schema, verbosity=verbosity)
+        cloning.clone(template=template, schema=self.schema_name)
+        connection.set_schema_to_public()
+        return True
+
 
 class Domain(DomainMixin):
     def __str__(self) -> str:
