@@ -167,6 +167,16 @@ def _validate_text(text: str) -> str:
     return text
 
 
+def _check_allowance(*, user) -> None:
+    """Rate limits (which also prove Redis answers) and token quotas: checked
+    before anything is stored, for new questions and regenerated answers alike."""
+    check_rate_limits(user=user)
+    try:
+        compliance_services.check_quota(user_id=user.pk)
+    except compliance_services.QuotaReached as exc:
+        raise ChatError(exc.message, status=429) from exc
+
+
 def send_message(*, user, conversation: Conversation | None, text: str) -> Message:
     """Store the question and a pending answer (in a new conversation when none
     is given); a worker writes the answer."""
@@ -176,15 +186,7 @@ def send_message(*, user, conversation: Conversation | None, text: str) -> Messa
     ).exists():
         raise ChatError("Wait for the current answer to finish, or stop it, before sending "
                         "another message.", status=409)
-    check_rate_limits(user=user)
-    try:
-        compliance_services.check_quota(user_id=user.pk)
-    except compliance_services.QuotaReached as exc:
-        raise ChatError(exc.message, status=429) from exc
-    try:
-        streams.ping()
-    except streams.StreamUnavailable as exc:
-        raise _unavailable() from exc
+    _check_allowance(user=user)
     config = selectors.get_bot_config()
     with transaction.atomic():
         if conversation is None:
@@ -209,10 +211,7 @@ def regenerate(*, answer: Message) -> Message:
         raise ChatError("This answer is still being written; stop it first.", status=409)
     if answer.superseded:
         raise ChatError("This answer was already replaced.", status=409)
-    try:
-        streams.ping()
-    except streams.StreamUnavailable as exc:
-        raise _unavailable() from exc
+    _check_allowance(user=answer.conversation.user)
     config = selectors.get_bot_config()
     with transaction.atomic():
         answer.superseded = True

@@ -148,6 +148,8 @@ def test_monthly_quota_refuses_sending_with_a_clear_message(acme, model):
 
     assert refused.status_code == 429
     assert "monthly allowance" in refused.json()["error"]
+    regenerated = site.post(f"/answers/{sent['answer']['id']}/regenerate/")
+    assert regenerated.status_code == 429, "regenerating spends tokens too"
     usage = site.http.get("/settings/data-controls/").text
     assert f"{used} tokens used of {used} (100%)" in usage and "quota reached" in usage
 
