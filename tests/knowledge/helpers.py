@@ -8,7 +8,7 @@ import time
 from django_tenants.utils import schema_context
 
 from chat.knowledge import retrieval, services, vectors
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
+from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from tenants.models import Client
 from tests.support.site import Site
 
@@ -50,3 +50,22 @@ def find(client: Client, phrase: str, conversation_id: int | None = None) -> lis
         ids = retrieval.full_text_ids(query=phrase, conversation_id=conversation_id)
         chunks = KnowledgeChunk.objects.in_bulk(ids)
         return [chunks[i].text for i in ids]
+
+
+def turn_semantic_search_on(site: Site, client: Client) -> bool:
+    """Turn semantic search on. True where the database has pgvector; on a server
+    without it, checks that the admin is told why (and nothing was switched on)
+    and returns False, so the caller checks the full-text path instead."""
+    response = site.http.post("/knowledge/settings/", follow_redirects=True, data={
+        "semantic_search": "on", "csrfmiddlewaretoken": site.csrf()})
+    with schema_context(client.schema_name):
+        reason = vectors.unavailable_reason()
+        enabled = KnowledgeSettings.objects.filter(semantic_search=True).exists()
+    if reason is None:
+        assert enabled
+        return True
+    assert not enabled
+    assert "does not have the pgvector extension" in response.text or (
+        "not installed in this database" in response.text)
+    assert "Full-text search works" in response.text
+    return False

