@@ -22,7 +22,7 @@ def browser(worker_env):
     silences Django for this module only; `worker_env` is built first, so the real
     web server and workers never inherit it."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test does it)")
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
