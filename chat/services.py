@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat import gateway, privacy, secrets, selectors, streams
@@ -446,24 +447,37 @@ def build_prompt(*, answer: Message, config: BotConfig) -> list[dict[str, str]]:
     return messages
 
 
-ABANDONED_AFTER_SECONDS = 120
+ABANDONED_AFTER_SECONDS = 120  # streaming, but no worker and no progress this long
+# Pending this long: its task was lost (longer than a redelivery takes).
+PENDING_TIMEOUT_SECONDS = getattr(settings, "CHAT_PENDING_TIMEOUT_SECONDS", 900)
 
 
 def fail_if_abandoned(*, answer: Message) -> bool:
-    """An answer left 'streaming' by a dead worker (no live lease, no progress for
-    a while) ends failed, so nothing stays "streaming" forever even if its task
-    is never handed out again."""
+    """An answer left 'streaming' by a dead worker, or 'pending' by a lost task,
+    ends failed (with a Retry button), so nothing waits forever."""
     schema = connection.schema_name
     quiet_for = (timezone.now() - answer.updated).total_seconds()
-    if (answer.status != Message.Status.STREAMING or quiet_for < ABANDONED_AFTER_SECONDS
-            or streams.lease_alive(schema, answer.pk)):
+    limit = {Message.Status.STREAMING: ABANDONED_AFTER_SECONDS,
+             Message.Status.PENDING: PENDING_TIMEOUT_SECONDS}.get(answer.status)
+    if limit is None or quiet_for < limit or streams.lease_alive(schema, answer.pk):
         return False
-    _finish_failed(answer, schema, user_message="The assistant stopped while answering. "
-                   "Please try again.", admin_message="No worker was writing this answer.")
+    if answer.status == Message.Status.PENDING:
+        _finish_failed(answer, schema, user_message="The assistant did not get to your "
+                       "question in time. Please try again.",
+                       admin_message="The task for this answer was never run (lost queue?).")
+    else:
+        _finish_failed(answer, schema, user_message="The assistant stopped while answering. "
+                       "Please try again.", admin_message="No worker was writing this answer.")
     return True
 
 
 def fail_abandoned_answers() -> int:
-    cutoff = timezone.now() - timezone.timedelta(seconds=ABANDONED_AFTER_SECONDS)
-    stuck = Message.objects.filter(status=Message.Status.STREAMING, updated__lt=cutoff)
+    """Run per client by celery beat."""
+    now = timezone.now()
+    stuck = Message.objects.filter(
+        Q(status=Message.Status.STREAMING,
+          updated__lt=now - timezone.timedelta(seconds=ABANDONED_AFTER_SECONDS))
+        | Q(status=Message.Status.PENDING,
+            updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
+    )
     return sum(fail_if_abandoned(answer=answer) for answer in stuck)

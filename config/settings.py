@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
         # Retention is in days; running hourly keeps each purge small. Idempotent.
         "schedule": env.float("COMPLIANCE_PURGE_EVERY_MINUTES", default=60.0) * 60,
     },
+    # Answers whose worker died or whose task was lost end failed (Retry button).
+    "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers", "schedule": 60.0},
 }
 
 # --- The model API and chat ----------------------------------------------------
@@ -242,6 +244,8 @@ CHAT_RATE_LIMIT_PER_CLIENT = env.str("CHAT_RATE_LIMIT_PER_CLIENT", default="600/
 # How long an answer's worker lease lives without renewal: a worker that died
 # mid-answer is noticed after this long, and its answer redone once.
 CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
+# An answer still pending after this many seconds had its task lost: it fails.
+CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=900)
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
 # first; older ones still decrypt, so keys can be rotated).
 ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])

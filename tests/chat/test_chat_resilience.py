@@ -124,8 +124,20 @@ def test_abandoned_streaming_answer_ends_failed(make_client, web_server, model):
         question = Message.objects.create(conversation=conversation, role="user", content="Hi")
         answer = Message.objects.create(conversation=conversation, role="assistant",
                                         reply_to=question, status="streaming", attempts=1)
+        lost = Message.objects.create(conversation=conversation, role="assistant",
+                                      reply_to=question, status="pending")
+        waiting = Message.objects.create(conversation=conversation, role="assistant",
+                                         reply_to=question, status="pending")
         Message.objects.filter(pk=answer.pk).update(
             updated=timezone.now() - timezone.timedelta(minutes=10))
-        assert services.fail_abandoned_answers() == 1
+        Message.objects.filter(pk=lost.pk).update(
+            updated=timezone.now() - timezone.timedelta(minutes=30))
+
+        assert services.fail_abandoned_answers() == 2
+
         answer.refresh_from_db()
         assert answer.status == "failed" and "try again" in answer.error
+        lost.refresh_from_db()
+        assert lost.status == "failed" and "did not get to your question" in lost.error
+        waiting.refresh_from_db()
+        assert waiting.status == "pending"  # queued a moment ago: left alone
