@@ -61,13 +61,6 @@ def _key(schema: str, message_id: int, part: str = "events") -> str:
     return f"answer:{schema}:{message_id}:{part}"
 
 
-def ping() -> None:
-    try:
-        _client().ping()
-    except (redis.RedisError, OSError) as exc:
-        raise StreamUnavailable(str(exc)) from exc
-
-
 def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
     key = _key(schema, message_id)
     fields = {"event": event, "data": json.dumps(data or {})}
@@ -86,16 +79,16 @@ def append(schema: str, message_id: int, event: str, data: dict | None = None) -
 
 
 def count_hits(windows: list[tuple[str, int]]) -> list[int]:
-    """Count one hit in each fixed window (key, seconds); returns the counts."""
-    import time
+    """Count one hit in each window (key, seconds); returns the counts.
 
-    now = int(time.time())
+    A window opens with the first hit and lasts `seconds` (not aligned to the
+    clock, so a burst across a minute boundary cannot pass twice the limit)."""
     try:
         pipe = _client().pipeline(transaction=False)
         for name, seconds in windows:
-            bucket = f"ratelimit:{name}:{now // seconds}"
+            bucket = f"ratelimit:{name}"
             # Create the window with its expiry first (EXPIRE NX needs Redis 7).
-            pipe.set(bucket, 0, ex=seconds + 1, nx=True)
+            pipe.set(bucket, 0, ex=seconds, nx=True)
             pipe.incr(bucket)
         results = pipe.execute()
     except (redis.RedisError, OSError) as exc:
