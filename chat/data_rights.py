@@ -7,29 +7,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from pathlib import Path
 
 import redis
-from django.apps import apps
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from chat import selectors, services, streams
+from chat.knowledge import selectors as knowledge_selectors
+from chat.knowledge import services as knowledge_services
+from chat.knowledge.models import KnowledgeFile
 from chat.models import Conversation, Message
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction, PurgeRecord
 
 logger = logging.getLogger(__name__)
-
-
-def _model(name: str):
-    """Knowledge models, when that part of chat is installed."""
-    try:
-        return apps.get_model("chat", name)
-    except LookupError:
-        return None
 
 
 # --- The live facts ---------------------------------------------------------------------
@@ -58,14 +50,9 @@ def workspace_facts() -> dict[str, str]:
             if terms else "")
     else:
         redaction = "Off: messages are sent as written"
-    knowledge_settings = _model("KnowledgeSettings")
-    embedded = "Not available"
-    if knowledge_settings is not None:
-        row = knowledge_settings.objects.order_by("pk").first()
-        embedded = ("Yes: document text is sent to the embeddings API"
-                    if row and row.semantic_search else
-                    "No: documents are indexed in our database only (full-text search)")
-    files = _model("KnowledgeFile")
+    embedded = ("Yes: document text is sent to the embeddings API"
+                if knowledge_selectors.get_settings().semantic_search else
+                "No: documents are indexed in our database only (full-text search)")
     purge = compliance_selectors.last_purge()
     usage = compliance_selectors.client_usage(controls=controls)
     return {
@@ -77,7 +64,7 @@ def workspace_facts() -> dict[str, str]:
         "Files": _retention(controls.file_retention_days),
         "Documents embedded through the API": embedded,
         "Stored conversations": f"{Conversation.objects.count():,}",
-        "Stored files": f"{files.objects.count():,}" if files is not None else "0",
+        "Stored files": f"{KnowledgeFile.objects.count():,}",
         "Last purge": (timezone.localtime(purge.ran_at).strftime("%d %B %Y %H:%M %Z")
                        if purge else "Never run"),
         "Tokens this month": (f"{usage.used:,} of {usage.quota:,}" if usage.quota
@@ -90,26 +77,10 @@ def workspace_facts() -> dict[str, str]:
 def _delete_files(files) -> int:
     """Delete knowledge files: rows, chunks (cascade), vectors, stored bytes."""
     count = 0
-    try:
-        from chat.knowledge import services as knowledge_services
-    except ImportError:
-        knowledge_services = None
-    delete_file = getattr(knowledge_services, "delete_file", None)
     for file in files:
-        if delete_file is not None:
-            delete_file(file=file)
-        else:
-            _remove_stored_bytes(file.storage_name)
-            file.delete()
+        knowledge_services.delete_file(file=file)
         count += 1
     return count
-
-
-def _remove_stored_bytes(storage_name: str) -> None:
-    folder = Path(settings.MEDIA_ROOT) / connection.schema_name
-    for path in folder.rglob(storage_name) if folder.exists() else []:
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 def _delete_conversations(conversations) -> dict[str, int]:
@@ -123,8 +94,7 @@ def _delete_conversations(conversations) -> dict[str, int]:
                                              role=Message.Role.ASSISTANT)
                       .values_list("id", flat=True))
     messages = Message.objects.filter(conversation_id__in=ids).count()
-    files = _model("KnowledgeFile")
-    attachments = _delete_files(files.objects.filter(conversation_id__in=ids)) if files else 0
+    attachments = _delete_files(KnowledgeFile.objects.filter(conversation_id__in=ids))
     with transaction.atomic():
         MessageRedaction.objects.filter(conversation_id__in=ids).delete()
         ConversationRedaction.objects.filter(conversation_id__in=ids).delete()
@@ -149,11 +119,10 @@ def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
         # A conversation expires when nothing happened in it for the whole period.
         expired = Conversation.objects.filter(updated__lt=conversation_cutoff)
         deleted.update(_delete_conversations(expired))
-    files = _model("KnowledgeFile")
-    if controls.file_retention_days is not None and files is not None:
+    if controls.file_retention_days is not None:
         file_cutoff = now - dt.timedelta(days=controls.file_retention_days)
         deleted["files"] = _delete_files(
-            files.objects.filter(conversation__isnull=True, created__lt=file_cutoff))
+            KnowledgeFile.objects.filter(conversation__isnull=True, created__lt=file_cutoff))
     deleted["orphaned_redaction_records"] = _delete_orphaned_redactions()
     return compliance_services.record_purge(
         conversation_cutoff=conversation_cutoff, file_cutoff=file_cutoff, deleted=deleted)
@@ -188,7 +157,6 @@ def _iso(value) -> str | None:
 
 def export_user_data(*, user) -> dict:
     """Everything this client stores about `user`, as plain JSON data."""
-    files = _model("KnowledgeFile")
     conversations = []
     for conversation in Conversation.objects.filter(user=user).order_by("created", "id"):
         messages = list(conversation.messages.order_by("created", "id"))
@@ -196,7 +164,7 @@ def export_user_data(*, user) -> dict:
         attachments = (
             [{"name": f.display_name, "kind": f.kind, "size_bytes": f.size_bytes,
               "uploaded": _iso(f.created)}
-             for f in files.objects.filter(conversation=conversation)] if files else [])
+             for f in KnowledgeFile.objects.filter(conversation=conversation)])
         conversations.append({
             "id": conversation.pk, "title": conversation.title,
             "created": _iso(conversation.created), "updated": _iso(conversation.updated),
@@ -210,9 +178,8 @@ def export_user_data(*, user) -> dict:
             } for m in messages],
             "attachments": attachments,
         })
-    uploads = ([{"name": f.display_name, "kind": f.kind, "uploaded": _iso(f.created)}
-                for f in files.objects.filter(uploaded_by=user, conversation__isnull=True)]
-               if files else [])
+    uploads = [{"name": f.display_name, "kind": f.kind, "uploaded": _iso(f.created)}
+               for f in KnowledgeFile.objects.filter(uploaded_by=user, conversation__isnull=True)]
     return {
         "exported_at": timezone.now().isoformat(),
         "workspace": getattr(connection.tenant, "name", connection.schema_name),

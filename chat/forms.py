@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 
 from chat.models import BotConfig
 
@@ -67,5 +66,3 @@ class BotConfigForm(forms.ModelForm):
             raise forms.ValidationError("Enter a model id without spaces, e.g. gpt-4o-mini.")
         return model
 
-
-MAX_MESSAGE_CHARS = settings.CHAT_MAX_MESSAGE_CHARS

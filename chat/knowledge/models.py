@@ -82,10 +82,6 @@ class KnowledgeFile(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    @property
-    def is_attachment(self) -> bool:
-        return self.conversation_id is not None
-
 
 class KnowledgeChunk(models.Model):
     file = models.ForeignKey(KnowledgeFile, on_delete=models.CASCADE, related_name="chunks")

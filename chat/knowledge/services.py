@@ -66,10 +66,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def remove_stored_bytes(file: KnowledgeFile) -> None:
-    stored_path(file).unlink(missing_ok=True)
-
-
 # --- Upload ---------------------------------------------------------------------------
 
 def upload(*, user, name: str, data: bytes | Path, conversation=None) -> KnowledgeFile:
