@@ -330,7 +330,7 @@ def generate_answer(*, message_id: int) -> None:
 def _claim(*, schema: str, message_id: int) -> _Job | None:
     """Mark the answer as being written by us; None if there is nothing to do."""
     with db_slot():
-        answer = (Message.objects.select_related("conversation", "reply_to")
+        answer = (Message.objects.select_related("conversation__user", "reply_to")
                   .filter(pk=message_id, role=Message.Role.ASSISTANT).first())
         if answer is None or answer.is_finished or answer.superseded:
             return None
@@ -370,11 +370,12 @@ def _write(*, schema: str, job: _Job) -> None:
     started = time.monotonic()
     first_token: list[float] = []
     checks = {"at": started}
+    writer = streams.DeltaWriter(schema, answer.pk)
 
     def on_delta(text: str) -> bool:
         if not first_token:
             first_token.append(time.monotonic())
-        streams.append(schema, answer.pk, "delta", {"text": text})
+        writer.write(text)
         now = time.monotonic()
         if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
             checks["at"] = now
@@ -382,23 +383,18 @@ def _write(*, schema: str, job: _Job) -> None:
                 return False
         return True
 
-    if job.endpoint is None:
-        on_delta(OFFLINE_TEXT)
-        completion = gateway.Completion(OFFLINE_TEXT, None, None, "stop")
-    else:
+    try:
         try:
-            completion = gateway.stream_chat(
-                endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
-                temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
-                on_delta=on_delta, context=job.context,
-            )
-        except gateway.GatewayError as exc:
-            logger.warning("Answer %s in %s failed: %s", answer.pk, schema, exc.admin_message)
-            with db_slot():
-                answer.refresh_from_db()
-                _finish_failed(answer, schema, user_message=exc.user_message,
-                               admin_message=exc.admin_message)
-            return
+            completion = _stream(job, on_delta)
+        finally:
+            writer.flush()  # the last text goes before any end event
+    except gateway.GatewayError as exc:
+        logger.warning("Answer %s in %s failed: %s", answer.pk, schema, exc.admin_message)
+        with db_slot():
+            answer.refresh_from_db()
+            _finish_failed(answer, schema, user_message=exc.user_message,
+                           admin_message=exc.admin_message)
+        return
     elapsed = time.monotonic() - started
     with db_slot():
         answer.content = completion.text
@@ -416,6 +412,17 @@ def _write(*, schema: str, job: _Job) -> None:
         "redacted": job.context.user_items if job.context else [],
         "citations": answer.citations,
     })
+
+
+def _stream(job: _Job, on_delta) -> gateway.Completion:
+    if job.endpoint is None:
+        on_delta(OFFLINE_TEXT)
+        return gateway.Completion(OFFLINE_TEXT, None, None, "stop")
+    return gateway.stream_chat(
+        endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
+        temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
+        on_delta=on_delta, context=job.context,
+    )
 
 
 def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_message: str) -> None:

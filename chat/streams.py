@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ from django.conf import settings
 
 STREAM_TTL_SECONDS = 3600  # a finished stream lingers for late readers, then goes
 LEASE_SECONDS = getattr(settings, "CHAT_LEASE_SECONDS", 15)
+# Text after the first piece goes out in batches at most this often: one Redis
+# entry (and one SSE event) per batch instead of per token.
+FLUSH_SECONDS = getattr(settings, "CHAT_STREAM_FLUSH_MS", 40) / 1000
 READ_BLOCK_MS = 15000
 END_EVENTS = frozenset({"done", "failed", "cancelled"})
 
@@ -64,7 +68,7 @@ def _key(schema: str, message_id: int, part: str = "events") -> str:
 def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
     key = _key(schema, message_id)
     fields = {"event": event, "data": json.dumps(data or {})}
-    if event == "delta":  # the hot path: one command per token
+    if event == "delta":  # the hot path: one command per batch of tokens
         return _client().xadd(key, fields, maxlen=50000, approximate=True)
     pipe = _client().pipeline(transaction=False)
     pipe.xadd(key, fields, maxlen=50000, approximate=True)
@@ -76,6 +80,90 @@ def append(schema: str, message_id: int, event: str, data: dict | None = None) -
         # died still expires.
         pipe.expire(key, STREAM_TTL_SECONDS * 2)
     return pipe.execute()[0]
+
+
+class DeltaWriter:
+    """Appends an answer's text as `delta` events: the first piece at once (it
+    is the time to first token), later pieces together, at most every
+    FLUSH_SECONDS. A background thread sends what waits longer than that, so a
+    slow model never holds back text already received."""
+
+    def __init__(self, schema: str, message_id: int, *, interval: float | None = None) -> None:
+        self.schema, self.message_id = schema, message_id
+        self.interval = FLUSH_SECONDS if interval is None else interval
+        self._pending: list[str] = []
+        self._flushed_at: float | None = None
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._pending.append(text)
+            due = self._flushed_at is None or (
+                time.monotonic() - self._flushed_at >= self.interval)
+            if due:
+                self._flush_locked()
+            else:
+                _flusher.watch(self)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def flush_if_stale(self) -> None:
+        """Flush if text has waited a whole interval; stop being watched once
+        nothing waits (under this writer's lock, so no write slips between)."""
+        with self._lock:
+            if self._pending and time.monotonic() - (self._flushed_at or 0.0) >= self.interval:
+                self._flush_locked()
+            if not self._pending:
+                _flusher.forget(self)
+
+    def _flush_locked(self) -> None:
+        self._flushed_at = time.monotonic()
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            append(self.schema, self.message_id, "delta", {"text": text})
+
+
+class _Flusher:
+    """One thread per process sends the batches of every DeltaWriter that waits."""
+
+    def __init__(self) -> None:
+        self._waiting: set[DeltaWriter] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, writer: DeltaWriter) -> None:
+        with self._lock:
+            self._waiting.add(writer)
+            self._wake.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="delta-flusher",
+                                                daemon=True)
+                self._thread.start()
+
+    def forget(self, writer: DeltaWriter) -> None:
+        with self._lock:
+            self._waiting.discard(writer)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(FLUSH_SECONDS / 2)
+            with self._lock:
+                writers = list(self._waiting)
+            for writer in writers:
+                try:
+                    writer.flush_if_stale()
+                except (redis.RedisError, OSError):
+                    self.forget(writer)  # the writer's own next write reports it
+            with self._lock:  # watch() sets the event under the same lock
+                if not self._waiting:
+                    self._wake.clear()
+
+
+_flusher = _Flusher()
 
 
 def count_hits(windows: list[tuple[str, int]]) -> list[int]:
@@ -134,8 +222,6 @@ class LeaseKeeper:
         _client().delete(_key(schema, message_id, "lease"))
 
     def _run(self) -> None:
-        import time
-
         while True:
             time.sleep(max(0.5, LEASE_SECONDS / 3))
             with self._lock:
@@ -171,9 +257,10 @@ class StreamEvent:
 
 async def read(
     schema: str, message_id: int, *, after: str = "0-0", block_ms: int = READ_BLOCK_MS
-) -> AsyncIterator[StreamEvent | None]:
-    """Yield events after `after`; None when nothing came for `block_ms`
-    (the caller sends a keep-alive and checks the answer is still alive)."""
+) -> AsyncIterator[list[StreamEvent]]:
+    """Yield the events after `after`, a list per read (ending with the end
+    event, if any); an empty list when nothing came for `block_ms` (the caller
+    sends a keep-alive and checks the answer is still alive)."""
     key = _key(schema, message_id)
     client = _async_client()
     last = after or "0-0"
@@ -182,13 +269,12 @@ async def read(
             batches = await client.xread({key: last}, block=block_ms, count=500)
         except (redis.RedisError, OSError) as exc:
             raise StreamUnavailable(str(exc)) from exc
-        if not batches:
-            yield None
-            continue
-        for _key_name, entries in batches:
+        events: list[StreamEvent] = []
+        for _key_name, entries in batches or []:
             for entry_id, fields in entries:
                 last = entry_id
-                event = StreamEvent(entry_id, fields["event"], json.loads(fields["data"]))
-                yield event
-                if event.event in END_EVENTS:
+                events.append(StreamEvent(entry_id, fields["event"], json.loads(fields["data"])))
+                if events[-1].event in END_EVENTS:
+                    yield events
                     return
+        yield events

@@ -192,8 +192,8 @@ def _sse(event: str, data: dict, event_id: str | None = None) -> str:
 async def _events(schema: str, answer: Message, after: str):
     yield "retry: 1000\n\n"
     try:
-        async for item in streams.read(schema, answer.pk, after=after):
-            if item is None:
+        async for batch in streams.read(schema, answer.pk, after=after):
+            if not batch:
                 # Quiet for a while: is anyone still writing this answer?
                 state = await sync_to_async(_stale_state)(schema, answer.pk)
                 if state is not None:
@@ -201,7 +201,8 @@ async def _events(schema: str, answer: Message, after: str):
                     return
                 yield ": keep-alive\n\n"
                 continue
-            yield _sse(item.event, item.data, item.id)
+            # One write per read: under load a read returns many events.
+            yield "".join(_sse(item.event, item.data, item.id) for item in batch)
     except streams.StreamUnavailable as exc:
         logger.warning("Answer stream %s unavailable: %s", answer.pk, exc)
         yield _sse("failed", {"error": "The live answer cannot be shown right now; reload the "

@@ -6,6 +6,7 @@ import time
 import pytest
 from django_tenants.utils import schema_context
 
+from chat.local_model_server import split_tokens
 from chat.models import Conversation, Message
 from tenants.members.models import User
 from tests.support.site import Site, text_of
@@ -28,6 +29,7 @@ def stored(result, answer_id) -> Message:
 
 def test_answer_streams_and_is_stored(acme, model):
     result, site = acme
+    model.configure(token_delay=0.02)
     sent = site.ask("What is our travel policy?")
     assert sent["answer"]["status"] == "pending"
 
@@ -35,7 +37,9 @@ def test_answer_streams_and_is_stored(acme, model):
 
     kinds = [e.event for e in events]
     assert kinds[0] == "status" and kinds[-1] == "done"
-    assert kinds.count("delta") > 3, "tokens arrive one by one"
+    deltas = [e.data["text"] for e in events if e.event == "delta"]
+    assert deltas[0] == split_tokens(text_of(events))[0], "the first token goes at once"
+    assert len(deltas) > 3, "the text arrives while it is written, in small batches"
     streamed = text_of(events)
     assert streamed.startswith("You said: What is our travel policy?")
     answer = stored(result, sent["answer"]["id"])
