@@ -244,6 +244,9 @@ CHAT_RATE_LIMIT_PER_CLIENT = env.str("CHAT_RATE_LIMIT_PER_CLIENT", default="600/
 # How long an answer's worker lease lives without renewal: a worker that died
 # mid-answer is noticed after this long, and its answer redone once.
 CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
+# After the first token (sent at once), an answer's text goes to the browser in
+# batches at most this often: one Redis entry and one SSE event per batch.
+CHAT_STREAM_FLUSH_MS = env.int("CHAT_STREAM_FLUSH_MS", default=40)
 # An answer still pending after this many seconds had its task lost: it fails.
 CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=900)
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
