@@ -191,7 +191,11 @@ def send_message(*, user, conversation: Conversation | None, text: str) -> Messa
     config = selectors.get_bot_config()
     with transaction.atomic():
         if conversation is None:
-            conversation = Conversation.objects.create(user=user)
+            conversation = Conversation.objects.create(user=user, title=_title_from(text))
+        else:
+            if conversation.title == "New chat":
+                conversation.title = _title_from(text)
+            conversation.save(update_fields=["title", "updated"])  # moves it to the top
         question = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=text,
         )
@@ -199,9 +203,6 @@ def send_message(*, user, conversation: Conversation | None, text: str) -> Messa
             conversation=conversation, role=Message.Role.ASSISTANT, reply_to=question,
             status=Message.Status.PENDING, model=config.model,
         )
-        if conversation.title == "New chat":
-            conversation.title = _title_from(text)
-        conversation.save(update_fields=["title", "updated"])
         _enqueue_on_commit(answer)
     return answer
 
