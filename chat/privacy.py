@@ -64,6 +64,16 @@ def load_context(*, user=None, conversation_id: int | None = None,
     )
 
 
+def for_embedding(context: CallContext) -> CallContext:
+    """The same person and conversation, for the question's embedding call: its
+    own redaction counts, and nothing that belongs to the chat call."""
+    return CallContext(
+        user_id=context.user_id, user_email=context.user_email,
+        conversation_id=context.conversation_id, redaction_enabled=context.redaction_enabled,
+        entities=context.entities, terms=context.terms, db=context.db,
+    )
+
+
 def default_context() -> CallContext:
     return load_context()
 

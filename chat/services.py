@@ -279,6 +279,19 @@ def db_slot():
             connection.close()
 
 
+@contextlib.contextmanager
+def db_released():
+    """Inside db_slot: give the connection and the slot back while an outside
+    API answers (the question's embedding call), then take a slot again."""
+    connection.close()
+    _db_slots.release()
+    try:
+        yield
+    finally:
+        _db_slots.acquire()
+        close_old_connections()
+
+
 class AnswerBusy(Exception):
     """Another worker holds this answer's lease: try again later."""
 
@@ -345,10 +358,11 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
             streams.append(schema, message_id, "reset", {})
         config = selectors.get_bot_config()
         endpoint = model_endpoint(config)
-        prompt = build_prompt(answer=answer, config=config)
         context = privacy.load_context(
             user=answer.conversation.user, conversation_id=answer.conversation_id,
             user_message_id=answer.reply_to_id, db=db_slot)
+        prompt = build_prompt(answer=answer, config=config, endpoint=endpoint,
+                              context=privacy.for_embedding(context), outside_db=db_released)
         context.on_redacted = lambda items: streams.append(
             schema, message_id, "redacted", {"items": items})
         answer.status = Message.Status.STREAMING
@@ -435,7 +449,10 @@ def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_mes
         "error": user_message, "html": markdown_to_html(answer.content)})
 
 
-def build_prompt(*, answer: Message, config: BotConfig) -> list[dict[str, str]]:
+def build_prompt(*, answer: Message, config: BotConfig,
+                 endpoint: gateway.ModelEndpoint | None,
+                 context: privacy.CallContext | None = None,
+                 outside_db=contextlib.nullcontext) -> list[dict[str, str]]:
     messages: list[dict[str, str]] = []
     if config.system_instructions.strip():
         messages.append({"role": "system", "content": config.system_instructions})
@@ -447,7 +464,7 @@ def build_prompt(*, answer: Message, config: BotConfig) -> list[dict[str, str]]:
 
     passages = retrieval.retrieve(query=answer.reply_to.content,
                                   conversation_id=answer.conversation_id,
-                                  endpoint=model_endpoint(config))
+                                  endpoint=endpoint, context=context, outside_db=outside_db)
     answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
     if passages:
         messages.append({"role": "system", "content": retrieval.reference_block(passages)})

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 
-from chat import gateway
+from chat import gateway, privacy
 from chat.knowledge import vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk
 
@@ -87,20 +89,24 @@ def fuse(rankings: list[list[int]], *, limit: int) -> list[int]:
     return sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:limit]
 
 
-def query_vector(*, query: str, endpoint: gateway.ModelEndpoint | None,
-                 model: str) -> list[float] | None:
+def query_vector(*, query: str, endpoint: gateway.ModelEndpoint | None, model: str,
+                 context: privacy.CallContext | None = None) -> list[float] | None:
     """The question's embedding, or None (offline, or the call failed: full-text only)."""
     if endpoint is None:
         return None
     try:
-        return gateway.embed(endpoint=endpoint, model=model, texts=[query])[0]
+        return gateway.embed(endpoint=endpoint, model=model, texts=[query], context=context)[0]
     except gateway.GatewayError as exc:
         logger.warning("Question embedding failed; full-text only: %s", exc.admin_message)
         return None
 
 
 def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.ModelEndpoint | None,
-             limit: int | None = None) -> list[Passage]:
+             limit: int | None = None, context: privacy.CallContext | None = None,
+             outside_db: Callable[[], AbstractContextManager] = nullcontext) -> list[Passage]:
+    """`context` says who asks (for the audit record of the question's embedding
+    call); `outside_db` lets the caller give its database connection back while
+    the embeddings API answers."""
     from chat.knowledge.selectors import get_settings
 
     limit = limit or settings.KNOWLEDGE_PASSAGES_PER_ANSWER
@@ -110,8 +116,10 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
     rankings = [full_text_ids(query=query, conversation_id=conversation_id)]
     options = get_settings()
     if options.semantic_search and vectors.table_exists():
-        vector = query_vector(query=query, endpoint=endpoint,
-                              model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
+        with outside_db():
+            vector = query_vector(
+                query=query, endpoint=endpoint, context=context,
+                model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
         if vector is not None:
             rankings.append(vectors.nearest(vector=vector, conversation_id=conversation_id,
                                             limit=CANDIDATES))

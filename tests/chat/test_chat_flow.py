@@ -29,7 +29,7 @@ def stored(result, answer_id) -> Message:
 
 def test_answer_streams_and_is_stored(acme, model):
     result, site = acme
-    model.configure(token_delay=0.02)
+    model.configure(token_delay=0.02, reply_tokens=30)
     sent = site.ask("What is our travel policy?")
     assert sent["answer"]["status"] == "pending"
 

@@ -162,7 +162,7 @@ def test_hybrid_retrieval_uses_vectors_when_enabled(make_client, web_server, cel
     vectors_on = turn_semantic_search_on(site, acme.client)
     ingest(site, "zoo.txt", b"Giraffes sleep standing up for short periods.")
     model.clear()
-    ask(site, "giraffes sleep")
+    sent, _events = ask(site, "giraffes sleep")
     if not vectors_on:  # no pgvector on this server: full-text retrieval alone
         assert model.requests("/v1/embeddings") == []
         assert "Giraffes sleep standing up" in prompt_text(model)
@@ -170,3 +170,13 @@ def test_hybrid_retrieval_uses_vectors_when_enabled(make_client, web_server, cel
     embedded = [text for r in model.requests("/v1/embeddings") for text in r["body"]["input"]]
     assert embedded == ["giraffes sleep"], "the question is embedded for vector search"
     assert "Giraffes sleep standing up" in prompt_text(model)
+    with schema_context(acme.client.schema_name):
+        from compliance.models import AuditRecord
+
+        question_calls = AuditRecord.objects.filter(
+            kind="embed", conversation_id=sent["conversation_id"])
+        [record] = question_calls
+        assert record.user_email == "admin@example.com" and record.user_id is not None, (
+            "the question's embedding call is on record with who asked")
+        chat_call = AuditRecord.objects.get(kind="chat", conversation_id=sent["conversation_id"])
+        assert chat_call.user_email == "admin@example.com"
