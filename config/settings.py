@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Answers whose worker died or whose task was lost end failed (Retry button).
     "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers", "schedule": 60.0},
+    # Knowledge files whose ingest task was lost end failed (Re-index button).
+    "fail-stalled-files": {"task": "chat.tasks.fail_stalled_files", "schedule": 300.0},
 }
 
 # --- The model API and chat ----------------------------------------------------
@@ -263,6 +265,9 @@ KNOWLEDGE_MAX_CHARS = env.int("KNOWLEDGE_MAX_CHARS", default=3_000_000)
 KNOWLEDGE_CHUNK_CHARS = env.int("KNOWLEDGE_CHUNK_CHARS", default=1200)
 KNOWLEDGE_CHUNK_OVERLAP = env.int("KNOWLEDGE_CHUNK_OVERLAP", default=200)
 KNOWLEDGE_PASSAGES_PER_ANSWER = env.int("KNOWLEDGE_PASSAGES_PER_ANSWER", default=5)
+# A file queued or processing this long without progress had its task lost: it
+# ends failed with a Re-index button (beat checks every 5 minutes).
+KNOWLEDGE_STALLED_AFTER_SECONDS = env.int("KNOWLEDGE_STALLED_AFTER_SECONDS", default=1800)
 # Embeddings for semantic search (off per client until a tenant admin enables
 # it). The vector column's size is fixed when migrations create it.
 KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="text-embedding-3-small")

@@ -194,6 +194,29 @@ def ingest(*, file_id: int, generation: int) -> None:
     )
 
 
+# Queued or processing this long with no progress: its task was lost or its
+# worker died (longer than a redelivery plus the ingest time limit take).
+STALLED_AFTER_SECONDS = getattr(settings, "KNOWLEDGE_STALLED_AFTER_SECONDS", 1800)
+
+
+def fail_stalled_files() -> int:
+    """Run per client by celery beat: a file nobody is indexing any more ends
+    failed with a reason and a Re-index button (its stored original is kept)."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=STALLED_AFTER_SECONDS)
+    stalled = KnowledgeFile.objects.filter(
+        status__in=[KnowledgeFile.Status.QUEUED, KnowledgeFile.Status.PROCESSING],
+        updated__lt=cutoff)
+    count = stalled.update(
+        status=KnowledgeFile.Status.FAILED, error_code="interrupted",
+        error="Processing was interrupted before it finished (the service restarted). "
+              "Re-index the file to try again.",
+        updated=timezone.now())
+    if count:
+        logger.warning("%s knowledge file(s) in %s had stalled; marked failed",
+                       count, connection.schema_name)
+    return count
+
+
 def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> None:
     with transaction.atomic():
         updated = KnowledgeFile.objects.filter(pk=file.pk, generation=generation).update(

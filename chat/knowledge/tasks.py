@@ -15,3 +15,8 @@ def ingest_file(*, file_id: int, generation: int) -> None:
 @shared_task(name="chat.tasks.ingest_embed_library", ignore_result=True, acks_late=True)
 def ingest_embed_library() -> int:
     return services.embed_library()
+
+
+@shared_task(name="chat.tasks.fail_stalled_files", ignore_result=True)
+def fail_stalled_files() -> int:
+    return services.fail_stalled_files()

@@ -145,6 +145,34 @@ def test_reindex_is_idempotent(acme):
                     .order_by("index").values_list("index", "page", "text")) == first
 
 
+def test_a_file_whose_ingest_was_lost_ends_failed_and_can_be_reindexed(acme):
+    from django.db.models import F
+    from django.utils import timezone
+
+    result, site = acme
+    lost = ingest(site, "lost.txt", b"The okapi handbook, chapter one.")
+    recent = ingest(site, "recent.txt", b"Fresh notes.")
+    with schema_context(result.client.schema_name):
+        # What a lost task leaves behind: queued at a generation nobody will run.
+        KnowledgeFile.objects.filter(pk=lost["id"]).update(
+            status="queued", generation=F("generation") + 1,
+            updated=timezone.now() - timezone.timedelta(hours=1))
+        KnowledgeFile.objects.filter(pk=recent["id"]).update(status="processing")
+
+        assert services.fail_stalled_files() == 1
+
+        file = KnowledgeFile.objects.get(pk=lost["id"])
+        assert file.status == "failed" and "Re-index" in file.error
+        assert services.stored_path(file).exists(), "the original is kept to re-index"
+        assert KnowledgeFile.objects.get(pk=recent["id"]).status == "processing"
+
+    page = site.http.get("/knowledge/")
+    assert "Processing was interrupted" in page.text
+    assert site.post(f"/knowledge/files/{lost['id']}/reindex/").status_code == 200
+    assert wait_until_finished(site, lost["id"])["status"] == "ready"
+    assert find(result.client, "okapi")
+
+
 def test_semantic_search_embeds_and_delete_removes_chunks_vectors_and_file(acme, model):
     result, site = acme
     page = site.http.get("/knowledge/")
