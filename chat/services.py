@@ -418,7 +418,8 @@ def _write(*, schema: str, job: _Job) -> None:
         answer.completion_tokens = completion.completion_tokens
         answer.latency_ms = round(elapsed * 1000)
         answer.first_token_ms = round((first_token[0] - started) * 1000) if first_token else None
-        answer.save()
+        answer.save(update_fields=["content", "status", "prompt_tokens", "completion_tokens",
+                                   "latency_ms", "first_token_ms", "citations", "updated"])
     streams.append(schema, answer.pk, answer.status, {
         "html": markdown_to_html(answer.content), "latency_ms": answer.latency_ms,
         "model": answer.model,

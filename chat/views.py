@@ -167,11 +167,11 @@ def answer_feedback(request, message_id: int):
 
 async def answer_stream(request, message_id: int):
     """Server-sent events for one answer, resumable with Last-Event-ID."""
-    user = await request.auser()
-    if not user.is_authenticated:
-        return JsonResponse({"error": "Sign in first."}, status=401)
     try:
-        answer = await sync_to_async(selectors.get_answer)(user=user, message_id=message_id)
+        # One trip to a thread for the session, the user and the answer.
+        answer = await sync_to_async(_own_answer)(request, message_id)
+    except PermissionError:
+        return JsonResponse({"error": "Sign in first."}, status=401)
     except Http404:
         return JsonResponse({"error": "Not found."}, status=404)
     # Not `connection.schema_name`: this coroutine runs outside the thread the
@@ -182,6 +182,12 @@ async def answer_stream(request, message_id: int):
         _events(schema, answer, after), content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _own_answer(request, message_id: int) -> Message:
+    if not request.user.is_authenticated:
+        raise PermissionError
+    return selectors.get_answer(user=request.user, message_id=message_id)
 
 
 def _sse(event: str, data: dict, event_id: str | None = None) -> str:
