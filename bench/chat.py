@@ -86,6 +86,7 @@ from django_tenants.utils import schema_context  # noqa: E402
 
 from chat import selectors  # noqa: E402
 from tenants import services  # noqa: E402
+from tenants.management.commands.up import web_command  # noqa: E402
 from tenants.members.models import User  # noqa: E402
 from tenants.members.services import create_member  # noqa: E402
 from tenants.models import Client  # noqa: E402
@@ -487,10 +488,7 @@ def start_processes(stack: Stack, args: argparse.Namespace) -> tuple[int, str, d
         "--loglevel", "INFO",
     ], env)
     stack.children.append(worker)
-    web = Child("web", [
-        python, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-        "--port", str(web_port), "--lifespan", "off", "--timeout-graceful-shutdown", "5",
-    ], env)
+    web = Child("web", web_command(host="127.0.0.1", port=web_port), env)
     stack.children.append(web)
     web.wait_until(lambda: httpx.get(f"http://127.0.0.1:{web_port}/healthz", timeout=2,
                                      headers={"Host": settings.BASE_DOMAIN}).status_code < 500)

@@ -226,10 +226,11 @@ class WebServer:
     def start(self) -> WebServer:
         import httpx
 
+        from tenants.management.commands.up import web_command
+
         with self.log_path.open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--lifespan", "off", "--no-access-log"],
+                web_command(host="127.0.0.1", port=self.port, access_log=False),
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

@@ -15,6 +15,19 @@ from config import embedded
 from tenants import services
 from tenants.demo import ensure_demo
 
+# Idle keep-alive connections are closed by the server only after clients
+# (browsers, proxies, httpx: 5 s) have stopped reusing them: with equal timeouts
+# a request sent just as the server closes its connection fails.
+KEEP_ALIVE_SECONDS = 75
+
+
+def web_command(*, host: str, port: int, access_log: bool = True) -> list[str]:
+    """How the web server runs: here, in the tests and in the benchmarks."""
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host,
+               "--port", str(port), "--lifespan", "off", "--timeout-graceful-shutdown", "5",
+               "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)]
+    return command if access_log else [*command, "--no-access-log"]
+
 
 class Command(BaseCommand):
     help = "Start TuneAIBot: embedded services if no URLs are set, workers and the web server."
@@ -60,8 +73,7 @@ class Command(BaseCommand):
              "or run with --local-model)")
         )
         commands.update({
-            "web": [python, "-m", "uvicorn", "config.asgi:application", "--host", host,
-                    "--port", str(port), "--lifespan", "off", "--timeout-graceful-shutdown", "5"],
+            "web": web_command(host=host, port=port),
             "worker-llm": [python, "-m", "celery", "-A", "config", "worker", "-Q", "llm",
                            "-P", "threads", "-c", str(llm_concurrency), "-n", "llm@%h",
                            "--loglevel", "INFO"],
