@@ -262,12 +262,13 @@ class Meter:
 
 
 class Employee:
-    """One person with a browser: own cookies, a shared connection pool."""
+    """One person with a browser: own cookies, own connections (a browser keeps
+    up to 6 per site; one shared pool of thousands costs the bench CPU per request)."""
 
-    def __init__(self, *, transport: httpx.AsyncHTTPTransport, port: int, host: str,
-                 session_key: str | None, csrf: str) -> None:
+    def __init__(self, *, port: int, host: str, session_key: str | None, csrf: str) -> None:
         self.http = httpx.AsyncClient(
-            transport=transport, base_url=f"http://127.0.0.1:{port}",
+            transport=httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=6)),
+            base_url=f"http://127.0.0.1:{port}",
             headers={"Host": f"{host}:{port}"}, timeout=REQUEST_TIMEOUT,
         )
         if session_key:
@@ -682,14 +683,11 @@ def summarize_profile(raw: Path) -> None:
 
 async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_url: str,
                   pids: dict[str, int], levels: list[int], deadline: float) -> list:
-    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(
-        max_connections=4 * max(levels), max_keepalive_connections=4 * max(levels)))
-    bootstrap = Employee(transport=transport, port=web_port, host=stack.host,
-                         session_key=None, csrf="")
+    bootstrap = Employee(port=web_port, host=stack.host, session_key=None, csrf="")
     await bootstrap.http.get("/accounts/login/")
     csrf = bootstrap.http.cookies[settings.CSRF_COOKIE_NAME]
-    employees = [Employee(transport=transport, port=web_port, host=stack.host,
-                          session_key=key, csrf=csrf if key else "") for key in stack.sessions]
+    employees = [Employee(port=web_port, host=stack.host, session_key=key,
+                          csrf=csrf if key else "") for key in stack.sessions]
     for employee, email, key in zip(employees, stack.emails, stack.sessions, strict=True):
         if key is None:
             await employee.login(email)
@@ -719,7 +717,6 @@ async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_ur
         for employee in employees:
             await employee.http.aclose()
         await bootstrap.http.aclose()
-        await transport.aclose()
     return results
 
 
