@@ -65,6 +65,10 @@ os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
 os.environ.setdefault("TUNEAIBOT_DEV", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from devtools.embedded import ensure_services  # noqa: E402
+
+ensure_services()  # embedded PostgreSQL/Redis where no URL is set
+
 import django  # noqa: E402
 
 django.setup()

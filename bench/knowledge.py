@@ -28,6 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
 os.environ.setdefault("TUNEAIBOT_DEV", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from devtools.embedded import ensure_services  # noqa: E402
+
+ensure_services()  # embedded PostgreSQL/Redis where no URL is set
 if "--dimensions" in sys.argv:
     os.environ["KNOWLEDGE_EMBEDDING_DIMENSIONS"] = sys.argv[sys.argv.index("--dimensions") + 1]
 os.environ.setdefault("KNOWLEDGE_EMBEDDING_DIMENSIONS", "256")

@@ -1,8 +1,10 @@
 """TuneAIBot settings: one module, every value from the environment.
 
 See .env.example for every setting with a comment. Defaults are safe for
-production (DEBUG off, secure cookies over HTTPS); the default run and the
-tests start embedded PostgreSQL and Redis when no URLs are given.
+production (DEBUG off, secure cookies over HTTPS). Importing this module has no
+side effects: it starts nothing. The development entry points (scripts/start,
+scripts/test, scripts/manage) start embedded PostgreSQL and Redis when no URLs
+are given (devtools/embedded.py); anything else without them stops here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+environ.Env.read_env(env.path("TUNEAIBOT_ENV_FILE", default=BASE_DIR / ".env"),
+                     overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -34,16 +37,23 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}
 SITE_SCHEME = env.str("SITE_SCHEME", default="http")
 SITE_PORT = env.str("SITE_PORT", default="8000")
 
-# --- Embedded services when no URLs are given -----------------------------
+# --- Services: both required, never guessed ------------------------------------
+# A production process with a misspelled URL must not quietly use a local
+# database: the development entry points start embedded services and pass
+# their URLs; everything else stops here.
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
-if not DATABASE_URL or not REDIS_URL:
-    from config import embedded
+_missing = [name for name, value in (("DATABASE_URL", DATABASE_URL), ("REDIS_URL", REDIS_URL))
+            if not value]
+if _missing:
+    from django.core.exceptions import ImproperlyConfigured
 
-    if not DATABASE_URL:
-        DATABASE_URL = embedded.postgres_url()
-    if not REDIS_URL:
-        REDIS_URL = embedded.redis_url()
+    raise ImproperlyConfigured(
+        f"{' and '.join(_missing)} {'is' if len(_missing) == 1 else 'are'} not set. "
+        "Set them in the environment or .env to your PostgreSQL / Redis servers; for local "
+        "development use scripts/start, scripts/test or scripts/manage, which start "
+        "embedded ones."
+    )
 
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
@@ -147,11 +157,11 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or None
-if CELERY_BROKER_URL is None:
-    from config.embedded import celery_broker_url
-
-    CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
+# Kombu spells a Unix-socket Redis URL differently from redis-py.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or (
+    "redis+socket://" + REDIS_URL.removeprefix("unix://")
+    if REDIS_URL.startswith("unix://") else REDIS_URL
+)
 
 # --- Security ---------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=SITE_SCHEME == "https")
@@ -254,6 +264,9 @@ CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=9
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
 # first; older ones still decrypt, so keys can be rotated).
 ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
+# Keys that sign the audit chain (HMAC): "id:secret" pairs, comma-separated,
+# newest first; retired keys stay listed so their records still verify.
+AUDIT_SIGNING_KEYS = env.list("TUNEAIBOT_AUDIT_KEYS", default=[])
 DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
 
 # --- Knowledge files ----------------------------------------------------------------

@@ -11,9 +11,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from config import embedded
+from devtools.demo import ensure_demo
 from tenants import services
-from tenants.demo import ensure_demo
 
 # Idle keep-alive connections are closed by the server only after clients
 # (browsers, proxies, httpx: 5 s) have stopped reusing them: with equal timeouts
@@ -30,7 +29,8 @@ def web_command(*, host: str, port: int, access_log: bool = True) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Start TuneAIBot: embedded services if no URLs are set, workers and the web server."
+    help = ("Start TuneAIBot: migrations, the demo client, workers and the web server "
+            "(scripts/start runs it with embedded services when no URLs are set).")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -120,8 +120,6 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
-            if embedded.started_redis:  # not one another process started and uses
-                embedded.stop_redis()
             self.stdout.write("Stopped. Your data is kept in .data/ for the next run.")
         if exit_code:
             sys.exit(exit_code)

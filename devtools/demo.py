@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 from django_tenants.utils import schema_context
 
-from config.embedded import data_root
+from devtools.embedded import data_root
 from tenants import services
 from tenants.members.models import User
 from tenants.members.services import create_member

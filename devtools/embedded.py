@@ -1,9 +1,16 @@
-"""Embedded PostgreSQL and Redis for the default run and the test suite.
+"""Embedded PostgreSQL and Redis for the development entry points.
 
-When DATABASE_URL / REDIS_URL are unset, settings call these functions so that
-a fresh clone works with no servers installed. Data lives in a project-local,
-git-ignored folder and is reused across runs. Production sets both URLs and
-nothing here runs.
+Settings never start anything: a process with no DATABASE_URL / REDIS_URL
+stops with an error. The development entry points (scripts/start,
+scripts/test, scripts/manage and the benchmarks) call `ensure_services`
+first, or run a command under this module:
+
+    python -m devtools.embedded [--ephemeral] -- python manage.py up
+
+which starts what is missing, exports the URLs to the command, and stops
+what it started when the command ends. Data lives in a project-local,
+git-ignored folder and is reused across runs (except --ephemeral runs, the
+test suite's, whose services are erased when they end).
 """
 
 from __future__ import annotations
@@ -166,16 +173,83 @@ def stop_redis(*, folder: str = "redis") -> None:
     stop_redis_in(data_root() / folder)
 
 
-def stop_redis_in(directory: Path) -> None:
+def stop_redis_in(directory: Path, *, wait_seconds: float = 10) -> None:
+    """Stop the Redis whose pid file is in `directory` and wait until it is gone."""
     pid_file = directory / "redis.pid"
     if not pid_file.exists():
         return
-    with contextlib.suppress(ProcessLookupError, ValueError):
-        os.kill(int(pid_file.read_text().strip()), 15)
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 15)
+    except (ProcessLookupError, ValueError):
+        return
+    deadline = time.monotonic() + wait_seconds
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
-def celery_broker_url(url: str) -> str:
-    """Kombu spells a Unix-socket Redis URL differently from redis-py."""
-    if url.startswith("unix://"):
-        return "redis+socket://" + url.removeprefix("unix://")
-    return url
+def ensure_services() -> list[str]:
+    """Start the embedded PostgreSQL and/or Redis for whichever of DATABASE_URL /
+    REDIS_URL is unset (in the environment or .env), and export their URLs to
+    this process's environment; returns what was started."""
+    import environ
+
+    environ.Env.read_env(_env_file(), overwrite=False)
+    started = []
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = postgres_url()
+        started.append("PostgreSQL")
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = redis_url()
+        started.append("Redis")
+    return started
+
+
+def _env_file() -> Path:
+    project = Path(__file__).resolve().parent.parent
+    return Path(os.environ.get("TUNEAIBOT_ENV_FILE") or project / ".env")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command with embedded services (started only where no URL is set)."""
+    import argparse
+    import signal
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.embedded",
+        description="Run a command with embedded PostgreSQL/Redis where no URL is set.")
+    parser.add_argument("--ephemeral", action="store_true",
+                        help="services of this run alone, erased when it ends (tests)")
+    parser.add_argument("--data-dir", help="folder for the services' data (default .data)")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to run after --")
+    if args.data_dir:
+        os.environ["TUNEAIBOT_DATA_DIR"] = args.data_dir
+    if args.ephemeral:
+        os.environ["TUNEAIBOT_EPHEMERAL_SERVICES"] = "true"
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        ensure_services()
+    except Exception as exc:  # noqa: BLE001 - one clear sentence, then stop
+        print(f"Could not start the embedded services: {exc}", file=sys.stderr)
+        return 1
+    child = subprocess.Popen(command)
+    # Ctrl-C reaches the whole foreground group (the child too): wait for the
+    # child to finish stopping; a TERM sent to us alone is passed on.
+    signal.signal(signal.SIGINT, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
+    try:
+        return child.wait()
+    finally:
+        # Only a Redis this run started (not one another run started and still
+        # uses); ephemeral services are erased by their own exit handler.
+        if started_redis and not args.ephemeral:
+            stop_redis()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Development tools: embedded services, the runner, demo data. Imported by no app."""
