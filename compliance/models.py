@@ -125,7 +125,8 @@ class MessageRedaction(models.Model):
 
 class AuditRecord(models.Model):
     """One outbound call to the model API, without content. Append-only (a
-    database trigger refuses UPDATE and DELETE) and hash-chained per client."""
+    database trigger refuses UPDATE and DELETE) and chained per client by
+    keyed signatures (HMAC) whose keys live outside the database."""
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
@@ -147,7 +148,10 @@ class AuditRecord(models.Model):
     error_kind = models.CharField(max_length=40, blank=True)
     redactions = models.JSONField(default=dict, blank=True)  # entity type -> count
     prev_hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of the fields and prev_hash under the key named key_id
+    # (compliance.audit_signing; the keys are not in the database).
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-seq"]

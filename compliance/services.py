@@ -1,17 +1,16 @@
-"""Writes for compliance: data controls, notice acceptance, the hash-chained
-audit trail, purge records."""
+"""Writes for compliance: data controls, notice acceptance, the signed
+(HMAC-chained) audit trail, purge records."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from compliance import selectors
+from compliance import audit_signing, selectors
 from compliance.models import AuditRecord, DataControls, NoticeAcceptance, PurgeRecord
 from compliance.redaction import SUPPORTED_ENTITIES
 
@@ -81,18 +80,27 @@ def check_quota(*, user_id: int) -> None:
 
 CHAINED_FIELDS = ("seq", "created", "kind", "user_id", "user_email", "conversation_id",
                   "endpoint", "model", "prompt_tokens", "completion_tokens", "latency_ms",
-                  "status", "error_kind", "redactions", "prev_hash")
+                  "status", "error_kind", "redactions", "prev_hash", "key_id")
 
 
-def record_hash(record: AuditRecord) -> str:
+def canonical_bytes(record: AuditRecord) -> bytes:
+    """What a record's signature covers: every field and the previous link."""
     payload = {}
     for name in CHAINED_FIELDS:
         value = getattr(record, name)
         if name == "created":
             value = value.astimezone(dt.UTC).isoformat()
         payload[name] = value
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def record_hash(record: AuditRecord) -> str:
+    """The record's HMAC under the key it names (see compliance.audit_signing)."""
+    key = audit_signing.key_named(record.key_id)
+    if key is None:
+        raise ValueError(f"No audit key named {record.key_id!r} is configured.")
+    return audit_signing.sign(key, canonical_bytes(record))
 
 
 def append_audit(*, kind: str, endpoint: str, model: str, status: str,
@@ -116,6 +124,7 @@ def append_audit(*, kind: str, endpoint: str, model: str, status: str,
             latency_ms=max(0, int(latency_ms)), status=status, error_kind=error_kind,
             redactions=dict(sorted((redactions or {}).items())),
             prev_hash=last.hash if last else GENESIS,
+            key_id=audit_signing.current_key().key_id,
         )
         record.hash = record_hash(record)
         record.save(force_insert=True)
@@ -143,7 +152,13 @@ def verify_chain() -> ChainCheck:
         if record.prev_hash != previous_hash:
             return ChainCheck(checked, record.seq,
                               "its link to the previous record does not match")
-        if record_hash(record) != record.hash:
+        key = audit_signing.key_named(record.key_id)
+        if key is None:
+            return ChainCheck(checked, record.seq,
+                              f"it is signed with key {record.key_id!r}, which is not among "
+                              "TUNEAIBOT_AUDIT_KEYS (keep retired keys in the list)"
+                              if record.key_id else "it carries no signature")
+        if not audit_signing.matches(key, canonical_bytes(record), record.hash):
             return ChainCheck(checked, record.seq,
                               "its content was changed after it was written")
         previous_hash, expected_seq, checked = record.hash, expected_seq + 1, checked + 1

@@ -6,7 +6,7 @@ from tenants.models import Client
 
 
 class Command(BaseCommand):
-    help = "Verify a client's hash-chained audit trail; name the first broken record."
+    help = "Verify a client's signed (HMAC-chained) audit trail; name the first broken record."
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="The client's slug")
