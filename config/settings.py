@@ -65,7 +65,10 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=20)
 if DB_POOL_MAX_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
     DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 30,
+        "min_size": 1, "max_size": DB_POOL_MAX_SIZE,
+        # How long a request waits for a connection: with PostgreSQL down, a page
+        # answers 503 "temporarily unavailable" after this, not a 30 s hang.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
     }
 # The search_path is set once per connection checkout, not before every query.
 TENANT_LIMIT_SET_CALLS = True
@@ -113,6 +116,7 @@ LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
+    "tenants.middleware.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tenants.middleware.SuspendedClientMiddleware",
@@ -230,7 +234,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ALWAYS_EAGER = False
 # Periodic jobs, sent once per client schema by tenant-schemas-celery's
 # tenant-aware scheduler (`celery -A config beat`).
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwareScheduler"
+CELERY_BEAT_SCHEDULER = "config.beat.ResilientTenantScheduler"
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-data": {
         "task": "chat.tasks.purge_expired_data",
@@ -238,7 +242,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("COMPLIANCE_PURGE_EVERY_MINUTES", default=60.0) * 60,
     },
     # Answers whose worker died or whose task was lost end failed (Retry button).
-    "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers", "schedule": 60.0},
+    "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers",
+                               "schedule": env.float("BEAT_SWEEP_SECONDS", default=60.0)},
     # Knowledge files whose ingest task was lost end failed (Re-index button).
     "fail-stalled-files": {"task": "chat.tasks.fail_stalled_files", "schedule": 300.0},
 }

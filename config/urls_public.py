@@ -15,3 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include((compliance_urls, "compliance"))),
 ]
+
+# A database outage is a 503 "temporarily unavailable", not a generic 500.
+handler500 = "tenants.views.server_error"

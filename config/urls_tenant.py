@@ -11,3 +11,6 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("chat.privacy_urls")),
 ]
+
+# A database outage is a 503 "temporarily unavailable", not a generic 500.
+handler500 = "tenants.views.server_error"

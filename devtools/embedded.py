@@ -144,8 +144,11 @@ def redis_url(*, folder: str = "redis") -> str:
             "--pidfile", str(directory / "redis.pid"),
             "--dir", str(directory),
             "--logfile", str(directory / "redis.log"),
+            # The broker's queue is kept in an append-only file written every
+            # second, not only in periodic snapshots: a restart loses no task.
             "--save", "60 1",
-            "--appendonly", "no",
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
         ],
         check=True,
     )

@@ -1,5 +1,20 @@
 from django.shortcuts import render
 
+from tenants import views
+
+
+class HealthCheckMiddleware:
+    """/healthz answers on any host (a load balancer may use the IP) before the
+    tenant is looked up, so it gives its JSON even while PostgreSQL is down."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            return views.healthz(request)
+        return self.get_response(request)
+
 
 class SuspendedClientMiddleware:
     """A suspended client's site answers every request with a clear page."""

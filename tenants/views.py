@@ -1,5 +1,9 @@
-from django.http import JsonResponse
+import sys
+
+from django.db import DatabaseError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 
 from tenants import health
@@ -20,3 +24,22 @@ def platform_home(request):
 
 def unknown_host(request):
     return render(request, "errors/unknown_host.html", status=404)
+
+
+UNAVAILABLE = ("The service is temporarily unavailable: its database does not answer. "
+               "Nothing you saved is lost; please try again in a minute.")
+
+
+def server_error(request):
+    """The 500 handler: a database that is down or does not answer in time is a
+    503 with a sentence saying so, not a generic error. Rendered without
+    context processors (they may need the database)."""
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        if "application/json" in request.headers.get("Accept", ""):
+            response = JsonResponse({"error": UNAVAILABLE}, status=503)
+        else:
+            response = HttpResponse(loader.render_to_string("errors/unavailable.html"),
+                                    status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponse(loader.render_to_string("500.html"), status=500)

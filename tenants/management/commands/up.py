@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -12,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from devtools.demo import ensure_demo
+from devtools.supervisor import Supervisor
 from tenants import services
 
 # Idle keep-alive connections are closed by the server only after clients
@@ -84,10 +84,10 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
                      "--schedule", str(settings.BASE_DIR / ".data" / "celerybeat-schedule")],
         })
-        processes: dict[str, subprocess.Popen] = {}
+        supervisor = Supervisor(env=child_env, log=self.stderr.write)
         for name, command in commands.items():
-            # Own session: Ctrl-C reaches only us, and we stop the children in order.
-            processes[name] = subprocess.Popen(command, env=child_env, start_new_session=True)
+            supervisor.add(name, command)
+        supervisor.start_all()
 
         self._print_banner(port, credentials)
         stopping = False
@@ -98,31 +98,14 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-        exit_code = 0
         try:
             while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(
-                            f"{name} exited with code {process.returncode}; stopping."
-                        )
-                        exit_code = 1
-                        stopping = True
+                supervisor.check()  # a crashed child is restarted, the rest keeps serving
                 time.sleep(0.3)
         finally:
             self.stdout.write("Stopping web server and workers...")
-            for process in processes.values():
-                if process.poll() is None:
-                    process.terminate()
-            deadline = time.monotonic() + 15
-            for process in processes.values():
-                try:
-                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            supervisor.stop_all()
             self.stdout.write("Stopped. Your data is kept in .data/ for the next run.")
-        if exit_code:
-            sys.exit(exit_code)
 
     def _print_banner(self, port, credentials):
         line = "=" * 72
