@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from devtools.demo import ensure_demo
+from devtools.embedded import data_root
 from devtools.supervisor import Supervisor
 from tenants import services
 
@@ -82,7 +83,7 @@ class Command(BaseCommand):
                             "--loglevel", "INFO"],
             # Periodic jobs (retention purge), sent to every client's schema.
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                     "--schedule", str(settings.BASE_DIR / ".data" / "celerybeat-schedule")],
+                     "--schedule", str(data_root() / "celerybeat-schedule")],
         })
         supervisor = Supervisor(env=child_env, log=self.stderr.write)
         for name, command in commands.items():
