@@ -199,10 +199,11 @@ CONTENT_SECURITY_POLICY = {
 }
 # Powerful browser features the product never uses are off for every page and
 # any frame in it. clipboard-write stays on (the Copy button of an answer).
+# Only features Chromium recognises: it logs an error for any other.
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
-        "accelerometer", "autoplay", "bluetooth", "camera", "display-capture",
+        "accelerometer", "autoplay", "camera", "display-capture",
         "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection",
         "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
         "publickey-credentials-get", "screen-wake-lock", "serial", "usb",

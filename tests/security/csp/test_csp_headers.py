@@ -22,7 +22,7 @@ EXPECTED_CSP = {
     "object-src": ["'none'"],
 }
 DENIED_FEATURES = ["camera", "microphone", "geolocation", "payment", "usb", "serial",
-                   "bluetooth", "hid", "midi", "display-capture"]
+                   "hid", "midi", "display-capture"]
 
 
 def parse_csp(header: str) -> dict[str, list[str]]:
