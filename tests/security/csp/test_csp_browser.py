@@ -15,6 +15,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
+from chat.knowledge.models import KnowledgeChunk
 from chat.selectors import get_bot_config
 from tenants.members.models import User
 from tenants.members.services import create_member
@@ -173,6 +174,13 @@ def test_a_tenant_admin_uses_every_settings_page(site, web_server, celery_worker
     expect(row).to_have_count(1)
     admin.click("tr.kfile >> text=Text")
     expect(admin.locator("pre.pre-wrap").first).to_contain_text("Parking opens at six.")
+    chunks_url = admin.url
+    with schema_context(site.client.schema_name):
+        chunk = KnowledgeChunk.objects.get(file__display_name="notes.txt")
+    admin.goto(f"{base}/knowledge/passages/{chunk.pk}/")
+    expect(admin.locator(".passage-text")).to_contain_text("Parking opens at six.")
+    admin.click("a[data-back]")  # page.js: back in history, no javascript: URL
+    expect(admin).to_have_url(chunks_url)
 
     admin.click(".topbar >> text=Audit")
     bars = admin.locator(".chart .bar")

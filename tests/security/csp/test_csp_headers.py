@@ -92,6 +92,26 @@ def test_a_host_with_no_workspace_gets_both_policies(web_server, live_db):
     assert_policies(response)
 
 
+def test_a_suspended_clients_page_gets_both_policies(web_server, make_client):
+    from tenants import services
+    from tenants.models import Client
+
+    result = make_client("csps")
+    services.set_client_status(client=result.client, status=Client.Status.SUSPENDED)
+    response = get(web_server, result.domain.domain, "/")
+    assert response.status_code == 403
+    assert_policies(response)
+
+
+def test_a_form_sent_without_its_csrf_token_gets_our_page(web_server, client_host):
+    response = httpx.post(f"http://127.0.0.1:{web_server.port}/accounts/login/",
+                          headers={"Host": f"{client_host}:{web_server.port}"},
+                          data={"username": "a@example.com", "password": "x"}, timeout=30)
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.text
+    assert_policies(response)
+
+
 def test_the_error_pages_have_no_inline_script_or_style(web_server, client_host):
     # What the policy would block must not be in the page in the first place.
     for path in ("/no-such-page/", "/accounts/login/"):
