@@ -229,7 +229,18 @@ def test_the_platform_site_and_its_admin(staff, web_server, page, output_dir):
     expect(page.locator("input[name=admin_email]")).to_be_visible()
     page.goto(platform + "/admin/compliance/overviewsection/")
     expect(page.locator("#result_list")).to_contain_text("Use for training")
-    page.locator("#result_list tbody a").first.click()
+    page.click("#action-toggle")  # actions.js: select all, count shown
+    expect(page.locator(".action-counter")).to_contain_text(re.compile(r"[1-9]\d* of \d+ selected"))
+    page.locator("#result_list tbody th a").first.click()
     expect(page.locator("input[name=_save]")).to_be_visible()
+    change_url = page.url
+    page.click("a.deletelink")
+    expect(page.locator("input[type=submit]")).to_be_visible()
+    page.click("a.cancel-link")  # cancel.js: back to the change form, nothing deleted
+    expect(page).to_have_url(change_url)
+    page.goto(platform + "/admin/members/user/add/")
+    expect(page.locator("input[name=password1]")).to_be_visible()
+    page.goto(platform + "/admin/password_change/")
+    expect(page.locator("input[name=old_password]")).to_be_visible()
     assert pp_errors == []
     assert page.js_errors == []
