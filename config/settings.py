@@ -104,10 +104,6 @@ LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
-    # Outermost, so every response gets the headers: also the pages that
-    # django-tenants or the suspended-client check answer by themselves.
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tenants.middleware.SuspendedClientMiddleware",
@@ -197,6 +193,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+# Both headers are set just outside the tenant lookup, so every page gets them:
+# also those django-tenants (unknown host) or the suspended-client check answer
+# by themselves, before any later middleware runs.
+MIDDLEWARE.insert(MIDDLEWARE.index("django_tenants.middleware.main.TenantMainMiddleware"),
+                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_tenants.middleware.main.TenantMainMiddleware"),
+                  "django_permissions_policy.PermissionsPolicyMiddleware")
 # Powerful browser features the product never uses are off for every page and
 # any frame in it. clipboard-write stays on (the Copy button of an answer).
 # Only features Chromium recognises: it logs an error for any other.
