@@ -87,6 +87,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "compliance",
+    "csp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -184,6 +185,48 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Content-Security-Policy and Permissions-Policy (django-csp, django-permissions-policy)
+# No inline script, no inline style, no eval: pages load only their own static
+# files; data reaches scripts through data-* attributes or json_script blocks.
+# The browser tests fail on any violation (tests/support/csp.py).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the empty favicon (<link rel="icon" href="data:,">).
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Both headers are set just outside the tenant lookup, so every page gets them:
+# also those django-tenants (unknown host) or the suspended-client check answer
+# by themselves, before any later middleware runs.
+MIDDLEWARE.insert(MIDDLEWARE.index("django_tenants.middleware.main.TenantMainMiddleware"),
+                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_tenants.middleware.main.TenantMainMiddleware"),
+                  "django_permissions_policy.PermissionsPolicyMiddleware")
+# Powerful browser features the product never uses are off for every page and
+# any frame in it. clipboard-write stays on (the Copy button of an answer).
+# Only features Chromium recognises: it logs an error for any other.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture",
+        "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection",
+        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "xr-spatial-tracking", "browsing-topics",
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
