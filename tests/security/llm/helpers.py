@@ -46,8 +46,9 @@ def stored(result, answer_id) -> Message:
         return Message.objects.get(pk=answer_id)
 
 
-def ask_and_finish(site: Site, text: str) -> tuple[dict, list]:
-    sent = site.ask(text)
+def ask_and_finish(site: Site, text: str, conversation_id: int | None = None
+                   ) -> tuple[dict, list]:
+    sent = site.ask(text, conversation_id)
     return sent, site.events(sent["answer"]["stream_url"], timeout=60)
 
 
