@@ -57,14 +57,15 @@ def platform_url() -> str:
     return settings.OPENAI_BASE_URL or OPENAI_DEFAULT_URL
 
 
-def _normalized(url: str) -> tuple[str, str, int | None, str]:
+def _normalized(url: str) -> tuple[str, str, str, int | None, str]:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     try:
         port = parts.port or {"https": 443, "http": 80}.get(scheme)
     except ValueError:
         port = -1
-    return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+    userinfo = parts.netloc.rpartition("@")[0]
+    return scheme, userinfo, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
 
 
 def is_platform_url(url: str) -> bool:
@@ -84,6 +85,10 @@ def check_url(url: str, *, resolver: Resolver | None = None) -> list[str]:
     check_scheme(parts.scheme)
     if not parts.hostname:
         raise EndpointRefused(_("The base URL has no host name."))
+    if parts.username is not None or parts.password is not None:
+        raise EndpointRefused(_(
+            "The base URL must not contain a user name or password; enter the API key in "
+            "its own field."))
     try:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError as exc:

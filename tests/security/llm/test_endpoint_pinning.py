@@ -88,6 +88,18 @@ def test_the_operator_allow_list_admits_a_private_gateway_but_never_metadata():
                             resolver=lambda h, p: ["169.254.169.254"])
 
 
+def test_a_user_name_in_the_url_is_refused_and_never_passes_for_the_platform():
+    public = ScriptedDNS(["8.8.8.8"])
+    with override_settings(**POLICY, OPENAI_BASE_URL="https://api.openai.com/v1"):
+        from chat.endpoint_policy import is_platform_url
+
+        assert is_platform_url("https://API.openai.com:443/v1/")
+        assert not is_platform_url("https://me@api.openai.com/v1")
+        assert not is_platform_url("https://api.openai.com@evil.example/v1")
+        with pytest.raises(EndpointRefused, match="user name or password"):
+            check_url("https://me:secret@api.example.com/v1", resolver=public)
+
+
 def test_plain_http_needs_the_platform_setting():
     public = ScriptedDNS(["8.8.8.8"])
     with override_settings(**{**POLICY, "MODEL_ENDPOINT_ALLOW_HTTP": False}):
