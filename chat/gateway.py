@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import httpx
 import openai
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from chat import endpoint_policy, privacy
 
@@ -86,9 +87,10 @@ _clients_lock = threading.Lock()
 def _refused(endpoint: ModelEndpoint, reason: str) -> GatewayError:
     return GatewayError(
         "endpoint_refused",
-        user_message=f"The assistant's model service is not allowed on this platform. "
-        f"{ASK_ADMIN}",
-        admin_message=f"Requests to {endpoint.display_url} were refused: {reason}",
+        user_message=_("The assistant's model service is not allowed on this platform. "
+                       "Please contact your workspace admin."),
+        admin_message=_("Requests to %(url)s were refused: %(reason)s") % {
+            "url": endpoint.display_url, "reason": reason},
     )
 
 
@@ -99,8 +101,9 @@ def _guard(endpoint: ModelEndpoint) -> None:
     platform_key = settings.OPENAI_API_KEY
     if (platform_key and not endpoint.is_platform
             and hmac.compare_digest(endpoint.api_key.encode(), platform_key.encode())):
-        raise _refused(endpoint, "the platform's API key is only sent to the platform's own "
-                       "endpoint. Enter your own API key for this base URL, or clear it.")
+        raise _refused(endpoint, _("the platform's API key is only sent to the platform's "
+                                   "own endpoint. Enter your own API key for this base URL, "
+                                   "or clear it."))
 
 
 def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> openai.OpenAI:
@@ -375,16 +378,19 @@ def _translate(
             "bad_request",
             user_message="The model service refused this request. Try a shorter message or "
             "start a new chat.",
-            admin_message=f"{url} refused the request as invalid (400): check the model id "
-            "and settings under Bot settings; a message may also be too long for the model.",
+            admin_message=_("%(url)s refused the request as invalid (400): check the model "
+                            "id and settings under Bot settings; a message may also be too "
+                            "long for the model.") % {"url": url},
         )
     status = getattr(exc, "status_code", None)
     if isinstance(exc, openai.APIStatusError) and 300 <= status < 400:
         return GatewayError(
             "redirect",
-            user_message=f"The assistant could not reach its model service. {ASK_ADMIN}",
-            admin_message=f"{url} answered with a redirect ({status}); redirects are not "
-            "followed. Enter the final address of the API as the base URL.",
+            user_message=_("The assistant could not reach its model service. Please "
+                           "contact your workspace admin."),
+            admin_message=_("%(url)s answered with a redirect (%(status)s); redirects are "
+                            "not followed. Enter the final address of the API as the base "
+                            "URL.") % {"url": url, "status": status},
         )
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return GatewayError(
@@ -396,10 +402,11 @@ def _translate(
     if streamed:
         return _truncated(endpoint)
     # Never the upstream's own words: an error body may be an internal service's reply.
-    admin = (f"{url} answered with an unexpected error (HTTP {status})." if status else
-             f"{url} sent a reply that is not a valid OpenAI-compatible API response.")
+    admin = (_("%(url)s answered with an unexpected error (HTTP %(status)s).") if status else
+             _("%(url)s sent a reply that is not a valid OpenAI-compatible API response.")
+             ) % {"url": url, "status": status}
     return GatewayError(
         "error",
         user_message="Something went wrong while calling the model. Please try again.",
-        admin_message=admin + " Check the base URL and model under Bot settings.",
+        admin_message=admin + " " + _("Check the base URL and model under Bot settings."),
     )
