@@ -9,12 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
+from tests.security.llm.helpers import ALLOWED_HOST, PASSWORD
 from tests.support.llm_capture import CaptureServer
 from tests.support.site import Site
-
-PASSWORD = "correct horse battery staple"
-ALLOWED_HOST = "127.0.0.2"  # the allow-listed "on-premises gateway" address
-CLIENT_KEY = "sk-client-own-key-5678"
 
 
 @pytest.fixture(scope="module")

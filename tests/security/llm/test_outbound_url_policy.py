@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Message
-from tests.security.llm.conftest import CLIENT_KEY, PASSWORD
 from tests.security.llm.helpers import (
+    CLIENT_KEY,
+    PASSWORD,
     ask_and_finish,
     save_bot_settings,
     stored,

@@ -12,8 +12,9 @@ from django_tenants.utils import schema_context
 from chat.local_model_server import LocalModelServer
 from chat.models import BotConfig, Message
 from tests.knowledge.helpers import turn_semantic_search_on, upload, wait_until_finished
-from tests.security.llm.conftest import ALLOWED_HOST, CLIENT_KEY
 from tests.security.llm.helpers import (
+    ALLOWED_HOST,
+    CLIENT_KEY,
     PLATFORM_KEY,
     ask_and_finish,
     save_bot_settings,
