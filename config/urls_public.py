@@ -15,3 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include((compliance_urls, "compliance"))),
 ]
+
+# Error pages see the request's own client schema (see tenants.views).
+handler400 = "tenants.views.bad_request"
+handler403 = "tenants.views.permission_denied"
+handler404 = "tenants.views.page_not_found"
+handler500 = "tenants.views.server_error"

@@ -11,3 +11,9 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("chat.privacy_urls")),
 ]
+
+# Error pages see the request's own client schema (see tenants.views).
+handler400 = "tenants.views.bad_request"
+handler403 = "tenants.views.permission_denied"
+handler404 = "tenants.views.page_not_found"
+handler500 = "tenants.views.server_error"
