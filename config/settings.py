@@ -7,6 +7,7 @@ tests start embedded PostgreSQL and Redis when no URLs are given.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -74,6 +75,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "compliance",
+    "axes",  # sign-in attempts of platform staff (the public schema)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -83,6 +85,7 @@ TENANT_APPS = [
     "tenants.members",
     "compliance",
     "chat",
+    "axes",  # each client's sign-in attempts, in its own schema
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -112,6 +115,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a sign-in lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -170,6 +175,40 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Sign-in throttling (django-axes) and password reset limits (django-ratelimit) ---
+# Axes records failed sign-ins in the schema of the site they happen on (its
+# tables are in SHARED_APPS and TENANT_APPS), so a lockout on one client never
+# touches the same e-mail on another client or on the platform.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "tenants.members.throttling.AccountAndAddressHandler"
+# Failures are counted per account (the e-mail, any address) and per network
+# address (any account); either reaching its limit pauses sign-in.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# A pause ends LOGIN_LOCKOUT_MINUTES after the failure that started it (tries
+# during the pause are refused without extending it), so the page can say when.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Not reset by a successful sign-in: an attacker could clear the count of their
+# address by signing in to an account of their own between guesses.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field for the e-mail
+AXES_USERNAME_CALLABLE = "tenants.members.throttling.attempted_email"
+AXES_LOCKOUT_CALLABLE = "tenants.members.throttling.lockout_response"
+# The client address is REMOTE_ADDR only (uvicorn sets it from X-Forwarded-For
+# for the proxies it trusts: FORWARDED_ALLOW_IPS); a header never decides it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_DISABLE_ACCESS_LOG = True  # no record of every successful sign-in
+AXES_VERBOSE = False
+# Password reset requests, per network address and per e-mail asked for
+# (counted whether or not the account exists). Format: <count>/<s|m|h|d>.
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/h")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
