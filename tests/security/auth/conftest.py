@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from email import message_from_bytes
 from email.message import Message
@@ -68,3 +69,13 @@ def mails_to(mail_dir: Path, recipient: str) -> list[Message]:
 def link_in(message: Message) -> str:
     body = message.get_payload(decode=True).decode()
     return re.search(r"https?://\S+/accounts/\S+", body).group(0)
+
+
+def wait_for_mails(mail_dir, recipient: str, host: str, timeout: float = 30) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in mails_to(mail_dir, recipient) if host in link_in(m)]
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no e-mail to {recipient} with a link to {host} within {timeout}s")

@@ -7,22 +7,10 @@ and a real worker writes the e-mails.
 import pytest
 
 from tenants.services import site_url
-from tests.security.auth.conftest import PASSWORD, link_in, mails_to
+from tests.security.auth.conftest import PASSWORD, link_in, mails_to, wait_for_mails
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
-
-
-def wait_for_mails(mail_dir, recipient: str, host: str, timeout: float = 30) -> list:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in mails_to(mail_dir, recipient) if host in link_in(m)]
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"no e-mail to {recipient} with a link to {host} within {timeout}s")
 
 
 def with_host_port(site: Site, host: str, port: int) -> Site:
