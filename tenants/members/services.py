@@ -85,7 +85,8 @@ def send_invitation(*, user_id: int, invited_by_id: int) -> None:
         },
     )
     send_mail(
-        subject=f"You are invited to {getattr(tenant, 'name', 'TuneAIBot')} on TuneAIBot",
+        subject=_("You are invited to %(workspace)s on TuneAIBot")
+        % {"workspace": getattr(tenant, "name", "TuneAIBot")},
         message=body,
         from_email=None,
         recipient_list=[user.email],

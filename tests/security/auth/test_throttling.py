@@ -167,6 +167,8 @@ def test_staff_unlock_an_account_and_an_address_of_any_client(make_client, staff
         assert response.status_code == 302
 
     assert "No account is paused." in platform.http.get(page_url).text
+    # Staff accounts' own attempts (public schema): django-axes' admin pages.
+    assert platform.http.get("/admin/axes/accessattempt/").status_code == 200
     assert try_login(client_site, "admin@example.com", PASSWORD).status_code == 302
     assert try_login(Site(web_server.url(result.domain.domain)), "admin@example.com", PASSWORD,
                      forwarded_for="203.0.113.9").status_code == 302
