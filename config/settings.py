@@ -7,7 +7,6 @@ tests start embedded PostgreSQL and Redis when no URLs are given.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -75,7 +74,6 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "compliance",
-    "axes",  # sign-in attempts of platform staff (the public schema)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -85,7 +83,6 @@ TENANT_APPS = [
     "tenants.members",
     "compliance",
     "chat",
-    "axes",  # each client's sign-in attempts, in its own schema
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -115,8 +112,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: turns a sign-in lockout into its 429 page.
-    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -176,10 +171,24 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 # --- Sign-in throttling (django-axes) and password reset limits (django-ratelimit) ---
 # Axes records failed sign-ins in the schema of the site they happen on (its
-# tables are in SHARED_APPS and TENANT_APPS), so a lockout on one client never
-# touches the same e-mail on another client or on the platform.
+# tables are in the public schema and in every client's), so a lockout on one
+# client never touches the same e-mail on another client or on the platform.
+from datetime import timedelta  # noqa: E402
+
+SHARED_APPS.append("axes")  # sign-in attempts of platform staff
+TENANT_APPS.append("axes")  # each client's sign-in attempts, in its own schema
+INSTALLED_APPS.append("axes")
+# Last, as django-axes asks: turns a sign-in lockout into its 429 page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
     "django.contrib.auth.backends.ModelBackend",
@@ -209,13 +218,6 @@ AXES_VERBOSE = False
 # (counted whether or not the account exists). Format: <count>/<s|m|h|d>.
 PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
 PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/h")
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
 
 # --- Email --------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")

@@ -4,6 +4,11 @@ from django.urls import include, path
 
 from tenants import views
 
+# Error pages in the request's own thread and schema (a 404 never ends a session).
+handler400 = "tenants.error_views.bad_request"
+handler403 = "tenants.error_views.permission_denied"
+handler404 = "tenants.error_views.page_not_found"
+
 urlpatterns = [
     path("", include("chat.urls")),
     path("healthz", views.healthz, name="healthz"),
@@ -11,9 +16,3 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("chat.privacy_urls")),
 ]
-
-# Error pages see the request's own client schema (see tenants.views).
-handler400 = "tenants.views.bad_request"
-handler403 = "tenants.views.permission_denied"
-handler404 = "tenants.views.page_not_found"
-handler500 = "tenants.views.server_error"
