@@ -1,6 +1,7 @@
 """Sign-in throttling (django-axes) per account and per address, per client; unlocking;
 password reset limits. All through the real web server."""
 
+import re
 import uuid
 
 import pytest
@@ -226,3 +227,18 @@ def test_reset_requests_per_address_are_limited(make_client, web_server):
 
     assert refused.status_code == 429
     assert elsewhere.status_code == 302
+
+
+def test_a_lockout_tells_nothing_about_whether_the_account_exists(make_client, web_server):
+    result = make_client()
+    known, unknown = (Site(web_server.url(result.domain.domain)) for _ in range(2))
+
+    fail_logins(known, "admin@example.com", ACCOUNT_LIMIT)
+    fail_logins(unknown, "nobody@example.com", ACCOUNT_LIMIT)
+    pages = [try_login(site, email, PASSWORD)
+             for site, email in ((known, "admin@example.com"), (unknown, "nobody@example.com"))]
+
+    assert [p.status_code for p in pages] == [429, 429]
+    content = [re.search(r"<main.*</main>", p.text, re.S).group(0) for p in pages]
+    assert "Signing in to it is paused" in content[0]
+    assert content[0] == content[1]
