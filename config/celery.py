@@ -13,6 +13,8 @@ from kombu import Queue
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 from tenant_schemas_celery.task import TenantTask
 
+import config.broker  # noqa: F401 - registers the broker transport's URL alias
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 logger = logging.getLogger(__name__)

@@ -162,10 +162,16 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# Kombu spells a Unix-socket Redis URL differently from redis-py.
+# The broker is Redis through config/broker.py's transport (kombu's, fixed so a
+# worker rides out a Redis outage). Kombu spells a Unix-socket URL
+# "<transport>+socket://path"; a redis:// URL names the transport in a setting.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or (
-    "redis+socket://" + REDIS_URL.removeprefix("unix://")
+    "tuneaibot-redis+socket://" + REDIS_URL.removeprefix("unix://")
     if REDIS_URL.startswith("unix://") else REDIS_URL
+)
+CELERY_BROKER_TRANSPORT = (
+    "config.broker:ResilientRedisTransport"
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
 )
 
 # --- Security ---------------------------------------------------------------
@@ -307,6 +313,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers ride out a Redis outage of any length: reconnect forever (the default
+# gives up after 100 attempts and exits), and let tasks already running finish
+# (they ack through config/broker.py's transport once Redis is back; a task
+# given out again meanwhile is harmless: tasks are idempotent, answers hold a lease).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task whose worker died is handed out again after this many seconds
     # (a live task handed out twice is harmless: answers hold a lease)...

@@ -20,6 +20,10 @@ from tenants import services
 # a request sent just as the server closes its connection fails.
 KEEP_ALIVE_SECONDS = 75
 
+# Workers need no gossip or mingle (nothing here uses worker events), and
+# celery's gossip step logs an error on every broker reconnect.
+WORKER_FLAGS = ("--without-gossip", "--without-mingle")
+
 
 def web_command(*, host: str, port: int, access_log: bool = True) -> list[str]:
     """How the web server runs: here, in the tests and in the benchmarks."""
@@ -77,10 +81,10 @@ class Command(BaseCommand):
             "web": web_command(host=host, port=port),
             "worker-llm": [python, "-m", "celery", "-A", "config", "worker", "-Q", "llm",
                            "-P", "threads", "-c", str(llm_concurrency), "-n", "llm@%h",
-                           "--loglevel", "INFO"],
+                           "--loglevel", "INFO", *WORKER_FLAGS],
             "worker-main": [python, "-m", "celery", "-A", "config", "worker",
                             "-Q", "default,ingest", "-P", "prefork", "-c", "2", "-n", "main@%h",
-                            "--loglevel", "INFO"],
+                            "--loglevel", "INFO", *WORKER_FLAGS],
             # Periodic jobs (retention purge), sent to every client's schema.
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
                      "--schedule", str(data_root() / "celerybeat-schedule")],
