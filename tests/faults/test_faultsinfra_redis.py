@@ -109,3 +109,49 @@ def test_worker_rides_out_a_redis_outage_with_answers_in_flight(
 def _try_ask(site: Site, text: str) -> dict | None:
     response = site.send(text)
     return response.json() if response.status_code == 201 else None
+
+
+def test_beat_rides_out_a_redis_outage(make_client, worker_env, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    make_client("beatredis")  # periodic tasks are sent once per client
+    own_redis = OwnRedis(tmp_path / "redis").start()
+    env = {**worker_env, "REDIS_URL": own_redis.url, "CELERY_BROKER_URL": "",
+           "BEAT_SWEEP_SECONDS": "1"}
+    log_path = tmp_path / "beat.log"
+    with log_path.open("wb") as log:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+             "--schedule", str(tmp_path / "schedule")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def sent_after(position: int) -> int | None:
+        content = log_path.read_text(errors="replace")
+        assert beat.poll() is None, f"beat exited:\n{content[-3000:]}"
+        found = content.find("Sending due task fail-abandoned-answers", position)
+        return found + 1 if found >= 0 else None
+
+    try:
+        position = wait_until(lambda: sent_after(0), timeout=60, what="beat sending a task")
+        own_redis.stop()
+        time.sleep(4)  # several due runs meet the outage
+        assert beat.poll() is None, "beat is still running with Redis gone"
+        own_redis.start()
+        position = len(log_path.read_text(errors="replace"))
+        wait_until(lambda: sent_after(position), timeout=60, what="beat sending again")
+        queued = own_redis_client(own_redis).llen("default")
+    finally:
+        os.killpg(beat.pid, 15)
+        beat.wait(timeout=15)
+        own_redis.stop()
+    assert queued > 0, "tasks sent after the outage reached the broker"
+
+
+def own_redis_client(own_redis: OwnRedis):
+    import redis
+
+    return redis.Redis.from_url(own_redis.url)
