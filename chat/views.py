@@ -86,7 +86,9 @@ def send(request, conversation_id: int | None = None):
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
         flash.error(request, exc.message)
-        return redirect(conversation or "chat:home")
+        if conversation is not None:
+            return redirect("chat:conversation", conversation.pk)
+        return redirect("chat:home")
     conversation = answer.conversation
     if _wants_json(request):
         return JsonResponse({
