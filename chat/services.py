@@ -262,9 +262,9 @@ def regenerate(*, answer: Message) -> Message:
 
 def stop(*, answer: Message) -> None:
     """Stop an answer: a pending one is cancelled here, a streaming one is told
-    to stop (the worker checks the flag). Redis down: ChatError 503, nothing
-    changed (the stream is told first, so a browser never waits on an answer
-    cancelled behind its back)."""
+    to stop (the worker checks the flag). Redis down: ChatError 503 and nothing
+    changed (a cancellation commits only once its stream event is written, so
+    no browser waits on an answer cancelled behind its back)."""
     schema = connection.schema_name
     try:
         if answer.status == Message.Status.PENDING:
