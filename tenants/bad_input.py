@@ -7,7 +7,9 @@ form field, query parameter and upload name is checked on its way in, this
 middleware looks at everything a person can type before any view runs:
 query strings (including invalid UTF-8, which Django would otherwise turn into
 replacement characters silently), form fields, JSON bodies and the names of
-uploaded files. The answer is a 400 with a sentence saying what to fix.
+uploaded files. The answer is a 400 with a sentence saying what to fix. A
+cookie holding such text (a session id a database lookup would use) is
+ignored instead.
 """
 
 from __future__ import annotations
@@ -94,6 +96,15 @@ def problem(request: HttpRequest) -> bool:
     return False
 
 
+def _drop_unstorable_cookies(request: HttpRequest) -> None:
+    """A session id goes into a database query: a cookie holding a NUL is
+    ignored (the visitor is simply not signed in) rather than answered with an
+    error that would last until they clear their cookies."""
+    if any(bad_text(name) or bad_text(value) for name, value in request.COOKIES.items()):
+        request.COOKIES = {name: value for name, value in request.COOKIES.items()
+                           if not (bad_text(name) or bad_text(value))}
+
+
 def refusal(request: HttpRequest) -> HttpResponse:
     message = gettext(
         "Your request contains characters that cannot be stored (a NUL character or "
@@ -119,6 +130,7 @@ class RejectUnstorableTextMiddleware:
     def __call__(self, request: HttpRequest):
         if self.is_async:
             return self.__acall__(request)
+        _drop_unstorable_cookies(request)
         if problem(request):
             return refusal(request)
         return self.get_response(request)
@@ -126,6 +138,7 @@ class RejectUnstorableTextMiddleware:
     async def __acall__(self, request: HttpRequest):
         # A GET costs nothing here (no thread hop: the answer stream is async);
         # a body is parsed in a thread, as Django's own middleware would.
+        _drop_unstorable_cookies(request)
         if request.method in ("GET", "HEAD", "OPTIONS"):
             bad = problem(request)
         else:

@@ -199,3 +199,24 @@ def test_over_real_http_the_answer_stream_refuses_bad_input(world, web_server, l
                             data={"note": "a\x00b"},
                             headers={"X-CSRFToken": site.csrf(), "Accept": "application/json"})
     assert upload.status_code == 400 and MESSAGE in upload.json()["error"]
+
+
+def test_a_cookie_holding_a_nul_is_ignored_not_a_500(world, live_db):
+    browser = world.browser(world.victim_host)
+    browser.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    browser.cookies["csrftoken"] = "abc\x00"
+
+    home = browser.get("/")
+    login = browser.get("/accounts/login/")
+
+    assert home.status_code == 302 and home["Location"].startswith("/accounts/login/")
+    assert login.status_code == 200
+
+
+def test_the_platform_site_refuses_bad_text_too(live_db, host_client):
+    from django.conf import settings
+
+    platform = host_client(settings.BASE_DOMAIN)
+
+    assert platform.get("/compliance/?q=%00").status_code == 400
+    assert platform.post("/admin/login/", {"username": "a\x00", "password": "x"}).status_code == 400
