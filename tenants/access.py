@@ -2,7 +2,8 @@
 
 Everything on a client's site needs a signed-in member, except the routes
 named in ANONYMOUS_ROUTES: signing in, resetting a password, the public
-security overview and the health check. The list is explicit (a new route is
+security overview and the health check (and SELF_AUTHENTICATING_ROUTES, which
+check their own credentials, such as an API token). The list is explicit (a new route is
 private until someone adds it here on purpose), and
 tests/security/doors/test_anonymous_allow_list.py walks the tenant URLconf to
 prove every other route sends an anonymous visitor to the login page.
@@ -28,8 +29,14 @@ ANONYMOUS_ROUTES = frozenset({
 })
 
 
+# View names that authenticate each request themselves, not with a session
+# (e.g. an API called with a bearer token): they pass the login check and must
+# answer 401/403 without their own credentials (the doors tests check that).
+SELF_AUTHENTICATING_ROUTES: frozenset[str] = frozenset()
+
+
 def is_anonymous_route(view_name: str) -> bool:
-    return view_name in ANONYMOUS_ROUTES
+    return view_name in ANONYMOUS_ROUTES or view_name in SELF_AUTHENTICATING_ROUTES
 
 
 class ClientSiteLoginRequiredMiddleware(LoginRequiredMiddleware):

@@ -22,11 +22,14 @@ SECRET = "victim-secret-7f3a"
 OPEN = "open"  # on tenants.access.ANONYMOUS_ROUTES: anyone may open it
 MEMBER = "member"  # any signed-in member; objects scoped to their owner
 ADMIN = "admin"  # tenant admins only (403 for other members)
+# On tenants.access.SELF_AUTHENTICATING_ROUTES: checks its own credentials (an
+# API token); without them 401/403 (404 for an object), whatever the session.
+TOKEN = "token"
 
 
 @dataclass(frozen=True)
 class Rule:
-    who: str  # OPEN, MEMBER or ADMIN
+    who: str  # OPEN, MEMBER, ADMIN or TOKEN
     method: str = "GET"  # the method the route is for (others are refused)
     # URL argument -> the victim's object it names (see World.ids).
     objects: dict[str, str] = field(default_factory=dict)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tenants.access import ANONYMOUS_ROUTES
-from tests.support.doors import OPEN, ROUTES, SECRET, tenant_routes, url_for
+from tenants.access import ANONYMOUS_ROUTES, SELF_AUTHENTICATING_ROUTES
+from tests.support.doors import OPEN, ROUTES, SECRET, TOKEN, tenant_routes, url_for
 
 ROUTE_LIST = tenant_routes()
 # Labels of the live facts ("This workspace's data"), and the model the victim uses.
@@ -28,6 +28,8 @@ def test_the_allow_list_is_exactly_the_routes_declared_open():
     assert set(ANONYMOUS_ROUTES) == {
         "login", "password_reset", "password_reset_done", "password_reset_confirm",
         "password_reset_complete", "compliance:overview", "healthz"}
+    assert set(SELF_AUTHENTICATING_ROUTES) == {
+        name for name, rule in ROUTES.items() if rule.who == TOKEN}
 
 
 def _body(response) -> bytes:
@@ -49,7 +51,9 @@ def test_anonymous_visitor_is_sent_to_login_unless_the_route_is_allowed(
     assert SECRET.encode() not in body
     for fact in LIVE_FACTS:
         assert fact.encode() not in body, f"{route.name} shows '{fact}' to anyone"
-    if ROUTES[route.name].who == OPEN:
+    if ROUTES[route.name].who == TOKEN:
+        assert response.status_code in (401, 403), (route.name, response.status_code)
+    elif ROUTES[route.name].who == OPEN:
         assert response.status_code < 500
         assert not response.get("Location", "").startswith("/accounts/login/?next=")
     else:
