@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
+from tests.e2e.conftest import browser, page  # noqa: F401 - the e2e Chromium, for one test
 from tests.support.doors import PASSWORD, make_victim_objects
 
 
@@ -23,11 +24,11 @@ class World:
     ids: dict[str, int]
 
     def browser(self, host: str, email: str | None = None) -> HttpClient:
-        browser = HttpClient(HTTP_HOST=host)
+        http = HttpClient(HTTP_HOST=host)
         if email:
-            response = browser.post("/accounts/login/", {"username": email, "password": PASSWORD})
+            response = http.post("/accounts/login/", {"username": email, "password": PASSWORD})
             assert response.status_code == 302, f"{email} could not sign in on {host}"
-        return browser
+        return http
 
 
 @pytest.fixture(scope="module")
