@@ -89,10 +89,14 @@ def problem(request: HttpRequest) -> bool:
                    for field, upload in request.FILES.items())
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
-            data = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError:
             return True
-        return any(bad_text(text) for text in _strings(data))
+        try:
+            data = json.loads(text) if text.strip() else None
+        except ValueError:
+            return False  # malformed JSON is the view's to refuse, with its own reason
+        return any(bad_text(value) for value in _strings(data))
     return False
 
 
