@@ -120,11 +120,16 @@ MIDDLEWARE = [
     "tenants.middleware.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # doors: text the database cannot store (NUL, broken encoding) is a 400.
+    "tenants.bad_input.RejectUnstorableTextMiddleware",
     "tenants.middleware.SuspendedClientMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # doors: on a client's site only tenants.access.ANONYMOUS_ROUTES are open
+    # without signing in.
+    "tenants.access.ClientSiteLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
