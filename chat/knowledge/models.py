@@ -59,6 +59,10 @@ class KnowledgeFile(models.Model):
     kind = models.CharField(max_length=8)
     size_bytes = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # The content hash again for library files only (NULL for attachments):
+    # unique, so one content is in the library once, even when two uploads of
+    # it race. Older duplicates from before the constraint keep NULL.
+    library_sha256 = models.CharField(max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     # Bumped by every (re-)index request; a task for an older generation gives up.
     generation = models.PositiveIntegerField(default=1)

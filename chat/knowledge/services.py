@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat import documents, gateway
 from chat.knowledge import vectors
@@ -68,23 +69,69 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 # --- Upload ---------------------------------------------------------------------------
 
+class DuplicateFile(KnowledgeError):
+    """The library already holds a file with the same content: keep it or replace it."""
+
+    def __init__(self, existing: KnowledgeFile) -> None:
+        super().__init__(
+            gettext("This file is already in the library as “%(name)s” (same content). "
+                    "Keep the existing file, or replace it with this upload.")
+            % {"name": existing.display_name},
+            code="duplicate", status=409)
+        self.existing = existing
+
+
+class OnDuplicate:
+    """What an upload does when the library already holds the same content."""
+
+    ASK = "ask"  # refuse with DuplicateFile, so the person can choose
+    KEEP = "keep"  # keep the existing file; nothing new is stored
+    REPLACE = "replace"  # the upload replaces the existing file (name, bytes, index)
+    CHOICES = (ASK, KEEP, REPLACE)
+
+
+@dataclass
+class Uploaded:
+    file: KnowledgeFile
+    # "created", or for a duplicate in the library "kept" / "replaced".
+    outcome: str = "created"
+
+
 def upload(*, user, name: str, data: bytes | Path, conversation=None) -> KnowledgeFile:
+    """Upload a file (see upload_with_outcome); a duplicate in the library is refused."""
+    return upload_with_outcome(user=user, name=name, data=data, conversation=conversation).file
+
+
+def upload_with_outcome(*, user, name: str, data: bytes | Path, conversation=None,
+                        on_duplicate: str = OnDuplicate.ASK) -> Uploaded:
     """Validate, store under our own name, record, and queue for ingestion.
 
     Raises KnowledgeError with the reason when the file is refused; then
-    nothing is stored and nothing else changes.
+    nothing is stored and nothing else changes. A library upload whose content
+    is already in the library raises DuplicateFile, or with `on_duplicate`
+    keeps or replaces the existing entry: one entry per content, even for
+    uploads that race (the database's unique hash decides which one wins).
     """
+    if on_duplicate not in OnDuplicate.CHOICES:
+        raise KnowledgeError(gettext("Choose whether to keep or replace the existing file."))
     try:
         kind = documents.validate(name=name, data=data, limits=limits())
     except documents.DocumentRejected as exc:
         raise KnowledgeError(exc.reason, code=exc.code.value) from exc
     payload = data.read_bytes() if isinstance(data, Path) else bytes(data)
+    sha256 = hashlib.sha256(payload).hexdigest()
+    display_name = documents.sanitize_display_name(name, max_length=200)
+    in_library = conversation is None
+    if in_library:
+        existing = KnowledgeFile.objects.filter(library_sha256=sha256).first()
+        if existing is not None:
+            return _on_duplicate(existing, choice=on_duplicate, user=user,
+                                 display_name=display_name, payload=payload)
     storage_name = f"{uuid.uuid4().hex}.{kind.value}"
     file = KnowledgeFile(
-        conversation=conversation, uploaded_by=user,
-        display_name=documents.sanitize_display_name(name, max_length=200),
+        conversation=conversation, uploaded_by=user, display_name=display_name,
         storage_name=storage_name, kind=kind.value, size_bytes=len(payload),
-        sha256=hashlib.sha256(payload).hexdigest(),
+        sha256=sha256, library_sha256=sha256 if in_library else None,
     )
     path = stored_path(file)
     _write_atomically(path, payload)
@@ -92,10 +139,45 @@ def upload(*, user, name: str, data: bytes | Path, conversation=None) -> Knowled
         with transaction.atomic():
             file.save()
             _enqueue_on_commit(file)
+    except IntegrityError:
+        path.unlink(missing_ok=True)
+        # Another upload of the same content won the race a moment ago.
+        existing = KnowledgeFile.objects.filter(library_sha256=sha256).first()
+        if not in_library or existing is None:
+            raise
+        return _on_duplicate(existing, choice=on_duplicate, user=user,
+                             display_name=display_name, payload=payload)
     except Exception:
         path.unlink(missing_ok=True)
         raise
-    return file
+    return Uploaded(file=file)
+
+
+def _on_duplicate(existing: KnowledgeFile, *, choice: str, user, display_name: str,
+                  payload: bytes) -> Uploaded:
+    if choice == OnDuplicate.KEEP:
+        return Uploaded(file=existing, outcome="kept")
+    if choice == OnDuplicate.ASK:
+        raise DuplicateFile(existing)
+    return Uploaded(file=_replace(existing, user=user, display_name=display_name,
+                                  payload=payload), outcome="replaced")
+
+
+def _replace(existing: KnowledgeFile, *, user, display_name: str,
+             payload: bytes) -> KnowledgeFile:
+    """The upload takes the existing entry's place: its name, its stored bytes
+    (the same content), and a fresh index (the old chunks are replaced when the
+    new generation is ingested)."""
+    _write_atomically(stored_path(existing), payload)
+    with transaction.atomic():
+        KnowledgeFile.objects.filter(pk=existing.pk).update(
+            display_name=display_name, uploaded_by=user, size_bytes=len(payload),
+            generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
+            progress_done=0, progress_total=0, error="", error_code="",
+            updated=timezone.now())
+        existing.refresh_from_db()
+        _enqueue_on_commit(existing)
+    return existing
 
 
 def _enqueue_on_commit(file: KnowledgeFile) -> None:

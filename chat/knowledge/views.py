@@ -56,11 +56,16 @@ def _uploaded(request, *, conversation=None) -> JsonResponse:
     data = (Path(upload.temporary_file_path()) if hasattr(upload, "temporary_file_path")
             else upload.read())
     try:
-        file = services.upload(user=request.user, name=upload.name, data=data,
-                               conversation=conversation)
+        uploaded = services.upload_with_outcome(
+            user=request.user, name=upload.name, data=data, conversation=conversation,
+            on_duplicate=request.POST.get("duplicate") or services.OnDuplicate.ASK)
+    except services.DuplicateFile as exc:
+        return JsonResponse({"error": exc.message, "code": exc.code,
+                             "duplicate_of": file_json(exc.existing)}, status=exc.status)
     except services.KnowledgeError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=exc.status)
-    return JsonResponse({"file": file_json(file)}, status=201)
+    return JsonResponse({"file": file_json(uploaded.file), "outcome": uploaded.outcome},
+                        status=201 if uploaded.outcome == "created" else 200)
 
 
 # --- Tenant admins: the library ------------------------------------------------------

@@ -36,18 +36,20 @@
     li.classList.toggle("error", state === "failed");
   }
 
-  function upload(file) {
-    const li = el("li", {"class": "upload"});
+  function upload(file, choice, reuse) {
+    const li = reuse || el("li", {"class": "upload"});
+    li.replaceChildren();
     li.appendChild(el("span", {"class": "upload-name"}, file.name + " "));
     li.appendChild(el("progress", {max: "100", value: "0"}));
     li.appendChild(el("span", {"class": "upload-state"}, " waiting"));
-    uploads.appendChild(li);
+    if (!reuse) uploads.appendChild(li);
     if (file.size > maxBytes) {
       setLine(li, "failed", ` The file is ${sizeText(file.size)}, larger than the ${zone.dataset.maxMb} MB limit. Split it into smaller files, then upload again.`);
       return;
     }
     const body = new FormData();
     body.append("file", file);
+    if (choice) body.append("duplicate", choice);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", zone.dataset.uploadUrl);
     xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -58,16 +60,32 @@
     xhr.addEventListener("load", () => {
       let data = {};
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
-      if (xhr.status === 201) {
+      if (xhr.status === 201 || xhr.status === 200) {
         tracked.set(data.file.id, li);
-        showStatus(li, data.file);
+        if (data.outcome === "kept") setLine(li, "ready", ` ${zone.dataset.keptText} “${data.file.name}”.`);
+        else showStatus(li, data.file);
         poll();
+      } else if (xhr.status === 409 && data.code === "duplicate") {
+        askDuplicate(li, file, data.error);
       } else {
         setLine(li, "failed", " " + (data.error || `The server answered ${xhr.status}. Please try again.`));
       }
     });
     xhr.addEventListener("error", () => setLine(li, "failed", " The upload was interrupted. Check your connection and try again."));
     xhr.send(body);
+  }
+
+  // The same content is already in the library: keep that file or replace it.
+  function askDuplicate(li, file, message) {
+    setLine(li, "duplicate", " " + message);
+    li.querySelector("progress").hidden = true;
+    const choices = el("span", {"class": "upload-choices"});
+    const keep = el("button", {type: "button", "class": "link upload-keep"}, zone.dataset.keepLabel);
+    const replace = el("button", {type: "button", "class": "link upload-replace"}, zone.dataset.replaceLabel);
+    keep.addEventListener("click", () => upload(file, "keep", li));
+    replace.addEventListener("click", () => upload(file, "replace", li));
+    choices.append(" ", keep, " ", replace);
+    li.appendChild(choices);
   }
 
   function showStatus(li, f) {
