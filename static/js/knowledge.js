@@ -144,7 +144,7 @@
     }, 700);
   }
 
-  function take(files) { [...files].forEach(upload); }
+  function take(files) { [...files].forEach((file) => upload(file)); }
   input.addEventListener("change", () => { take(input.files); input.value = ""; });
   ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
   ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
