@@ -13,6 +13,12 @@ DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 
 
 class SsoSettingsForm(forms.ModelForm):
+    issuer = forms.URLField(
+        label=gettext_lazy("Issuer (discovery URL)"), required=False, max_length=500,
+        assume_scheme="https",
+        help_text=gettext_lazy("The provider's issuer; its discovery document is read from "
+                               "<issuer>/.well-known/openid-configuration."),
+    )
     client_secret = forms.CharField(
         label=gettext_lazy("Client secret"), required=False, strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
@@ -26,8 +32,6 @@ class SsoSettingsForm(forms.ModelForm):
                   "break_glass_user"]
         widgets = {"allowed_domains": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
-            "issuer": gettext_lazy("The provider's issuer; its discovery document is read "
-                                   "from <issuer>/.well-known/openid-configuration."),
             "allowed_domains": gettext_lazy("One per line. Only these addresses get an "
                                             "account at their first sign-in."),
             "groups_claim": gettext_lazy("The ID token claim that lists the person's groups."),

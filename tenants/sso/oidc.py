@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from django.conf import settings
@@ -154,7 +155,7 @@ def redeem_code(provider: Provider, *, code: str, code_verifier: str,
                 metadata["token_endpoint"], grant_type="authorization_code", code=code,
                 code_verifier=code_verifier, timeout=_timeout(),
             )
-        except OAuth2Error as exc:
+        except (OAuth2Error, OAuthError) as exc:
             raise ProviderError(
                 f"The provider refused the sign-in code: {exc.error}"
                 + (f" ({exc.description})" if exc.description else "")
