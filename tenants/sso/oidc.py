@@ -34,9 +34,10 @@ ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 class ProviderError(Exception):
     """The provider or its answer cannot be used; `detail` is for the tenant admin."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, error: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
+        self.error = error  # the provider's OAuth error code, when it sent one
 
 
 class TokenRejected(ProviderError):
@@ -159,7 +160,8 @@ def redeem_code(provider: Provider, *, code: str, code_verifier: str,
             raise ProviderError(
                 f"The provider refused the sign-in code: {exc.error}"
                 + (f" ({exc.description})" if exc.description else "")
-                + ". Check the client ID, the client secret and the redirect URI."
+                + ". Check the client ID, the client secret and the redirect URI.",
+                error=exc.error or "",
             ) from exc
         except requests.RequestException as exc:
             raise ProviderError(f"Could not reach the provider's token endpoint: "
@@ -193,7 +195,8 @@ def verify_id_token(provider: Provider, *, id_token: str, nonce: str,
         )
         registry.validate(claims)
     except (JoseError, ValueError) as exc:
-        raise TokenRejected(f"The ID token was refused: {exc}") from exc
+        claim = getattr(exc, "claim", "")
+        raise TokenRejected(f"The ID token was refused ({claim or 'signature'}): {exc}") from exc
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if len(audiences) > 1 and claims.get("azp") != provider.client_id:
         raise TokenRejected("The ID token was issued to another client (azp).")

@@ -172,6 +172,13 @@ def finish_sign_in(*, session, params: dict, redirect_uri: str) -> SignedIn:
         tokens = oidc.redeem_code(provider, code=params["code"], code_verifier=flow["verifier"],
                                   redirect_uri=redirect_uri)
     except oidc.ProviderError as exc:
+        if exc.error == "invalid_grant":
+            # A code that is not ours to redeem (used, expired, or issued to another
+            # client): not a misconfiguration.
+            record_error(detail=exc.detail)
+            raise SsoError(_("Your sign-in could not be verified and was refused. Please "
+                             "start again from the sign-in page."),
+                           detail=exc.detail, status=400) from exc
         raise _misconfigured(exc.detail) from exc
     try:
         claims = oidc.verify_id_token(provider, id_token=tokens["id_token"],
