@@ -247,10 +247,21 @@ def sign_in_from_claims(*, config: SsoSettings, claims: dict) -> tuple[User, boo
         user.first_name, user.last_name = first or user.first_name, last or user.last_name
         if config.admin_group and user.pk != config.break_glass_user_id:
             is_admin = config.admin_group in _groups(claims, config.groups_claim)
-            user.role = User.Role.ADMIN if is_admin else User.Role.MEMBER
+            if is_admin:
+                user.role = User.Role.ADMIN
+            elif user.role == User.Role.ADMIN and not _other_admins(user).exists():
+                # Never leave the workspace without a tenant admin.
+                record_error(detail=f"{email} is not in the group {config.admin_group!r} "
+                                    "but stays tenant admin: there is no other one.")
+            else:
+                user.role = User.Role.MEMBER
         user.save()
         ExternalIdentity.objects.filter(user=user).update(last_sso_login_at=timezone.now())
     return user, created
+
+
+def _other_admins(user: User):
+    return User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
 
 
 def _find_or_create(*, config: SsoSettings, claims: dict, email: str) -> tuple[User, bool]:
@@ -282,8 +293,7 @@ def end_sessions(*, user: User) -> int:
 
 def set_active(*, user: User, active: bool) -> User:
     """The directory (SCIM) turns a member on or off; off ends their sessions."""
-    if not active and user.role == User.Role.ADMIN and not User.objects.filter(
-            role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists():
+    if not active and user.role == User.Role.ADMIN and not _other_admins(user).exists():
         raise SsoError(_("This is the workspace's last active tenant admin; it cannot be "
                          "deactivated."), status=409)
     user.is_active = active
