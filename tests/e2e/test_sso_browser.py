@@ -22,12 +22,17 @@ from tests.support.sso import (  # noqa: F401 - fixtures
 pytestmark = pytest.mark.browser
 
 
-def sign_in_with_company(page, base_url: str, *, login: str, provider_issuer: str) -> None:
+def sign_in_with_company(page, base_url: str, *, login: str, provider_issuer: str,
+                         screenshots=None) -> None:
     page.goto(base_url + "/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    if screenshots:
+        page.screenshot(path=str(screenshots / "sso-login-page.png"))
     page.get_by_role("link", name="Sign in with Acme ID").click()
     # The provider's own login page, on the provider's host.
     expect(page).to_have_url(re.compile("^" + re.escape(provider_issuer) + "/interaction/"))
+    if screenshots:
+        page.screenshot(path=str(screenshots / "sso-provider-login-page.png"))
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", "any password the test provider accepts")
     page.click("button[type=submit]")
@@ -46,7 +51,8 @@ def test_employee_signs_in_through_the_provider_and_lands_in_chat(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in_with_company(page, base_url, login=login, provider_issuer=oidc_provider.issuer)
+    sign_in_with_company(page, base_url, login=login, provider_issuer=oidc_provider.issuer,
+                         screenshots=output_dir)
     page.get_by_role("button", name="I understand").click()  # first-use data notice
     expect(page.locator("#composer-text")).to_be_visible()
     expect(page.locator(".topbar")).to_contain_text(email)
