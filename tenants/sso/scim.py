@@ -47,8 +47,12 @@ def error_from(exc: Exception) -> Error:
     raise exc
 
 
-def to_scim(user: User, *, base_url: str) -> ScimUser:
-    identity = ExternalIdentity.objects.filter(user=user).first()
+_LOOK_UP = object()
+
+
+def to_scim(user: User, *, base_url: str, identity=_LOOK_UP) -> ScimUser:
+    if identity is _LOOK_UP:
+        identity = ExternalIdentity.objects.filter(user=user).first()
     return ScimUser(
         id=str(user.pk),
         external_id=(identity.scim_external_id or None) if identity else None,
@@ -117,7 +121,9 @@ def search(*, filter_text: str | None, start_index: int, count: int,
            base_url: str) -> ListResponse:
     matcher = ScimFilter[ScimUser](filter_text) if filter_text else None
     # Client directories are small; scim2-models evaluates the filter.
-    users = [to_scim(u, base_url=base_url) for u in User.objects.order_by("pk")]
+    identities = {i.user_id: i for i in ExternalIdentity.objects.all()}
+    users = [to_scim(u, base_url=base_url, identity=identities.get(u.pk))
+             for u in User.objects.order_by("pk")]
     if matcher is not None:
         users = [u for u in users if matcher.match(u)]
     start = max(start_index, 1)
