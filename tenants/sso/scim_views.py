@@ -13,10 +13,14 @@ from scim2_models import (
     Context,
     ETag,
     Filter,
+    ListResponse,
     Patch,
+    ResourceType,
+    Schema,
     ServiceProviderConfig,
     Sort,
 )
+from scim2_models import User as ScimUser
 
 from tenants.sso import scim, selectors
 
@@ -81,6 +85,22 @@ def service_provider_config(request):
             description="The workspace's SCIM token, made on its single sign-on page.")],
     )
     return _json(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+
+
+@scim_endpoint
+def resource_types(request):
+    types = [ResourceType.from_resource(ScimUser)]
+    listing = ListResponse[ResourceType](total_results=len(types), start_index=1,
+                                         items_per_page=len(types), resources=types)
+    return _json(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+
+
+@scim_endpoint
+def schemas(request):
+    found = [ScimUser.to_schema()]
+    listing = ListResponse[Schema](total_results=len(found), start_index=1,
+                                   items_per_page=len(found), resources=found)
+    return _json(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
 
 
 def _int(value: str | None, default: int) -> int:

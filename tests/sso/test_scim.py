@@ -134,6 +134,10 @@ def test_bad_requests_are_scim_errors_not_500(scim_client):
     assert directory.get("Users", startIndex="x").status_code == 400
     config = directory.get("ServiceProviderConfig")
     assert config.status_code == 200 and config.json()["patch"]["supported"] is True
+    types = directory.get("ResourceTypes").json()
+    assert types["Resources"][0]["endpoint"] == "/Users"
+    schema = directory.get("Schemas").json()["Resources"][0]
+    assert "userName" in [a["name"] for a in schema["attributes"]]
 
 
 def test_the_last_admin_cannot_be_deactivated(scim_client):
