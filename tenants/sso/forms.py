@@ -39,7 +39,8 @@ class SsoSettingsForm(forms.ModelForm):
                                         "sign-in, others become members. Leave empty to "
                                         "manage roles here."),
             "sso_only": gettext_lazy("Members cannot sign in with a password; only the "
-                                     "break-glass administrator can."),
+                                     "break-glass administrator can. Turning it on signs "
+                                     "out everyone who signed in with a password."),
         }
 
     def __init__(self, *args, **kwargs):

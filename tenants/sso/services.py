@@ -24,6 +24,7 @@ from tenants.sso.models import ExternalIdentity, SsoSettings
 logger = logging.getLogger(__name__)
 
 FLOWS_KEY = "sso_flows"
+SSO_SESSION_KEY = "sso_signed_in"  # set on sessions opened through the provider
 MAX_OPEN_FLOWS = 5
 
 
@@ -47,7 +48,10 @@ def save_settings(*, values: dict, client_secret: str = "") -> SsoSettings:
     if client_secret:
         config.client_secret_encrypted = secret_box.encrypt(client_secret)
         config.client_secret_last4 = client_secret[-4:]
+    was_sso_only = SsoSettings.objects.filter(pk=config.pk, sso_only=True).exists()
     config.save()
+    if config.sso_only and config.is_ready and not was_sso_only:
+        end_password_sessions(except_user_id=config.break_glass_user_id)
     return config
 
 
@@ -287,6 +291,18 @@ def end_sessions(*, user: User) -> int:
     """Delete every session of this member in this schema."""
     ended = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
              if s.get_decoded().get("_auth_user_id") == str(user.pk)]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def end_password_sessions(*, except_user_id: int | None) -> int:
+    """Sign out everyone who signed in with a password (SSO only was just turned on)."""
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()):
+        data = session.get_decoded()
+        user_id = data.get("_auth_user_id")
+        if user_id and not data.get(SSO_SESSION_KEY) and user_id != str(except_user_id):
+            ended.append(session.pk)
     Session.objects.filter(pk__in=ended).delete()
     return len(ended)
 

@@ -52,6 +52,7 @@ def callback(request):
     except services.SsoError as exc:
         return _error(request, exc)
     login(request, result.user, backend=BACKEND)  # a new session key: no fixation
+    request.session[services.SSO_SESSION_KEY] = True
     return redirect(_safe_next(request, result.next_url))
 
 

@@ -140,15 +140,28 @@ def test_misconfigured_provider_is_a_sentence_and_a_detail_for_the_admin(
 
 
 def test_sso_only_members_cannot_use_a_password_but_the_break_glass_admin_can(
-        make_sso_client, host_client):
+        make_sso_client, host_client, oidc_provider):
     sso = make_sso_client()
     with schema_context(sso.schema):
         admin = User.objects.get(email="admin@example.com")
         User.objects.create_user("member@acme.example", PASSWORD)
     from tenants.sso import services
 
+    # Before "SSO only": one member signed in with a password, one through the provider.
+    password_session = host_client(sso.domain)
+    assert password_session.post("/accounts/login/", {
+        "username": "member@acme.example", "password": PASSWORD}).status_code == 302
+    sso_session = host_client(sso.domain)
+    assert sign_in(sso_session, sso, employee(oidc_provider)).status_code == 302
+    admin_session = host_client(sso.domain)
+    admin_session.login(username="admin@example.com", password=PASSWORD)
+
     with schema_context(sso.schema):
         services.save_settings(values={"sso_only": True, "break_glass_user": admin})
+    # Password sessions end, except the break-glass admin's; provider sessions stay.
+    assert password_session.get("/").status_code == 302
+    assert sso_session.get("/").status_code == 200
+    assert admin_session.get("/").status_code == 200
     page = host_client(sso.domain).get("/accounts/login/").content.decode()
     assert "only for the emergency administrator" in page
 
