@@ -16,19 +16,24 @@ def in_client_schema() -> bool:
     return connection.schema_name != get_public_schema_name()
 
 
+SETTINGS_PK = 1  # one row per client schema
+
+
 def get_settings() -> SsoSettings:
     """This client's SSO settings (an unsaved default row when never configured)."""
-    return SsoSettings.objects.select_related("break_glass_user").first() or SsoSettings()
+    return (SsoSettings.objects.select_related("break_glass_user").filter(pk=SETTINGS_PK).first()
+            or SsoSettings(pk=SETTINGS_PK))
 
 
-def sign_in_button_label() -> str | None:
-    """'Sign in with <company>' text for the login page, or None when SSO is off."""
+def sign_in_offer() -> tuple[str | None, bool]:
+    """('<company>' for "Sign in with <company>" or None when SSO is off, SSO only?)."""
     if not in_client_schema():
-        return None
+        return None, False
     config = get_settings()
     if not config.is_ready:
-        return None
-    return config.company_label or (getattr(connection.tenant, "name", "") or "SSO")
+        return None, False
+    label = config.company_label or (getattr(connection.tenant, "name", "") or "SSO")
+    return label, config.sso_only
 
 
 def password_login_allowed(*, user: User) -> bool:
