@@ -1,5 +1,15 @@
-"""Knowledge benchmarks, printed as a table.
+"""Knowledge benchmarks, printed as tables.
 
+0. Retrieval quality (`--quality`, the default part; run it on every change to
+   retrieval): the labelled corpus of bench/knowledge_corpus.py (15 policy
+   documents in Markdown, plain text, Word, PDF and HTML; questions in the
+   documents' words, paraphrased, and short) is uploaded and ingested with the
+   product's code, then every question is asked of the product's retrieval and
+   of the baseline (the full-text query this project shipped before issue 16,
+   run on the same chunks). Per phrasing: hit@1 (the first passage answers),
+   recall@5 (a passage among the first five answers), MRR, and cited-file
+   precision (share of the cited files that hold the answer); plus how often a
+   question the documents do not cover gets no citation at all.
 1. Time for a generated 100-page PDF to become ready (validate, store, extract,
    chunk, full-text index; the ingest task's code, run in this process).
 2. Retrieval latency p50/p95 with N chunks (default 100,000) in one client:
@@ -40,6 +50,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
+from bench import knowledge_corpus as corpus  # noqa: E402
 from chat.knowledge import retrieval, services, vectors  # noqa: E402
 from chat.knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
 from chat.local_model_server import embed_text  # noqa: E402
@@ -126,12 +137,149 @@ def time_queries(queries: list[str], *, hybrid: bool, dimensions: int) -> list[f
     return timings
 
 
+# --- Retrieval quality --------------------------------------------------------------
+
+def baseline_ids(*, query: str, limit: int) -> list[int]:
+    """The full-text ranking this project shipped before issue 16, kept here
+    verbatim as the baseline: every-word matches by ts_rank_cd, then any-word
+    matches fill whatever slots are left."""
+    def ranked(*, any_word: bool, exclude: list[int], wanted: int) -> list[int]:
+        tsquery = "plainto_tsquery('english', %s)"
+        if any_word:
+            tsquery = f"NULLIF(replace({tsquery}::text, ' & ', ' | '), '')::tsquery"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH q AS (SELECT {tsquery} AS query),
+                pool AS (
+                    SELECT c.id, c.search FROM chat_knowledgechunk c, q
+                    WHERE q.query IS NOT NULL AND c.search @@ q.query
+                      AND NOT (c.id = ANY(%s))
+                    LIMIT 1000
+                )
+                SELECT pool.id FROM pool, q
+                ORDER BY ts_rank_cd(pool.search, q.query) DESC, pool.id
+                LIMIT %s
+                """,  # noqa: S608
+                [query, exclude, wanted])
+            return [row[0] for row in cursor.fetchall()]
+
+    found = ranked(any_word=False, exclude=[], wanted=limit)
+    if len(found) < limit:
+        found += ranked(any_word=True, exclude=found, wanted=limit - len(found))
+    return found
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def load_corpus() -> dict[int, str]:
+    """Upload and ingest every corpus document; returns file id -> corpus name."""
+    names = {}
+    for document in corpus.DOCUMENTS:
+        file = services.upload(user=None, name=document.name, data=corpus.render(document))
+        services.ingest(file_id=file.pk, generation=file.generation)
+        file.refresh_from_db()
+        assert file.status == KnowledgeFile.Status.READY, (document.name, file.error)
+        names[file.pk] = document.name
+    return names
+
+
+def score(*, system: str, ask, names: dict[int, str]) -> dict:
+    """Ask every question of `ask(query) -> [(file_id, text)]`; the metrics per phrasing."""
+    per: dict[str, dict[str, list[float]]] = {}
+    timings = []
+    for question in corpus.QUESTIONS:
+        for phrasing in corpus.PHRASINGS:
+            started = time.perf_counter()
+            passages = ask(getattr(question, phrasing))
+            timings.append((time.perf_counter() - started) * 1000)
+            rank = next((n for n, (file_id, text) in enumerate(passages, start=1)
+                         if names.get(file_id) == question.file
+                         and _flat(question.answer) in _flat(text)), None)
+            cited = {names.get(file_id) for file_id, _ in passages}
+            row = per.setdefault(phrasing, {"hit1": [], "recall5": [], "mrr": [],
+                                            "precision": [], "files": [], "none": []})
+            row["hit1"].append(rank == 1)
+            row["recall5"].append(rank is not None and rank <= 5)
+            row["mrr"].append(1 / rank if rank else 0.0)
+            row["files"].append(len(cited))
+            row["none"].append(not passages)
+            if passages:
+                row["precision"].append((question.file in cited) / len(cited))
+    silent = 0
+    for query in corpus.UNRELATED:
+        silent += not ask(query)
+    return {"system": system, "per": per, "silent": silent, "timings": timings}
+
+
+def print_quality(results: list[dict]) -> None:
+    print(f"\nRetrieval quality: {len(corpus.DOCUMENTS)} documents, {len(corpus.QUESTIONS)} "
+          f"facts x {len(corpus.PHRASINGS)} phrasings; {len(corpus.UNRELATED)} unrelated "
+          "questions")
+    header = (f"{'system':<34} {'phrasing':<11} {'hit@1':>6} {'rec@5':>6} {'MRR':>5} "
+              f"{'file prec':>9} {'files':>5} {'no cite':>7}")
+    print(header)
+    print("-" * len(header))
+
+    def mean(values) -> float:
+        return sum(values) / len(values) if values else 0.0
+
+    for result in results:
+        rows = dict(result["per"])
+        rows["all"] = {key: [v for phrasing in result["per"].values() for v in phrasing[key]]
+                       for key in next(iter(result["per"].values()))}
+        for phrasing, row in rows.items():
+            print(f"{result['system']:<34} {phrasing:<11} {mean(row['hit1']):>6.0%} "
+                  f"{mean(row['recall5']):>6.0%} {mean(row['mrr']):>5.2f} "
+                  f"{mean(row['precision']):>9.0%} {mean(row['files']):>5.1f} "
+                  f"{sum(row['none']):>7}")
+        timings = result["timings"]
+        print(f"{result['system']:<34} unrelated questions with no citation: "
+              f"{result['silent']}/{len(corpus.UNRELATED)}; per question p50 "
+              f"{percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms")
+    print("targets: hit@1 >= 90%, recall@5 >= 98%, paraphrase hit@1 >= 80%, "
+          "cited-file precision >= 80%")
+
+
+def quality_systems() -> list[tuple[str, object]]:
+    """(name, ask) pairs: the baseline and the product's retrieval."""
+    limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
+
+    def texts(ids: list[int]) -> list[tuple[int, str]]:
+        chunks = retrieval.KnowledgeChunk.objects.defer("search").in_bulk(ids)
+        return [(chunks[i].file_id, chunks[i].text) for i in ids]
+
+    def baseline(query: str):
+        return texts(baseline_ids(query=query, limit=limit))
+
+    def product(query: str):
+        return [(p.file_id, p.text) for p in retrieval.retrieve(
+            query=query, conversation_id=None, endpoint=None)]
+
+    return [("baseline (before issue 16)", baseline), ("product", product)]
+
+
+def quality() -> list[dict]:
+    names = load_corpus()
+    results = []
+    for name, ask in quality_systems():
+        ask("warm up")
+        results.append(score(system=name, ask=ask, names=names))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--dimensions", type=int, default=256)
+    parser.add_argument("--quality", action="store_true",
+                        help="only the retrieval quality tables (quick)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the quality tables this many times (to see the spread)")
     args = parser.parse_args()
     dimensions = settings.KNOWLEDGE_EMBEDDING_DIMENSIONS
     rng = random.Random(7)
@@ -148,6 +296,12 @@ def main() -> None:
     try:
         with schema_context(client.schema_name):
             connection.tenant = client
+            for _ in range(args.repeat):
+                print_quality(quality())
+                retrieval.KnowledgeChunk.objects.all().delete()
+                KnowledgeFile.objects.all().delete()
+            if args.quality:
+                return
             seconds, chunk_count = pdf_ready_seconds(args.pages)
             rows.append((f"{args.pages}-page PDF to ready (full-text)", f"{seconds:.2f} s",
                          f"{chunk_count} chunks", "< 10 s"))
