@@ -11,17 +11,16 @@
    precision (share of the cited files that hold the answer); plus how often a
    question the documents do not cover gets no citation at all.
 1. Time for a generated 100-page PDF to become ready (validate, store, extract,
-   chunk, full-text index; the ingest task's code, run in this process).
+   chunk, full-text index, local embeddings; the ingest task's code, run in
+   this process).
 2. Retrieval latency p50/p95 with N chunks (default 100,000) in one client:
-   full-text only, and hybrid (full-text + pgvector HNSW, fused by reciprocal
-   rank). The question's embedding is computed locally (the local model
-   server's bag-of-words function), so the figures are the database's share;
-   a real embeddings call adds its own network time.
+   full-text only, and hybrid with local vectors (full-text + the question's
+   local embedding + pgvector HNSW, fused). The embeddings API option adds the
+   API's own network time to the hybrid figure.
 
 Runs against an isolated data dir (.data/bench) unless DATABASE_URL is set.
-Vectors use KNOWLEDGE_EMBEDDING_DIMENSIONS (set to 256 here by default so the
-HNSW build over 100,000 rows fits a short run; pass --dimensions 1536 for the
-production size).
+The machine is shared: read latencies as upper bounds, and run it twice to
+see the spread.
 """
 
 from __future__ import annotations
@@ -38,9 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
 os.environ.setdefault("TUNEAIBOT_DEV", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-if "--dimensions" in sys.argv:
-    os.environ["KNOWLEDGE_EMBEDDING_DIMENSIONS"] = sys.argv[sys.argv.index("--dimensions") + 1]
-os.environ.setdefault("KNOWLEDGE_EMBEDDING_DIMENSIONS", "256")
 
 import django  # noqa: E402
 
@@ -51,9 +47,8 @@ from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from bench import knowledge_corpus as corpus  # noqa: E402
-from chat.knowledge import retrieval, services, vectors  # noqa: E402
+from chat.knowledge import local_embeddings, retrieval, services, vectors  # noqa: E402
 from chat.knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
-from chat.local_model_server import embed_text  # noqa: E402
 from tenants import services as tenant_services  # noqa: E402
 from tenants.models import Client  # noqa: E402
 from tests.chat.fixtures_documents import make_text_pdf  # noqa: E402
@@ -86,7 +81,7 @@ def pdf_ready_seconds(pages: int) -> tuple[float, int]:
     return elapsed, file.chunk_count
 
 
-def load_chunks(count: int, words: list[str], rng: random.Random, dimensions: int) -> float:
+def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
     """Insert `count` chunks (and their vectors) with COPY; returns seconds."""
     started = time.perf_counter()
     file = KnowledgeFile.objects.create(display_name="bulk.txt", storage_name="bulk-none.txt",
@@ -105,34 +100,46 @@ def load_chunks(count: int, words: list[str], rng: random.Random, dimensions: in
         ids = [row[0] for row in cursor.fetchall()]
     fulltext_loaded = time.perf_counter() - started
     print(f"  loaded {count:,} chunks (full-text) in {fulltext_loaded:.1f} s", flush=True)
-    vectors.ensure_table()
+    vectors.ensure_table(dimensions=local_embeddings.DIMENSIONS)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX IF EXISTS kvector_hnsw")
         with cursor.copy(f"COPY {vectors.TABLE} (chunk_id, file_id, embedding) FROM STDIN") as copy:
-            for chunk_id, text in zip(ids, texts, strict=True):
-                vector = embed_text(text, dimensions)
-                copy.write(f"{chunk_id}\t{file.pk}\t[{','.join(f'{v:.5f}' for v in vector)}]\n")
+            for start in range(0, len(ids), 1000):
+                batch = local_embeddings.embed(texts[start:start + 1000])
+                for chunk_id, vector in zip(ids[start:start + 1000], batch, strict=True):
+                    copy.write(f"{chunk_id}\t{file.pk}\t"
+                               f"[{','.join(f'{v:.5f}' for v in vector)}]\n")
         print(f"  vectors copied at {time.perf_counter() - started:.1f} s; building HNSW…",
               flush=True)
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute(f"CREATE INDEX kvector_hnsw ON {vectors.TABLE} "
                        "USING hnsw (embedding public.vector_cosine_ops)")
-        cursor.execute("ANALYZE chat_knowledgechunk")
+        cursor.execute("ANALYZE chat_knowledgechunk")  # the word statistics ranking reads
         cursor.execute(f"ANALYZE {vectors.TABLE}")
     KnowledgeSettings.objects.update_or_create(pk=1, defaults={"semantic_search": True})
     return time.perf_counter() - started
 
 
-def time_queries(queries: list[str], *, hybrid: bool, dimensions: int) -> list[float]:
+def time_queries(queries: list[str], *, hybrid: bool) -> list[float]:
+    """The product's retrieval path without the final row fetch's Python objects:
+    full-text candidates, (hybrid) the question's local embedding, nearest
+    vectors and the full-text candidates' similarities, fusion."""
     timings = []
     for query in queries:
         started = time.perf_counter()
-        rankings = [retrieval.full_text_ids(query=query, conversation_id=None)]
+        lexical = retrieval.lexical_matches(query=query, conversation_id=None)
+        similar = None
         if hybrid:
-            rankings.append(vectors.nearest(vector=embed_text(query, dimensions),
-                                            conversation_id=None, limit=retrieval.CANDIDATES))
-        chosen = retrieval.fuse(rankings, limit=settings.KNOWLEDGE_PASSAGES_PER_ANSWER)
-        list(retrieval.KnowledgeChunk.objects.filter(pk__in=chosen).defer("search"))
+            vector = local_embeddings.embed([query])[0].tolist()
+            similar = dict(vectors.nearest(vector=vector, conversation_id=None,
+                                           limit=retrieval.CANDIDATES))
+            missing = [m.chunk_id for m in lexical if m.chunk_id not in similar]
+            similar.update(vectors.similarities(vector=vector, chunk_ids=missing))
+        chosen = retrieval.rank(lexical=lexical, similar=similar,
+                                scale=retrieval.LOCAL_SIMILARITY,
+                                limit=settings.KNOWLEDGE_PASSAGES_PER_ANSWER)
+        list(retrieval.KnowledgeChunk.objects.filter(pk__in=[c for c, _ in chosen])
+             .defer("search"))
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -258,7 +265,16 @@ def quality_systems() -> list[tuple[str, object]]:
         return [(p.file_id, p.text) for p in retrieval.retrieve(
             query=query, conversation_id=None, endpoint=None)]
 
-    return [("baseline (before issue 16)", baseline), ("product", product)]
+    def full_text_only(query: str):
+        KnowledgeSettings.objects.update(semantic_search=False)
+        try:
+            return product(query)
+        finally:
+            KnowledgeSettings.objects.update(semantic_search=True)
+
+    return [("baseline (before issue 16)", baseline),
+            ("product, full-text only", full_text_only),
+            ("product, hybrid, local vectors", product)]
 
 
 def quality() -> list[dict]:
@@ -275,13 +291,11 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--dimensions", type=int, default=256)
     parser.add_argument("--quality", action="store_true",
                         help="only the retrieval quality tables (quick)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the quality tables this many times (to see the spread)")
     args = parser.parse_args()
-    dimensions = settings.KNOWLEDGE_EMBEDDING_DIMENSIONS
     rng = random.Random(7)
 
     tenant_services.migrate_all()
@@ -303,17 +317,18 @@ def main() -> None:
             if args.quality:
                 return
             seconds, chunk_count = pdf_ready_seconds(args.pages)
-            rows.append((f"{args.pages}-page PDF to ready (full-text)", f"{seconds:.2f} s",
+            rows.append((f"{args.pages}-page PDF to ready (incl. local embeddings)",
+                         f"{seconds:.2f} s",
                          f"{chunk_count} chunks", "< 10 s"))
             words = vocabulary(5000, rng)
-            load = load_chunks(args.chunks, words, rng, dimensions)
-            rows.append((f"load {args.chunks:,} chunks + vectors ({dimensions} d) + HNSW",
+            load = load_chunks(args.chunks, words, rng)
+            rows.append((f"load {args.chunks:,} chunks + local vectors + HNSW",
                          f"{load:.1f} s", "", ""))
             queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
                        for _ in range(args.queries)]
-            time_queries(queries[:20], hybrid=True, dimensions=dimensions)  # warm up
+            time_queries(queries[:20], hybrid=True)  # warm up
             for hybrid in (False, True):
-                timings = time_queries(queries, hybrid=hybrid, dimensions=dimensions)
+                timings = time_queries(queries, hybrid=hybrid)
                 rows.append((f"retrieval, {'hybrid (FTS + HNSW, RRF)' if hybrid else 'full-text'}"
                              f", {args.chunks:,} chunks",
                              f"p50 {percentile(timings, 50):.1f} ms",

@@ -550,6 +550,13 @@ UNRELATED = [
     "Who won the football world cup in 2010?",
     "Explain quantum entanglement simply.",
     "What is the weather like tomorrow?",
+    # ...some sharing common words with the documents
+    "How many days are there in a leap year?",
+    "What time does the football match start on TV tonight?",
+    "Can you recommend a good book about Roman history?",
+    "How do I change a flat tyre on my bike?",
+    "What is the per capita income of Brazil?",
+    "Translate 'good morning' into Spanish.",
 ]
 
 

@@ -469,6 +469,9 @@ def build_prompt(*, answer: Message, config: BotConfig,
     answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
     if passages:
         messages.append({"role": "system", "content": retrieval.reference_block(passages)})
+    elif note := retrieval.not_covered_note(conversation_id=answer.conversation_id):
+        # Nothing relevant: say so rather than cite filler (issue 16).
+        messages.append({"role": "system", "content": note})
     messages.append({"role": "user", "content": answer.reply_to.content})
     return messages
 
