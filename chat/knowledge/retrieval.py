@@ -41,6 +41,7 @@ CANDIDATES = 20  # per signal, before fusion
 MAX_TERMS = 8  # the rarest words of a long question are the ones that matter
 # A word found in more than this share of passages says nothing about any one.
 COMMON_SHARE = 0.4
+MIN_PASSAGES_FOR_COMMON = 20
 # A full-text candidate's matched words must carry this share of the question's
 # word weight (sum of inverse document frequencies).
 MIN_COVERAGE = 0.4
@@ -94,8 +95,9 @@ def question_terms(query: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def term_rarity(terms: list[str]) -> dict[str, tuple[float, float]]:
+def term_rarity(terms: list[str]) -> tuple[dict[str, tuple[float, float]], float]:
     """Each word's (share of passages containing it, inverse document frequency),
+    and the number of passages (estimated),
     from the planner's statistics of the search column: most_common_elems lists
     the frequent words with their share; a word not listed is rarer than the
     least frequent one listed. Before the first ANALYZE every word weighs the same."""
@@ -112,14 +114,16 @@ def term_rarity(terms: list[str]) -> dict[str, tuple[float, float]]:
     passages = max(float(row[0]) if row else 0.0, 1.0)
     elements, shares = (row[1], row[2]) if row and row[1] else ([], [])
     if not elements:
-        return {term: (0.0, 1.0) for term in terms}
+        return {term: (0.0, 1.0) for term in terms}, passages
     known = dict(zip(elements, shares, strict=False))
     unlisted = min(shares[len(elements)], 1.0) / 2  # after the list: its least frequency
+    smoothing = 0.5 / passages
     out = {}
     for term in terms:
         share = known.get(term, unlisted)
-        out[term] = (share, math.log(1 + (1 - share) / (share + 0.5 / passages)))
-    return out
+        # BM25's idf, ln(1 + (N - n + 0.5) / (n + 0.5)), with n/N = share: never 0.
+        out[term] = (share, math.log(1 + (1 - share + smoothing) / (share + smoothing)))
+    return out, passages
 
 
 def _tsquery_literal(term: str) -> str:
@@ -150,12 +154,14 @@ def lexical_matches(*, query: str, conversation_id: int | None,
     terms = question_terms(query)
     if not terms:
         return []
-    rarity = term_rarity(terms)
-    informative = {t: idf for t, (share, idf) in rarity.items() if share <= COMMON_SHARE}
+    rarity, passages = term_rarity(terms)
+    # In a handful of passages every word is "common"; the rule needs a library.
+    informative = {t: idf for t, (share, idf) in rarity.items()
+                   if share <= COMMON_SHARE or passages < MIN_PASSAGES_FOR_COMMON}
     if not informative:  # every word is common: rank by all of them rather than by none
         informative = {t: idf for t, (_share, idf) in rarity.items()}
     informative = dict(sorted(informative.items(), key=lambda item: -item[1])[:MAX_TERMS])
-    total = sum(idf for _share, idf in rarity.values())
+    total = sum(idf for _share, idf in rarity.values()) or 1.0
     score_sql = " + ".join(["%s * ts_rank(c.search, %s::tsquery)"] * len(informative))
     covered_sql = " + ".join(["%s * (c.search @@ %s::tsquery)::int"] * len(informative))
     pairs = [value for term, idf in informative.items() for value in (idf, _tsquery_literal(term))]
