@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from chat import gateway, privacy
 from chat.knowledge import local_embeddings, vectors
@@ -46,8 +46,9 @@ MIN_PASSAGES_FOR_COMMON = 20
 # word weight (sum of inverse document frequencies).
 MIN_COVERAGE = 0.4
 # A huge library can match a broad question many thousand times; rank at most
-# this many matches (a safety net: the coverage rule normally keeps it small).
-POOL = 2000
+# this many matches (ranking is what costs: ~20 us per passage and word). The
+# coverage rule normally keeps the pool far smaller.
+POOL = 500
 # Cosine similarity below which the local model's passage is unrelated to the
 # question, and at which it counts as fully related (API models: their own
 # scale). Calibrated on bench/knowledge.py: the corpus's unrelated questions
@@ -162,27 +163,41 @@ def lexical_matches(*, query: str, conversation_id: int | None,
         informative = {t: idf for t, (_share, idf) in rarity.items()}
     informative = dict(sorted(informative.items(), key=lambda item: -item[1])[:MAX_TERMS])
     total = sum(idf for _share, idf in rarity.values()) or 1.0
-    score_sql = " + ".join(["%s * ts_rank(c.search, %s::tsquery)"] * len(informative))
-    covered_sql = " + ".join(["%s * (c.search @@ %s::tsquery)::int"] * len(informative))
-    pairs = [value for term, idf in informative.items() for value in (idf, _tsquery_literal(term))]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT c.id, {score_sql} AS score, {covered_sql} AS covered FROM (
-                SELECT c.id, c.search FROM chat_knowledgechunk c
+    # One ts_rank per word and passage (each call unpacks the passage's vector,
+    # which is what costs); a word's rank is 0 where the passage lacks it.
+    ranks_sql = ", ".join(["ts_rank(c.search, %s::tsquery)"] * len(informative))
+    terms_sql = [_tsquery_literal(term) for term in informative]
+    every_word = " & ".join(terms_sql)
+    rows: list[tuple] = []
+    # Passages with every informative word first, then those reaching the
+    # coverage: if a huge library must be cut at POOL, the weaker tier is cut.
+    for pool_query in (every_word, _pool_query(informative)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT c.id, {ranks_sql} FROM chat_knowledgechunk c
                 JOIN chat_knowledgefile f ON f.id = c.file_id
                 WHERE c.search @@ %s::tsquery
                   AND (f.conversation_id IS NULL OR f.conversation_id = %s)
+                  AND NOT (c.id = ANY(%s))
                 LIMIT %s
-            ) c
-            ORDER BY score DESC, c.id
-            LIMIT %s
-            """,  # noqa: S608 - only placeholders are interpolated
-            [*pairs, *pairs, _pool_query(informative), conversation_id, POOL, limit],
-        )
-        rows = cursor.fetchall()
-    return [LexicalMatch(chunk_id=row[0], score=float(row[1]), coverage=float(row[2]) / total)
-            for row in rows if float(row[2]) >= MIN_COVERAGE * total - 1e-9]
+                """,  # noqa: S608 - only placeholders are interpolated
+                [*terms_sql, pool_query, conversation_id, [row[0] for row in rows],
+                 POOL - len(rows)],
+            )
+            rows += cursor.fetchall()
+        if len(rows) >= POOL or pool_query == every_word and len(informative) == 1:
+            break
+    weights = list(informative.values())
+    matches = []
+    for chunk_id, *ranks in rows:
+        covered = sum(idf for idf, value in zip(weights, ranks, strict=True) if value > 0)
+        if covered >= MIN_COVERAGE * total - 1e-9:
+            score = sum(idf * value for idf, value in zip(weights, ranks, strict=True))
+            matches.append(LexicalMatch(chunk_id=chunk_id, score=score,
+                                        coverage=covered / total))
+    matches.sort(key=lambda match: (-match.score, match.chunk_id))
+    return matches[:limit]
 
 
 def full_text_ids(*, query: str, conversation_id: int | None, limit: int = CANDIDATES) -> list[int]:
@@ -265,10 +280,15 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
                     query=query, endpoint=endpoint, context=context,
                     model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
         if vector is not None:
-            similar = dict(vectors.nearest(vector=vector, conversation_id=conversation_id,
-                                           limit=CANDIDATES))
-            missing = [match.chunk_id for match in lexical if match.chunk_id not in similar]
-            similar.update(vectors.similarities(vector=vector, chunk_ids=missing))
+            try:
+                with transaction.atomic():  # a failure must not abort the caller's transaction
+                    similar = dict(vectors.nearest(vector=vector, conversation_id=conversation_id,
+                                                   limit=CANDIDATES))
+                    missing = [m.chunk_id for m in lexical if m.chunk_id not in similar]
+                    similar.update(vectors.similarities(vector=vector, chunk_ids=missing))
+            except DatabaseError as exc:  # e.g. vectors of another size while switching model
+                logger.warning("Vector search failed; full-text only: %s", exc)
+                similar = None
     chosen = rank(lexical=lexical, similar=similar,
                   scale=similarity_scale(options.embedding_provider), limit=limit)
     if not chosen:
