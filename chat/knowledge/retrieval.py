@@ -98,8 +98,8 @@ def question_terms(query: str) -> list[str]:
 
 def term_rarity(terms: list[str]) -> tuple[dict[str, tuple[float, float]], float]:
     """Each word's (share of passages containing it, inverse document frequency),
-    and the number of passages (estimated),
-    from the planner's statistics of the search column: most_common_elems lists
+    and the number of passages (estimated), from the planner's statistics of
+    the search column: most_common_elems lists
     the frequent words with their share; a word not listed is rarer than the
     least frequent one listed. Before the first ANALYZE every word weighs the same."""
     with connection.cursor() as cursor:
@@ -162,7 +162,11 @@ def lexical_matches(*, query: str, conversation_id: int | None,
     if not informative:  # every word is common: rank by all of them rather than by none
         informative = {t: idf for t, (_share, idf) in rarity.items()}
     informative = dict(sorted(informative.items(), key=lambda item: -item[1])[:MAX_TERMS])
-    total = sum(idf for _share, idf in rarity.values()) or 1.0
+    # The question's weight: the words ranked plus the common ones (which weigh
+    # little); the words beyond MAX_TERMS of a long question are left out of both.
+    total = sum(informative.values()) + sum(
+        idf for term, (share, idf) in rarity.items()
+        if term not in informative and share > COMMON_SHARE) or 1.0
     # One ts_rank per word and passage (each call unpacks the passage's vector,
     # which is what costs); a word's rank is 0 where the passage lacks it.
     ranks_sql = ", ".join(["ts_rank(c.search, %s::tsquery)"] * len(informative))
