@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat import documents, gateway
 from chat.knowledge import local_embeddings, vectors
@@ -262,9 +263,9 @@ def embedding_unavailable_reason() -> str | None:
         try:
             local_embeddings.package_folder()
         except local_embeddings.LocalModelMissing:
-            return ("Semantic search is unavailable: the local embedding model is not "
-                    "installed on this platform (package 'wordllama'). Full-text search "
-                    "works as usual.")
+            return gettext("Semantic search is unavailable: the local embedding model is "
+                           "not installed on this platform (package 'wordllama'). Full-text "
+                           "search works as usual.")
         return None
     if not vectors.table_exists():
         return "Semantic search is being set up; re-index this file to embed it."
@@ -369,8 +370,8 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
     from chat.knowledge.tasks import ingest_embed_library
 
     if provider not in KnowledgeSettings.Provider.values:
-        raise KnowledgeError("Choose where embeddings are computed: the local model or the "
-                             "embeddings API.")
+        raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "
+                                     "or the embeddings API."))
     options = get_settings()
     if enabled and vectors.unavailable_reason():
         raise KnowledgeError(vectors.unavailable_reason())
