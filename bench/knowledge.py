@@ -121,26 +121,15 @@ def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
 
 
 def time_queries(queries: list[str], *, hybrid: bool) -> list[float]:
-    """The product's retrieval path without the final row fetch's Python objects:
-    full-text candidates, (hybrid) the question's local embedding, nearest
-    vectors and the full-text candidates' similarities, fusion."""
+    """The product's retrieval (retrieval.retrieve, passages fetched), with
+    semantic search (local model) on or off."""
+    KnowledgeSettings.objects.update(semantic_search=hybrid)
     timings = []
     for query in queries:
         started = time.perf_counter()
-        lexical = retrieval.lexical_matches(query=query, conversation_id=None)
-        similar = None
-        if hybrid:
-            vector = local_embeddings.embed([query])[0].tolist()
-            similar = dict(vectors.nearest(vector=vector, conversation_id=None,
-                                           limit=retrieval.CANDIDATES))
-            missing = [m.chunk_id for m in lexical if m.chunk_id not in similar]
-            similar.update(vectors.similarities(vector=vector, chunk_ids=missing))
-        chosen = retrieval.rank(lexical=lexical, similar=similar,
-                                scale=retrieval.LOCAL_SIMILARITY,
-                                limit=settings.KNOWLEDGE_PASSAGES_PER_ANSWER)
-        list(retrieval.KnowledgeChunk.objects.filter(pk__in=[c for c, _ in chosen])
-             .defer("search"))
+        retrieval.retrieve(query=query, conversation_id=None, endpoint=None)
         timings.append((time.perf_counter() - started) * 1000)
+    KnowledgeSettings.objects.update(semantic_search=True)
     return timings
 
 
@@ -327,10 +316,20 @@ def main() -> None:
             queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
                        for _ in range(args.queries)]
             time_queries(queries[:20], hybrid=True)  # warm up
+            limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
+            timings = []
+            for query in queries:  # the same queries, the same moment: the machine's share
+                started = time.perf_counter()
+                list(retrieval.KnowledgeChunk.objects.filter(
+                    pk__in=baseline_ids(query=query, limit=limit)).defer("search"))
+                timings.append((time.perf_counter() - started) * 1000)
+            rows.append((f"retrieval, baseline (before issue 16), {args.chunks:,} chunks",
+                         f"p50 {percentile(timings, 50):.1f} ms",
+                         f"p95 {percentile(timings, 95):.1f} ms", ""))
             for hybrid in (False, True):
                 timings = time_queries(queries, hybrid=hybrid)
-                rows.append((f"retrieval, {'hybrid (FTS + HNSW, RRF)' if hybrid else 'full-text'}"
-                             f", {args.chunks:,} chunks",
+                kind = "hybrid, local vectors (FTS + HNSW)" if hybrid else "full-text only"
+                rows.append((f"retrieval, {kind}, {args.chunks:,} chunks",
                              f"p50 {percentile(timings, 50):.1f} ms",
                              f"p95 {percentile(timings, 95):.1f} ms", "p95 < 30 ms"))
     finally:

@@ -87,44 +87,74 @@ class LexicalMatch:
 
 # --- Full-text -----------------------------------------------------------------------
 
-def question_terms(query: str) -> list[str]:
+@dataclass(frozen=True)
+class _WordStatistics:
+    passages: float
+    shares: dict[str, float]  # the frequent words' share of passages
+    unlisted: float  # a share below every listed word's, for the others
+
+
+# Per client schema: the statistics of its last ANALYZE (they change only then),
+# so a question does not fetch and parse thousands of words each time.
+_statistics_cache: dict[str, tuple[tuple, _WordStatistics]] = {}
+
+
+def _question_and_statistics(query: str) -> tuple[list[str], _WordStatistics]:
     """The question's words as the search column stores them (stemmed, without
-    stop words), parsed with the column's own text-search configuration."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))",
-                       [SEARCH_CONFIG, query])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def term_rarity(terms: list[str]) -> tuple[dict[str, tuple[float, float]], float]:
-    """Each word's (share of passages containing it, inverse document frequency),
-    and the number of passages (estimated), from the planner's statistics of
-    the search column: most_common_elems lists
-    the frequent words with their share; a word not listed is rarer than the
-    least frequent one listed. Before the first ANALYZE every word weighs the same."""
+    stop words: parsed with the column's own text-search configuration), and
+    how common words are in the client's passages, read from the planner's
+    statistics of the search column (pg_stats.most_common_elems lists the
+    frequent words with their share)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs
-            FROM pg_class c
-            LEFT JOIN pg_stats s ON s.schemaname = current_schema()
-                 AND s.tablename = 'chat_knowledgechunk' AND s.attname = 'search'
+            SELECT ARRAY(SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))),
+                   c.reltuples, c.relpages, s.last_analyze, s.last_autoanalyze
+            FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
             WHERE c.oid = 'chat_knowledgechunk'::regclass
+            """, [SEARCH_CONFIG, query])
+        terms, *version = cursor.fetchone()
+        key = tuple(version)
+        cached = _statistics_cache.get(connection.schema_name)
+        if cached is not None and cached[0] == key:
+            return terms, cached[1]
+        cursor.execute(
+            """
+            SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+            WHERE schemaname = current_schema() AND tablename = 'chat_knowledgechunk'
+              AND attname = 'search'
             """)
         row = cursor.fetchone()
-    passages = max(float(row[0]) if row else 0.0, 1.0)
-    elements, shares = (row[1], row[2]) if row and row[1] else ([], [])
-    if not elements:
-        return {term: (0.0, 1.0) for term in terms}, passages
-    known = dict(zip(elements, shares, strict=False))
-    unlisted = min(shares[len(elements)], 1.0) / 2  # after the list: its least frequency
-    smoothing = 0.5 / passages
+    elements, shares = (row[0], row[1]) if row and row[0] else ([], [])
+    statistics = _WordStatistics(
+        passages=max(float(version[0]), 1.0),
+        shares=dict(zip(elements, shares, strict=False)),
+        # After the list come its least and greatest frequencies.
+        unlisted=min(shares[len(elements)], 1.0) / 2 if elements else 0.0)
+    if len(_statistics_cache) > 1000:
+        _statistics_cache.clear()
+    _statistics_cache[connection.schema_name] = (key, statistics)
+    return terms, statistics
+
+
+def question_terms(query: str) -> list[str]:
+    return _question_and_statistics(query)[0]
+
+
+def term_rarity(terms: list[str], statistics: _WordStatistics
+                ) -> dict[str, tuple[float, float]]:
+    """Each word's (share of passages containing it, inverse document
+    frequency). A word not listed is rarer than the least frequent one listed;
+    before the first ANALYZE every word weighs the same."""
+    if not statistics.shares:
+        return {term: (0.0, 1.0) for term in terms}
+    smoothing = 0.5 / statistics.passages
     out = {}
     for term in terms:
-        share = known.get(term, unlisted)
+        share = statistics.shares.get(term, statistics.unlisted)
         # BM25's idf, ln(1 + (N - n + 0.5) / (n + 0.5)), with n/N = share: never 0.
         out[term] = (share, math.log(1 + (1 - share + smoothing) / (share + smoothing)))
-    return out, passages
+    return out
 
 
 def _tsquery_literal(term: str) -> str:
@@ -152,13 +182,13 @@ def _pool_query(weights: dict[str, float]) -> str:
 def lexical_matches(*, query: str, conversation_id: int | None,
                     limit: int = CANDIDATES) -> list[LexicalMatch]:
     """Full-text candidates, best first (see the module's docstring)."""
-    terms = question_terms(query)
+    terms, statistics = _question_and_statistics(query)
     if not terms:
         return []
-    rarity, passages = term_rarity(terms)
+    rarity = term_rarity(terms, statistics)
     # In a handful of passages every word is "common"; the rule needs a library.
     informative = {t: idf for t, (share, idf) in rarity.items()
-                   if share <= COMMON_SHARE or passages < MIN_PASSAGES_FOR_COMMON}
+                   if share <= COMMON_SHARE or statistics.passages < MIN_PASSAGES_FOR_COMMON}
     if not informative:  # every word is common: rank by all of them rather than by none
         informative = {t: idf for t, (_share, idf) in rarity.items()}
     informative = dict(sorted(informative.items(), key=lambda item: -item[1])[:MAX_TERMS])
@@ -172,26 +202,26 @@ def lexical_matches(*, query: str, conversation_id: int | None,
     ranks_sql = ", ".join(["ts_rank(c.search, %s::tsquery)"] * len(informative))
     terms_sql = [_tsquery_literal(term) for term in informative]
     every_word = " & ".join(terms_sql)
-    rows: list[tuple] = []
     # Passages with every informative word first, then those reaching the
-    # coverage: if a huge library must be cut at POOL, the weaker tier is cut.
-    for pool_query in (every_word, _pool_query(informative)):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT c.id, {ranks_sql} FROM chat_knowledgechunk c
-                JOIN chat_knowledgefile f ON f.id = c.file_id
-                WHERE c.search @@ %s::tsquery
-                  AND (f.conversation_id IS NULL OR f.conversation_id = %s)
-                  AND NOT (c.id = ANY(%s))
-                LIMIT %s
-                """,  # noqa: S608 - only placeholders are interpolated
-                [*terms_sql, pool_query, conversation_id, [row[0] for row in rows],
-                 POOL - len(rows)],
-            )
-            rows += cursor.fetchall()
-        if len(rows) >= POOL or pool_query == every_word and len(informative) == 1:
-            break
+    # coverage: if a huge library must be cut at POOL, the weaker tier is cut
+    # (the second branch runs only if the first leaves room).
+    tier = f"""
+        SELECT c.id, {ranks_sql} FROM chat_knowledgechunk c
+        JOIN chat_knowledgefile f ON f.id = c.file_id
+        WHERE c.search @@ %s::tsquery
+          AND (f.conversation_id IS NULL OR f.conversation_id = %s)"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            ({tier} LIMIT %s)
+            UNION ALL
+            ({tier} AND NOT c.search @@ %s::tsquery LIMIT %s)
+            LIMIT %s
+            """,  # noqa: S608 - only placeholders are interpolated
+            [*terms_sql, every_word, conversation_id, POOL,
+             *terms_sql, _pool_query(informative), conversation_id, every_word, POOL, POOL],
+        )
+        rows = cursor.fetchall()
     weights = list(informative.values())
     matches = []
     for chunk_id, *ranks in rows:
@@ -286,10 +316,9 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
         if vector is not None:
             try:
                 with transaction.atomic():  # a failure must not abort the caller's transaction
-                    similar = dict(vectors.nearest(vector=vector, conversation_id=conversation_id,
-                                                   limit=CANDIDATES))
-                    missing = [m.chunk_id for m in lexical if m.chunk_id not in similar]
-                    similar.update(vectors.similarities(vector=vector, chunk_ids=missing))
+                    similar = vectors.similar_chunks(
+                        vector=vector, conversation_id=conversation_id, limit=CANDIDATES,
+                        also=[match.chunk_id for match in lexical])
             except DatabaseError as exc:  # e.g. vectors of another size while switching model
                 logger.warning("Vector search failed; full-text only: %s", exc)
                 similar = None

@@ -124,32 +124,23 @@ def count(*, file_id: int | None = None) -> int:
         return cursor.fetchone()[0]
 
 
-def nearest(*, vector: Sequence[float], conversation_id: int | None,
-            limit: int) -> list[tuple[int, float]]:
-    """(chunk id, cosine similarity) of the chunks closest to `vector`, from the
-    library and this conversation's attachments only, closest first."""
+def similar_chunks(*, vector: Sequence[float], conversation_id: int | None, limit: int,
+                   also: Sequence[int] = ()) -> dict[int, float]:
+    """Cosine similarity of the `limit` nearest chunks (library and this
+    conversation's attachments) and of the chunks `also` names, in one query."""
+    literal = _literal(vector)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT v.chunk_id, 1 - (v.embedding <=> %s::vector) FROM {TABLE} v
-            JOIN chat_knowledgefile f ON f.id = v.file_id
-            WHERE f.conversation_id IS NULL OR f.conversation_id = %s
-            ORDER BY v.embedding <=> %s::vector
-            LIMIT %s
+            (SELECT v.chunk_id, 1 - (v.embedding <=> %s::vector) FROM {TABLE} v
+             JOIN chat_knowledgefile f ON f.id = v.file_id
+             WHERE f.conversation_id IS NULL OR f.conversation_id = %s
+             ORDER BY v.embedding <=> %s::vector
+             LIMIT %s)
+            UNION
+            (SELECT chunk_id, 1 - (embedding <=> %s::vector) FROM {TABLE}
+             WHERE chunk_id = ANY(%s))
             """,  # noqa: S608
-            [_literal(vector), conversation_id, _literal(vector), limit],
-        )
-        return [(row[0], float(row[1])) for row in cursor.fetchall()]
-
-
-def similarities(*, vector: Sequence[float], chunk_ids: Sequence[int]) -> dict[int, float]:
-    """Cosine similarity of `vector` to each of these chunks that has an embedding."""
-    if not chunk_ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT chunk_id, 1 - (embedding <=> %s::vector) FROM {TABLE} "  # noqa: S608
-            "WHERE chunk_id = ANY(%s)",
-            [_literal(vector), list(chunk_ids)],
+            [literal, conversation_id, literal, limit, literal, list(also)],
         )
         return {row[0]: float(row[1]) for row in cursor.fetchall()}
