@@ -12,10 +12,12 @@ Two signals, fused by score (a local re-ranking of both candidate lists):
   embedding to each passage's, from the local model by default (nothing leaves
   the workspace) or the embeddings API when the client chose it.
 
-A passage is sent (and cited) only when its relevance clears an absolute floor
-and is close enough to the best passage's; when nothing clears it, nothing is
-sent and the prompt says the documents do not cover the question. Only the
-client's library and the asking conversation's own attachments are searched.
+A passage is a candidate only when it is such a full-text match or its
+similarity reaches the floor of the model's scale (LOCAL_SIMILARITY), and it is
+sent (and cited) only when its fused relevance is close to the best one's
+(RELATIVE_CUT). When there is no candidate, nothing is sent and the prompt says
+the documents do not cover the question. Only the client's library and the
+asking conversation's own attachments are searched.
 """
 
 from __future__ import annotations
