@@ -17,7 +17,7 @@ def fill_library_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("chat", "0004_knowledge_vectors_not_in_template")]
+    dependencies = [("chat", "0005_knowledge_local_embeddings")]
 
     operations = [
         migrations.AddField(
