@@ -518,7 +518,12 @@ def main() -> None:
             try:
                 row = table[key]()
             except Exception as exc:  # noqa: BLE001 - a scenario that breaks is a result too
-                row = Row(key, note=f"scenario error: {exc.__class__.__name__}: {exc}")
+                import traceback
+
+                with (LOGS / "scenario-errors.log").open("a") as errors:
+                    errors.write(f"--- {key}\n{traceback.format_exc()}\n")
+                row = Row(key, note=f"scenario error: {exc.__class__.__name__}: {exc} "
+                                    f"(traceback in {LOGS / 'scenario-errors.log'})")
             rows.append(row)
             print(f"  {row.fault}: {row.done} done, {row.failed} failed, {row.lost} lost, "
                   f"{row.duplicated} duplicated, {row.stuck} stuck, app "
