@@ -544,6 +544,8 @@ class _KrJpPhoneRecognizer(PatternRecognizer):
         Pattern("kr_company", _START + r"1[5-8]\d{2}-\d{4}" + _END, 0.3),
     ]
 
+    _KR_LANDLINE = re.compile(r"0(?:2|[3-6][1-5]|70)([ .\-])\d{3,4}\1\d{4}")
+
     def __init__(self) -> None:
         super().__init__(
             supported_entity="PHONE_NUMBER",
@@ -559,9 +561,11 @@ class _KrJpPhoneRecognizer(PatternRecognizer):
             return digits not in (8, 11)
         if re.match(r"0[789]0|01[016789]", pattern_text):
             return digits not in (10, 11)
-        if re.match(r"0(?:2|[3-6][1-5]|70)[ .\-]", pattern_text) and digits in (9, 10, 11):
-            return False  # Korean landline (02-123-4567 has nine digits)
-        return digits != 10  # Japanese landlines and free dial
+        if self._KR_LANDLINE.fullmatch(pattern_text):
+            return False  # 02-123-4567 has nine digits, 031-1234-5678 eleven
+        # Japanese landlines and free dial have ten; "034-91-4076" (nine) is
+        # a US Social Security number.
+        return digits != 10
 
 
 class _CreditCardRecognizer(CreditCardRecognizer):
@@ -607,7 +611,11 @@ class _CreditCardRecognizer(CreditCardRecognizer):
         if not super().validate_result(pattern_text):
             return False
         # None keeps the pattern score (0.3), which only context can lift:
-        # 12-digit Maestro, and the old 0604 Maestro range, look like ids.
+        # 12-digit Maestro, and the old 0604 Maestro range, look like ids; so
+        # do 13 digits not starting with 4 (only old Visa cards had 13), which
+        # a bare Korean registration number passes one time in ten.
+        if digits == 13 and not pattern_text.startswith("4"):
+            return None
         return True if digits >= 13 and not pattern_text.startswith("0") else None
 
 
@@ -651,6 +659,23 @@ class _PlPeselRecognizer(PlPeselRecognizer):
 
     def __init__(self) -> None:
         super().__init__(patterns=self.PATTERNS, supported_language="en")
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # Presidio checks the checksum only. The birth date must also be real
+        # and lie between 1920 and today (months 01-12 for the 1900s, 21-32
+        # for the 2000s): Chinese mobiles (1[3-9]x xxxx xxxx) otherwise pass
+        # one time in ten as PESELs of people born in 1913-1919 or after 2100.
+        if not super().validate_result(pattern_text):
+            return False
+        year, month, day = int(pattern_text[:2]), int(pattern_text[2:4]), int(pattern_text[4:6])
+        century = {0: 1900, 1: 1900, 2: 2000, 3: 2000}.get(month // 10)
+        if century is None:
+            return False
+        try:
+            born = dt.date(century + year, month % 20, day)
+        except ValueError:
+            return False
+        return dt.date(1920, 1, 1) <= born <= dt.date.today()
 
 
 class _FiPersonalIdentityCodeRecognizer(FiPersonalIdentityCodeRecognizer):
@@ -777,9 +802,7 @@ class _KrBrnRecognizer(KrBrnRecognizer):
     CONTEXT = [
         *KrBrnRecognizer.CONTEXT,
         "사업자 번호",
-        "등록번호",
         "business registration",
-        "registration number",
     ]
 
     def __init__(self) -> None:
