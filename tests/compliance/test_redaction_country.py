@@ -5,6 +5,8 @@ provisioning sets them after the template clone, the command takes
 import io
 
 import pytest
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
@@ -12,6 +14,7 @@ from django_tenants.utils import schema_context, schema_exists
 from compliance import selectors
 from compliance.entities import default_entities_for
 from tenants import services
+from tenants.members.models import User
 from tenants.models import Client
 
 PASSWORD = "correct horse battery staple"
@@ -100,3 +103,35 @@ def test_the_tenant_admin_can_change_the_kinds_of_data(make_client, host_client)
     with schema_context(result.client.schema_name):
         assert selectors.get_data_controls().redaction_entities == [
             "EMAIL_ADDRESS", "KR_RRN", "JP_MY_NUMBER"]
+
+
+def test_platform_staff_pick_the_country_when_adding_a_client_in_the_admin(live_db, host_client):
+    staff = User.objects.create_superuser("staff-country@example.com", PASSWORD)
+    browser = host_client(settings.BASE_DOMAIN)
+    browser.force_login(staff)
+    try:
+        form = browser.get("/admin/tenants/client/add/").content.decode()
+        assert 'name="country"' in form
+
+        refused = browser.post("/admin/tenants/client/add/", {
+            "name": "Osaka Co", "slug": "osaka-co", "country": "ZZ",
+            "admin_email": "boss@osaka.example"})
+        assert refused.status_code == 200
+        assert "not a country code we know" in refused.content.decode()
+        assert not Client.objects.filter(slug="osaka-co").exists()
+
+        added = browser.post("/admin/tenants/client/add/", {
+            "name": "Osaka Co", "slug": "osaka-co", "country": "JP",
+            "admin_email": "boss@osaka.example"})
+        assert added.status_code == 302
+        client = Client.objects.get(slug="osaka-co")
+        assert client.country == "JP"
+        with schema_context(client.schema_name):
+            assert selectors.get_data_controls().redaction_entities == default_entities_for("JP")
+    finally:
+        connection.set_schema_to_public()
+        for client in Client.objects.filter(slug="osaka-co"):
+            services.delete_client(client=client)
+        # Not .delete(): its cascade would look for chat tables, absent on the platform.
+        LogEntry.objects.filter(user_id=staff.pk)._raw_delete("default")
+        User.objects.filter(pk=staff.pk)._raw_delete("default")
