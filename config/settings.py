@@ -87,6 +87,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "compliance",
+    "csp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -185,6 +186,48 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- Content-Security-Policy and Permissions-Policy (django-csp, django-permissions-policy)
+# No inline script, no inline style, no eval: pages load only their own static
+# files; data reaches scripts through data-* attributes or json_script blocks.
+# The browser tests fail on any violation (tests/support/csp.py).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the empty favicon (<link rel="icon" href="data:,">).
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Both headers are set just outside the tenant lookup, so every page gets them:
+# also those django-tenants (unknown host) or the suspended-client check answer
+# by themselves, before any later middleware runs.
+MIDDLEWARE.insert(MIDDLEWARE.index("django_tenants.middleware.main.TenantMainMiddleware"),
+                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_tenants.middleware.main.TenantMainMiddleware"),
+                  "django_permissions_policy.PermissionsPolicyMiddleware")
+# Powerful browser features the product never uses are off for every page and
+# any frame in it. clipboard-write stays on (the Copy button of an answer).
+# Only features Chromium recognises: it logs an error for any other.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture",
+        "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection",
+        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "xr-spatial-tracking", "browsing-topics",
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -273,6 +316,33 @@ ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
 # newest first; retired keys stay listed so their records still verify.
 AUDIT_SIGNING_KEYS = env.list("TUNEAIBOT_AUDIT_KEYS", default=[])
 DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
+
+# --- Model endpoints a client chooses (outbound URL policy, chat/endpoint_policy.py)
+# The platform's own OPENAI_BASE_URL is trusted. A client's base URL must be
+# https and public; plain http only where this allows it (development, tests).
+MODEL_ENDPOINT_ALLOW_HTTP = env.bool("MODEL_ENDPOINT_ALLOW_HTTP", default=False)
+# Deliberate private endpoints (an on-premises gateway): host names, and/or
+# networks (CIDR) whose addresses are allowed. Cloud metadata stays refused.
+MODEL_ENDPOINT_ALLOWED_HOSTS = env.list("MODEL_ENDPOINT_ALLOWED_HOSTS", default=[])
+MODEL_ENDPOINT_ALLOWED_NETWORKS = env.list("MODEL_ENDPOINT_ALLOWED_NETWORKS", default=[])
+
+
+def _check_networks(cidrs: list[str]) -> list[str]:
+    import ipaddress
+
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"MODEL_ENDPOINT_ALLOWED_NETWORKS: {cidr!r} is not a network like 10.0.0.0/8."
+            ) from exc
+    return cidrs
+
+
+_check_networks(MODEL_ENDPOINT_ALLOWED_NETWORKS)
 
 # --- Knowledge files ----------------------------------------------------------------
 # Largest upload (MB), and page / character limits per file.

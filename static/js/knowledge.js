@@ -82,7 +82,7 @@
     const token = el("input", {type: "hidden", name: "csrfmiddlewaretoken", value: csrf});
     const button = el("button", {"class": "link"}, label);
     form.append(token, button);
-    if (confirmText) form.addEventListener("submit", (e) => { if (!confirm(confirmText)) e.preventDefault(); });
+    if (confirmText) form.dataset.confirm = confirmText;  // asked by page.js
     return form;
   }
 

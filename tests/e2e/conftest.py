@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from tests.support.csp import CspWatch
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,11 +48,43 @@ def browser(worker_env):
 
 @pytest.fixture
 def page(browser):
-    """A fresh profile (no cookies) per test; `page.js_errors` collects uncaught errors."""
+    """A fresh profile (no cookies) per test; `page.js_errors` collects uncaught errors.
+    Any Content-Security-Policy violation fails the test at teardown."""
+    watch = CspWatch()
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    watch.watch(context)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    page.csp = watch
     yield page
-    context.close()
+    try:
+        watch.check()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """More pages, each in its own fresh profile (for tests with several people):
+    `open_page(timeout=30_000)`. Any Content-Security-Policy violation in any of
+    them fails the test at teardown."""
+    watch = CspWatch()
+
+    def factory(*, timeout: float = 10_000):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        watch.watch(context)
+        context.set_default_timeout(timeout)
+        page = context.new_page()
+        page.js_errors = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        page.csp = watch
+        return page
+
+    yield factory
+    try:
+        watch.check()
+    finally:
+        for context in watch.contexts:
+            context.close()

@@ -32,7 +32,7 @@ def log_in(page, base_url: str, email: str) -> None:
 
 
 def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
-        make_client, web_server, celery_worker, model, browser, output_dir):
+        make_client, web_server, celery_worker, model, open_page, output_dir):
     result = make_client("knb")
     with schema_context(result.client.schema_name):
         create_member(email=EMPLOYEE, password=PASSWORD)
@@ -40,8 +40,7 @@ def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
     pdf = make_pdf([PdfPage(lines=["Facilities handbook."]),
                     PdfPage(lines=[FACT], bookmarks=["Parking"])])
 
-    admin = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    admin.set_default_timeout(30_000)
+    admin = open_page(timeout=30_000)
     log_in(admin, base_url, "admin@example.com")
     admin.click(".topbar >> text=Knowledge")
     admin.set_input_files("#file-input", files=[
@@ -54,8 +53,7 @@ def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
     expect(row.locator(".kfile-counts")).to_have_text("2 / 2")
     admin.screenshot(path=str(output_dir / "knowledge-library.png"), full_page=True)
 
-    employee = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    employee.set_default_timeout(30_000)
+    employee = open_page(timeout=30_000)
     log_in(employee, base_url, EMPLOYEE)
     expect(employee.locator(".topbar >> text=Knowledge")).to_have_count(0)
     employee.fill("#composer-text", "When does the heron parking garage open?")
@@ -70,5 +68,3 @@ def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
     expect(employee.locator(".passage-source")).to_have_text("facilities.pdf, page 2")
     expect(employee.locator(".passage-text")).to_contain_text(FACT)
     employee.screenshot(path=str(output_dir / "knowledge-passage.png"), full_page=True)
-    admin.context.close()
-    employee.context.close()

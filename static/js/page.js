@@ -1,0 +1,25 @@
+// Behaviour every page shares, kept out of the HTML so the Content-Security-Policy
+// can forbid inline script: forms that ask before they submit, Back links, and
+// the client's accent colour.
+(function () {
+  "use strict";
+  // <form data-confirm="Delete this…?">: submitted only once the person agrees.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+  // <a href="…" data-back>: back to the previous page when there is one (a
+  // javascript: URL would be blocked), else to the link's own address.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-back]");
+    if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+  });
+  // <… data-accent="#2563eb">: the bot's colour, set through the CSSOM (allowed
+  // by the policy, unlike a style attribute or <style> element).
+  const themed = document.querySelector("[data-accent]");
+  if (themed && themed.dataset.accent) {
+    document.documentElement.style.setProperty("--accent", themed.dataset.accent);
+  }
+})();
