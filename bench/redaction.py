@@ -774,6 +774,7 @@ class Scores:
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     false_alarms: list[tuple[str, str, str]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     chars: list[int] = field(default_factory=list)
 
 
@@ -783,9 +784,10 @@ def evaluate(messages: list[Message], terms: list[str]) -> Scores:
     for index, message in enumerate(messages):
         if index % MESSAGES_PER_CONVERSATION == 0:
             mapping = {}
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         result = redact(message.text, terms=terms, mapping=mapping)
         scores.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        scores.cpu_ms.append((time.thread_time() - c0) * 1000)
         scores.chars.append(len(message.text))
         mapping = result.mapping
 
@@ -847,9 +849,13 @@ def report(language: str, scores: Scores, show_misses: bool) -> list[str]:
     # Latency is per message; the target is per 2,000 characters.
     per_2k = [ms * 2000 / chars for ms, chars in zip(latencies, scores.chars, strict=True)]
     p95_2k = percentile(per_2k, 95)
+    # CPU time of the redacting thread: what the work costs when other
+    # processes share the cores (wall time then includes waiting for one).
+    cpu_2k = [ms * 2000 / chars for ms, chars in zip(scores.cpu_ms, scores.chars, strict=True)]
     print(
         f"latency per message: p50 {p50:.2f} ms   p95 {p95:.2f} ms   p99 {p99:.2f} ms   "
-        f"max {max(latencies):.2f} ms   (p95 per 2,000 chars {p95_2k:.2f} ms)"
+        f"max {max(latencies):.2f} ms   (p95 per 2,000 chars {p95_2k:.2f} ms; "
+        f"CPU time p95 per 2,000 chars {percentile(cpu_2k, 95):.2f} ms)"
     )
     if p95_2k > P95_TARGET_MS:
         failures.append(f"{language} p95 latency {p95_2k:.2f} ms per 2,000 chars > "

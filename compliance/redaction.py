@@ -252,8 +252,8 @@ class _TokenNlpEngine(NlpEngine):
             yield text, self.process_text(text, language)
 
     def is_stopword(self, word: str, language: str) -> bool:
-        # Presidio skips stop words when it collects context, and spaCy lists
-        # "call" as one. Counting every word also keeps the window tight:
+        # Presidio skips stop words when it collects context; "call" is one
+        # in the usual lists. Counting every word also keeps the window tight:
         # five real tokens, not five content words.
         return False
 
@@ -662,9 +662,9 @@ class _PlPeselRecognizer(PlPeselRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # Presidio checks the checksum only. The birth date must also be real
-        # and lie between 1920 and today (months 01-12 for the 1900s, 21-32
+        # and lie between 1900 and today (months 01-12 for the 1900s, 21-32
         # for the 2000s): Chinese mobiles (1[3-9]x xxxx xxxx) otherwise pass
-        # one time in ten as PESELs of people born in 1913-1919 or after 2100.
+        # one time in ten as PESELs of people born after 2100 or before 1900.
         if not super().validate_result(pattern_text):
             return False
         year, month, day = int(pattern_text[:2]), int(pattern_text[2:4]), int(pattern_text[4:6])
@@ -675,7 +675,7 @@ class _PlPeselRecognizer(PlPeselRecognizer):
             born = dt.date(century + year, month % 20, day)
         except ValueError:
             return False
-        return dt.date(1920, 1, 1) <= born <= dt.date.today()
+        return born <= dt.date.today()
 
 
 class _FiPersonalIdentityCodeRecognizer(FiPersonalIdentityCodeRecognizer):
@@ -968,9 +968,9 @@ _engines_lock = threading.Lock()
 
 
 def _get_engines() -> _Engines:
-    # Building the analyzer compiles dozens of patterns and a spaCy tokenizer
-    # (~0.5 s), so it happens once per process; the lock stops two threads of
-    # a worker from building it twice.
+    # Building the analyzer sets up dozens of recognizers (their patterns
+    # compile on first use), so it happens once per process; the lock stops
+    # two threads of a worker from building it twice.
     global _engines
     if _engines is None:
         with _engines_lock:
