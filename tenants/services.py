@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.utils.translation import gettext
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 from phonenumbers import SUPPORTED_REGIONS
 
@@ -99,8 +100,8 @@ def normalize_country(country: str) -> str:
     code = (country or "").strip().upper()
     if code not in SUPPORTED_REGIONS:
         raise ProvisioningError(
-            f"'{country}' is not a country code we know; use a two-letter ISO 3166 code "
-            "such as KR, JP or US."
+            gettext("'%(country)s' is not a country code we know; use a two-letter ISO 3166 "
+                    "code such as KR, JP or US.") % {"country": country}
         )
     return code
 
