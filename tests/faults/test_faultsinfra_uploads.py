@@ -98,8 +98,24 @@ def test_the_same_file_may_be_attached_to_conversations_and_the_library(
         make_client, web_server, celery_worker):
     result = make_client("attachdup")
     site = _admin_site(web_server, result)
-    assert upload(site, "travel.md", POLICY).status_code == 201
+    in_library = upload(site, "travel.md", POLICY)
+    assert in_library.status_code == 201
+    wait_until_finished(site, in_library.json()["file"]["id"])
     first = upload(site, "travel.md", POLICY, path="/knowledge/attach/")
     second = upload(site, "travel.md", POLICY, path="/knowledge/attach/")
     assert first.status_code == 201 and second.status_code == 201
     assert first.json()["conversation_id"] != second.json()["conversation_id"]
+    for attached in (first.json(), second.json()):  # ingested before the client is erased
+        _wait_for_attachment(site, attached["conversation_id"], attached["file"]["id"])
+
+
+def _wait_for_attachment(site: Site, conversation_id: int, file_id: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = site.http.get(f"/knowledge/c/{conversation_id}/attachments/").json()["files"]
+        if any(f["id"] == file_id and f["status"] in ("ready", "failed") for f in files):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"attachment {file_id} was not processed")
