@@ -1,9 +1,13 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenants.members import selectors, services
-from tenants.members.forms import InviteForm
+from tenants.members.forms import InviteForm, LanguageForm, WorkspaceLanguageForm
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
@@ -22,7 +26,7 @@ def member_list(request):
         except services.MemberError as exc:
             form.add_error("email", str(exc))
         else:
-            messages.success(request, f"Invitation sent to {user.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
             return redirect("members")
     return render(
         request, "members/list.html", {"members": selectors.list_members(), "form": form}
@@ -39,6 +43,53 @@ def member_set_active(request, pk: int):
     except services.MemberError as exc:
         messages.error(request, str(exc))
     else:
-        verb = "reactivated" if active else "deactivated"
-        messages.success(request, f"{user.email} was {verb}.")
+        message = (_("%(email)s was reactivated.") if active
+                   else _("%(email)s was deactivated."))
+        messages.success(request, message % {"email": user.email})
     return redirect("members")
+
+
+@login_required
+def language_settings(request):
+    """The person's own language and, for tenant admins, the workspace default.
+    The header's language picker posts here too (with `next`)."""
+    workspace = request.tenant if request.tenant.schema_name != "public" else None
+    may_set_workspace = workspace is not None and request.user.is_tenant_admin
+    form = LanguageForm(initial={"language": request.user.language})
+    workspace_form = WorkspaceLanguageForm(
+        initial={"default_language": getattr(workspace, "default_language", "")})
+    if request.method == "POST":
+        if "default_language" in request.POST and may_set_workspace:
+            workspace_form = WorkspaceLanguageForm(request.POST)
+            if workspace_form.is_valid():
+                services.set_workspace_language(
+                    client=workspace, language=workspace_form.cleaned_data["default_language"])
+                _activate_saved(request)
+                messages.success(request, _("The workspace's default language was saved."))
+                return redirect("language")
+        else:
+            form = LanguageForm(request.POST)
+            if form.is_valid():
+                services.set_language(user=request.user,
+                                      language=form.cleaned_data["language"])
+                _activate_saved(request)
+                messages.success(request, _("Your language was saved."))
+                return redirect(_safe_next(request) or "language")
+    return render(request, "members/language.html", {
+        "form": form, "workspace_form": workspace_form if may_set_workspace else None,
+    })
+
+
+def _activate_saved(request) -> None:
+    """The confirmation is already in the language just chosen."""
+    from tenants.middleware import chosen_language
+
+    translation.activate(chosen_language(request) or translation.get_language_from_request(request))
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
