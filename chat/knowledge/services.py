@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat import documents, gateway
 from chat.knowledge import vectors
@@ -108,8 +109,8 @@ def _enqueue_on_commit(file: KnowledgeFile) -> None:
 def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
     """Queue the file to be read and indexed again (safe to repeat)."""
     if not stored_path(file).exists():
-        raise KnowledgeError("The original of this file is no longer stored, so it cannot be "
-                             "re-indexed. Delete it and upload it again.")
+        raise KnowledgeError(gettext("The original of this file is no longer stored, so it "
+                                     "cannot be re-indexed. Delete it and upload it again."))
     with transaction.atomic():
         KnowledgeFile.objects.filter(pk=file.pk).update(
             generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
@@ -143,6 +144,15 @@ class _Progress:
             progress_done=done, progress_total=total, updated=timezone.now())
 
 
+def uploader_language(*, file_id: int) -> str:
+    """The language to store this file's messages in (its uploader's, or the workspace's)."""
+    from tenants.members.selectors import language_for
+
+    file = KnowledgeFile.objects.select_related("uploaded_by").filter(pk=file_id).first()
+    return language_for(user=file.uploaded_by if file else None,
+                        tenant=getattr(connection, "tenant", None))
+
+
 def ingest(*, file_id: int, generation: int) -> None:
     """Extract, chunk and index one file. Safe to run twice: the chunks are
     replaced in one transaction, and a task for an outdated request gives up."""
@@ -166,7 +176,7 @@ def ingest(*, file_id: int, generation: int) -> None:
         return
     except FileNotFoundError:
         _fail(file, generation, code="missing",
-              reason="The stored file is missing. Delete it and upload it again.")
+              reason=gettext("The stored file is missing. Delete it and upload it again."))
         return
     pages = {section.page for section in sections if section.page is not None}
     with transaction.atomic():
@@ -208,8 +218,8 @@ def fail_stalled_files() -> int:
         updated__lt=cutoff)
     count = stalled.update(
         status=KnowledgeFile.Status.FAILED, error_code="interrupted",
-        error="Processing was interrupted before it finished (the service restarted). "
-              "Re-index the file to try again.",
+        error=gettext("Processing was interrupted before it finished (the service "
+                      "restarted). Re-index the file to try again."),
         updated=timezone.now())
     if count:
         logger.warning("%s knowledge file(s) in %s had stalled; marked failed",
@@ -240,10 +250,11 @@ def embedding_unavailable_reason() -> str | None:
     if reason:
         return reason
     if not vectors.table_exists():
-        return "Semantic search is being set up; re-index this file to embed it."
+        return gettext("Semantic search is being set up; re-index this file to embed it.")
     if chat_services.model_endpoint(get_bot_config()) is None:
-        return ("Semantic search is unavailable: no API key is configured, so there is no "
-                "embeddings API to call. Add a key under Bot settings → Connection.")
+        return gettext("Semantic search is unavailable: no API key is configured, so there "
+                       "is no embeddings API to call. Add a key under Bot settings → "
+                       "Connection.")
     return None
 
 
@@ -273,8 +284,8 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
         try:
             embeddings = gateway.embed(endpoint=endpoint, model=model, texts=texts)
         except gateway.GatewayError as exc:
-            return f"Indexed for full-text search only: the embeddings call failed. " \
-                   f"{exc.admin_message}"
+            return gettext("Indexed for full-text search only: the embeddings call "
+                           "failed.") + f" {exc.admin_message}"
         with transaction.atomic():
             still_current = KnowledgeFile.objects.filter(pk=file_id)
             if generation is not None:
@@ -288,9 +299,11 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
                             batch, embeddings, strict=True)])
             except Exception as exc:  # wrong vector size for the column, say
                 logger.warning("Storing embeddings of file %s failed: %s", file_id, exc)
-                return ("Indexed for full-text search only: the embeddings could not be "
-                        f"stored ({exc.__class__.__name__}; does model '{model}' return "
-                        f"{settings.KNOWLEDGE_EMBEDDING_DIMENSIONS} dimensions?).")
+                return gettext(
+                    "Indexed for full-text search only: the embeddings could not be stored "
+                    "(%(error)s; does model “%(model)s” return %(dimensions)s dimensions?)."
+                ) % {"error": exc.__class__.__name__, "model": model,
+                     "dimensions": settings.KNOWLEDGE_EMBEDDING_DIMENSIONS}
             done += len(batch)
             KnowledgeFile.objects.filter(pk=file_id).update(embedded_chunks=done)
     return ""

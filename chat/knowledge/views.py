@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors as chat_selectors
@@ -47,12 +48,13 @@ def file_json(file: KnowledgeFile) -> dict:
 def _uploaded(request, *, conversation=None) -> JsonResponse:
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"error": "Choose a file to upload."}, status=400)
+        return JsonResponse({"error": gettext("Choose a file to upload.")}, status=400)
     limit = settings.KNOWLEDGE_MAX_UPLOAD_MB * 1024 * 1024
     if upload.size > limit:  # refuse before reading it
-        return JsonResponse({"error": f"The file is larger than the "
-                             f"{settings.KNOWLEDGE_MAX_UPLOAD_MB} MB limit. Split it into "
-                             "smaller files, then upload again.", "code": "too_large"}, status=400)
+        return JsonResponse({"error": gettext(
+            "The file is larger than the %(limit)s MB limit. Split it into smaller files, then "
+            "upload again.") % {"limit": settings.KNOWLEDGE_MAX_UPLOAD_MB},
+            "code": "too_large"}, status=400)
     data = (Path(upload.temporary_file_path()) if hasattr(upload, "temporary_file_path")
             else upload.read())
     try:
@@ -135,8 +137,9 @@ def library_settings(request):
     except services.KnowledgeError as exc:
         flash.error(request, exc.message)
     else:
-        flash.success(request, "Semantic search is on: your files are being embedded."
-                      if enabled else "Semantic search is off; stored embeddings were deleted.")
+        flash.success(request, gettext("Semantic search is on: your files are being embedded.")
+                      if enabled else
+                      gettext("Semantic search is off; stored embeddings were deleted."))
     return redirect("chat:knowledge:library")
 
 
