@@ -52,7 +52,7 @@ def workspace_facts() -> dict[str, str]:
         where = (gettext("%(url)s (your own key)") if endpoint.source == "client"
                  else gettext("%(url)s (the platform's key)")) % {"url": endpoint.display_url}
     if controls.redaction_enabled:
-        kinds = [str(compliance_selectors.ENTITY_LABELS[e]) for e in controls.redaction_entities
+        kinds = [gettext(compliance_selectors.ENTITY_LABELS[e]) for e in controls.redaction_entities
                  if e in compliance_selectors.ENTITY_LABELS]
         terms = len(controls.redaction_terms or [])
         redaction = gettext("On: %(kinds)s") % {

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import connection
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from tenants import services
@@ -15,7 +16,8 @@ class DomainInline(admin.TabularInline):
 class ClientCreationForm(forms.ModelForm):
     """Onboarding a client from the admin goes through the provisioning service."""
 
-    admin_email = forms.EmailField(help_text="The client's first tenant admin.")
+    admin_email = forms.EmailField(label=_("Admin email"),
+                                   help_text=_("The client's first tenant admin."))
 
     class Meta:
         model = Client
@@ -76,9 +78,10 @@ class ClientAdmin(admin.ModelAdmin):
             provisioned = form.provisioned
             messages.warning(
                 request,
-                f"Client created at {services.site_url(provisioned.domain.domain)} — tenant admin "
-                f"{provisioned.admin.email}, password {provisioned.admin_password} "
-                "(shown once; ask them to change it).",
+                _("Client created at %(url)s — tenant admin %(email)s, password %(password)s "
+                  "(shown once; ask them to change it).") % {
+                    "url": services.site_url(provisioned.domain.domain),
+                    "email": provisioned.admin.email, "password": provisioned.admin_password},
             )
             return
         super().save_model(request, obj, form, change)
