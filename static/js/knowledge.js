@@ -80,7 +80,8 @@
     } else if (f.status === "ready") {
       const chunks = interpolate(ngettext("%(count)s chunk", "%(count)s chunks", f.chunks), {count: f.chunks}, true);
       const pages = f.pages ? interpolate(ngettext("%(count)s page", "%(count)s pages", f.pages), {count: f.pages}, true) : "";
-      setLine(li, "ready", " " + interpolate(gettext("ready: %(chunks)s"), {chunks: pages ? `${chunks}, ${pages}` : chunks}, true));
+      const counts = pages ? interpolate(gettext("%(chunks)s, %(pages)s"), {chunks, pages}, true) : chunks;
+      setLine(li, "ready", " " + interpolate(gettext("ready: %(counts)s"), {counts}, true));
     }
     else setLine(li, "failed", " " + f.error);
   }

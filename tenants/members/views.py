@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -59,7 +60,9 @@ def language_settings(request):
     workspace_form = WorkspaceLanguageForm(
         initial={"default_language": getattr(workspace, "default_language", "")})
     if request.method == "POST":
-        if "default_language" in request.POST and may_set_workspace:
+        if "default_language" in request.POST:
+            if not may_set_workspace:
+                raise PermissionDenied(_("Only tenant admins can open this page."))
             workspace_form = WorkspaceLanguageForm(request.POST)
             if workspace_form.is_valid():
                 services.set_workspace_language(
