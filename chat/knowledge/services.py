@@ -14,8 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from chat import documents, gateway
 from chat.knowledge import vectors
@@ -44,6 +44,66 @@ def limits() -> documents.Limits:
         max_pages=settings.KNOWLEDGE_MAX_PAGES,
         max_chars=settings.KNOWLEDGE_MAX_CHARS,
     )
+
+
+# --- Why a file was refused, in the reader's language -------------------------------
+# chat.documents has no Django import and words its reasons in English with the
+# file's own details. In another language the reason is one sentence per kind of
+# problem, written for that language (a sentence assembled from English pieces
+# would not read naturally).
+_REJECTIONS = {
+    documents.RejectionCode.UNSUPPORTED_TYPE: gettext_lazy(
+        "We can't read this kind of file. Upload a PDF, Word (.docx), plain text, "
+        "Markdown, CSV or HTML file."),
+    documents.RejectionCode.EMPTY: gettext_lazy(
+        "The file is empty. Check that you picked the right file and upload it again."),
+    documents.RejectionCode.TOO_LARGE: gettext_lazy(
+        "The file is larger than the %(mb)s MB limit. Split it into smaller files or "
+        "remove images, then upload again."),
+    documents.RejectionCode.CONTENT_MISMATCH: gettext_lazy(
+        "The file's content does not match its name (for example a renamed file, or an "
+        "older Word .doc saved as .docx). Upload the original file, or save it again in "
+        "the right format."),
+    documents.RejectionCode.NOT_TEXT: gettext_lazy(
+        "This file is not readable text although its name says so. Upload the original "
+        "document, or save it as UTF-8 text."),
+    documents.RejectionCode.ENCRYPTED: gettext_lazy(
+        "The file is password-protected. Save a copy without the password and upload that."),
+    documents.RejectionCode.TRUNCATED: gettext_lazy(
+        "The file is incomplete; it was probably cut off while uploading or downloading. "
+        "Download the original again and re-upload it."),
+    documents.RejectionCode.CORRUPT: gettext_lazy(
+        "The file is damaged and can't be read. Open it on your computer, save a fresh "
+        "copy, and upload that."),
+    documents.RejectionCode.TOO_MANY_PAGES: gettext_lazy(
+        "The document has more than %(pages)s pages, the limit for one file. Split it into "
+        "smaller files and upload them separately."),
+    documents.RejectionCode.TOO_MUCH_TEXT: gettext_lazy(
+        "The file contains more than %(chars)s characters of text, the limit for one file. "
+        "Split it into smaller files and upload them separately."),
+    documents.RejectionCode.ARCHIVE_TOO_LARGE: gettext_lazy(
+        "This Word file would expand to more than the size limit when opened. Remove large "
+        "images or split the document, then upload it again."),
+    documents.RejectionCode.TOO_MANY_ENTRIES: gettext_lazy(
+        "This Word file has too many internal parts. Save it again from Word (which "
+        "removes leftovers) or split it, then upload it again."),
+    documents.RejectionCode.NO_TEXT: gettext_lazy(
+        "The file contains no text we can use; a PDF may be a scan or a picture of text. "
+        "Run it through OCR (text recognition), or upload the original document."),
+    documents.RejectionCode.TOO_SLOW: gettext_lazy(
+        "Reading this file took too long, so we stopped. Split it into smaller files, or "
+        "save it again (for example “Save as PDF”) and re-upload."),
+}
+
+
+def rejection_reason(exc: documents.DocumentRejected) -> str:
+    """The reason a file was refused, for the person in the active language."""
+    template = _REJECTIONS.get(exc.code)
+    if template is None or (translation.get_language() or "en").split("-")[0] == "en":
+        return exc.reason  # the detailed English sentence of chat.documents
+    return str(template) % {
+        "mb": settings.KNOWLEDGE_MAX_UPLOAD_MB, "pages": settings.KNOWLEDGE_MAX_PAGES,
+        "chars": formats.number_format(settings.KNOWLEDGE_MAX_CHARS, force_grouping=True)}
 
 
 # --- Storage ------------------------------------------------------------------------
@@ -78,7 +138,7 @@ def upload(*, user, name: str, data: bytes | Path, conversation=None) -> Knowled
     try:
         kind = documents.validate(name=name, data=data, limits=limits())
     except documents.DocumentRejected as exc:
-        raise KnowledgeError(exc.reason, code=exc.code.value) from exc
+        raise KnowledgeError(rejection_reason(exc), code=exc.code.value) from exc
     payload = data.read_bytes() if isinstance(data, Path) else bytes(data)
     storage_name = f"{uuid.uuid4().hex}.{kind.value}"
     file = KnowledgeFile(
@@ -172,7 +232,7 @@ def ingest(*, file_id: int, generation: int) -> None:
         pieces = documents.chunk(sections, size=settings.KNOWLEDGE_CHUNK_CHARS,
                                  overlap=settings.KNOWLEDGE_CHUNK_OVERLAP)
     except documents.DocumentRejected as exc:
-        _fail(file, generation, code=exc.code.value, reason=exc.reason)
+        _fail(file, generation, code=exc.code.value, reason=rejection_reason(exc))
         return
     except FileNotFoundError:
         _fail(file, generation, code="missing",

@@ -163,3 +163,24 @@ def test_the_invitation_email_is_in_the_workspaces_language(
     assert "안녕하세요." in mail
     assert "아래 링크에서 비밀번호를 정한 뒤 로그인하세요." in mail
     assert "admin@example.com 님이 TuneAIBot의" in mail
+
+
+def test_a_refused_upload_says_why_in_the_persons_language(workspace):
+    admin = browser(workspace, "en").login("admin@example.com", PASSWORD)
+
+    def upload(name: str, data: bytes):
+        return admin.http.post("/knowledge/upload/", files={"file": (name, data)},
+                               headers={"X-CSRFToken": admin.csrf(),
+                                        "Accept": "application/json"})
+
+    english = upload("notes.txt", b"")
+    assert english.status_code == 400
+    assert english.json()["error"].startswith("The file is empty.")
+    save_language(admin, "ko")
+    korean = upload("notes.txt", b"")
+    assert korean.json() == {"error": "빈 파일입니다. 올바른 파일을 선택했는지 확인한 뒤 "
+                                      "다시 업로드하세요.", "code": "empty"}
+    save_language(admin, "ja")
+    japanese = upload("photo.exe", b"MZ\x90\x00")
+    assert japanese.status_code == 400
+    assert japanese.json()["error"].startswith("この種類のファイルは読み込めません。")
