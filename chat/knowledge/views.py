@@ -99,7 +99,8 @@ def file_delete(request, file_id: int):
     services.delete_file(file=file)
     if _wants_json(request):
         return JsonResponse({"deleted": file_id})
-    flash.success(request, f"“{file.display_name}” was deleted with its index.")
+    flash.success(request, gettext("“%(name)s” was deleted with its index.") % {
+        "name": file.display_name})
     return redirect("chat:knowledge:library")
 
 
@@ -116,7 +117,8 @@ def file_reindex(request, file_id: int):
         return redirect("chat:knowledge:library")
     if _wants_json(request):
         return JsonResponse({"file": file_json(file)})
-    flash.success(request, f"“{file.display_name}” will be indexed again.")
+    flash.success(request, gettext("“%(name)s” will be indexed again.") % {
+        "name": file.display_name})
     return redirect("chat:knowledge:library")
 
 
