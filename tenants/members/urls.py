@@ -9,7 +9,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),
     path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("members/", views.member_list, name="members"),
     path("language/", views.language_settings, name="language"),
     path("members/<int:pk>/active/", views.member_set_active, name="member-set-active"),
+    path("members/<int:pk>/unlock/", views.member_unlock, name="member-unlock"),
 ]
