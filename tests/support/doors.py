@@ -66,6 +66,8 @@ ROUTES: dict[str, Rule] = {
     "chat:knowledge:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
     # config/urls_tenant.py
     "healthz": Rule(OPEN),
+    # The interface strings of static/js (no client data); the sign-in page loads it.
+    "javascript-catalog": Rule(OPEN),
     # tenants/members/urls.py
     "login": Rule(OPEN),
     "logout": Rule(MEMBER, "POST"),
@@ -78,6 +80,9 @@ ROUTES: dict[str, Rule] = {
     "password_reset_complete": Rule(OPEN),
     "members": Rule(ADMIN),
     "member-set-active": Rule(ADMIN, "POST", {"pk": "member"}),
+    "member-unlock": Rule(ADMIN, "POST", {"pk": "member"}),
+    # A person's own language (and, for tenant admins, the workspace default).
+    "language": Rule(MEMBER, "POST"),
     # compliance/urls.py
     "compliance:overview": Rule(OPEN),
     "compliance:accept-notice": Rule(MEMBER, "POST"),
