@@ -27,6 +27,10 @@ class SuspendedClientMiddleware:
     def __call__(self, request):
         tenant = getattr(request, "tenant", None)
         if tenant is not None and tenant.is_suspended and request.path != "/healthz":
+            # Answered before sessions and LocaleMiddleware: the workspace's
+            # language, else the browser's.
+            translation.activate(tenant.default_language
+                                 or translation.get_language_from_request(request))
             return render(request, "errors/suspended.html", {"client": tenant}, status=403)
         return self.get_response(request)
 

@@ -184,3 +184,12 @@ def test_a_refused_upload_says_why_in_the_persons_language(workspace):
     japanese = upload("photo.exe", b"MZ\x90\x00")
     assert japanese.status_code == 400
     assert japanese.json()["error"].startswith("この種類のファイルは読み込めません。")
+
+
+def test_a_suspended_workspace_says_so_in_the_browsers_language(workspace):
+    from tenants.services import set_client_status
+
+    set_client_status(client=workspace.client, status="suspended")
+    page = browser(workspace, "ja,en;q=0.5").http.get("/")
+    assert page.status_code == 403
+    assert "このワークスペースは利用停止中です" in page.text
