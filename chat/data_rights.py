@@ -61,9 +61,7 @@ def workspace_facts() -> dict[str, str]:
                                   terms) % {"count": terms}
     else:
         redaction = gettext("Off: messages are sent as written")
-    embedded = (gettext("Yes: document text is sent to the embeddings API")
-                if knowledge_selectors.get_settings().semantic_search else
-                gettext("No: documents are indexed in our database only (full-text search)"))
+    embedded = knowledge_selectors.semantic_search_in_use()
     purge = compliance_selectors.last_purge()
     usage = compliance_selectors.client_usage(controls=controls)
     # Labels and values in the reader's language; numbers and dates in its format.
@@ -75,7 +73,7 @@ def workspace_facts() -> dict[str, str]:
         gettext("Redaction before the model"): redaction,
         gettext("Conversations"): _retention(controls.conversation_retention_days),
         gettext("Files"): _retention(controls.file_retention_days),
-        gettext("Documents embedded through the API"): embedded,
+        gettext("Semantic search (document embeddings)"): embedded,
         gettext("Stored conversations"): _number(Conversation.objects.count()),
         gettext("Stored files"): _number(KnowledgeFile.objects.count()),
         gettext("Last purge"): (

@@ -1,14 +1,15 @@
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from compliance.entities import SUPPORTED_ENTITIES
 from compliance.models import DataControls
-from compliance.redaction import SUPPORTED_ENTITIES
 
 
 class DataControlsForm(forms.ModelForm):
     redaction_entities = forms.MultipleChoiceField(
         # Labels are marked for translation where they are defined; shown translated.
-        choices=[(code, _(label)) for code, label in SUPPORTED_ENTITIES.items()],
+        choices=[(entity, gettext_lazy(label)) for entity, label in SUPPORTED_ENTITIES.items()],
         required=False, widget=forms.CheckboxSelectMultiple, label=_("Kinds of data to redact"))
     redaction_terms = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 5}),

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -14,6 +15,12 @@ class Client(TenantMixin):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=40, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Where the client's people are (ISO 3166 alpha-2): picks the kinds of
+    # personal data redacted by default (Korean ids for "KR", ...).
+    country = models.CharField(
+        max_length=2, default="US",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter country code such as KR."))],
+        help_text=_("Two-letter ISO 3166 country code, e.g. KR, JP or US."))
     created = models.DateTimeField(auto_now_add=True)
     # The workspace's language for members who chose none (a tenant admin
     # setting); blank: each browser's own language.

@@ -83,6 +83,16 @@ ROUTES: dict[str, Rule] = {
     "member-unlock": Rule(ADMIN, "POST", {"pk": "member"}),
     # A person's own language (and, for tenant admins, the workspace default).
     "language": Rule(MEMBER, "POST"),
+    # tenants/sso/urls.py and scim_urls.py
+    "sso:login": Rule(OPEN),
+    "sso:callback": Rule(OPEN),
+    "sso:settings": Rule(ADMIN),
+    "sso:scim-token": Rule(ADMIN, "POST"),
+    "scim:service-provider-config": Rule(TOKEN),
+    "scim:resource-types": Rule(TOKEN),
+    "scim:schemas": Rule(TOKEN),
+    "scim:users": Rule(TOKEN),
+    "scim:user": Rule(TOKEN, objects={"user_id": "member"}),
     # compliance/urls.py
     "compliance:overview": Rule(OPEN),
     "compliance:accept-notice": Rule(MEMBER, "POST"),
