@@ -66,8 +66,11 @@ def _uploaded(request, *, conversation=None) -> JsonResponse:
                              "duplicate_of": file_json(exc.existing)}, status=exc.status)
     except services.KnowledgeError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=exc.status)
-    return JsonResponse({"file": file_json(uploaded.file), "outcome": uploaded.outcome},
-                        status=201 if uploaded.outcome == "created" else 200)
+    body = {"file": file_json(uploaded.file), "outcome": uploaded.outcome}
+    if uploaded.outcome == "kept":
+        body["message"] = gettext("Nothing new was added: the library keeps “%(name)s”.") % {
+            "name": uploaded.file.display_name}
+    return JsonResponse(body, status=201 if uploaded.outcome == "created" else 200)
 
 
 # --- Tenant admins: the library ------------------------------------------------------

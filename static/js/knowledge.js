@@ -63,7 +63,7 @@
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
       if (xhr.status === 201 || xhr.status === 200) {
         tracked.set(data.file.id, li);
-        if (data.outcome === "kept") setLine(li, "ready", ` ${zone.dataset.keptText} “${data.file.name}”.`);
+        if (data.outcome === "kept") setLine(li, "ready", " " + data.message);
         else showStatus(li, data.file);
         poll();
       } else if (xhr.status === 409 && data.code === "duplicate") {

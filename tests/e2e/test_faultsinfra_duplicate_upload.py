@@ -36,7 +36,7 @@ def test_a_duplicate_upload_offers_keep_or_replace(
     expect(second).to_contain_text("already in the library as “travel.md”")
     admin.screenshot(path=str(output_dir / "duplicate-upload.png"), full_page=True)
     second.get_by_role("button", name="Keep the existing file").click()
-    expect(second).to_contain_text("Nothing new was added; the library keeps “travel.md”")
+    expect(second).to_contain_text("Nothing new was added: the library keeps “travel.md”.")
     expect(admin.locator("tr.kfile")).to_have_count(1)
 
     choose("travel-2026.md")
