@@ -22,7 +22,7 @@ from compliance.models import (
     PurgeRecord,
 )
 from compliance.overview_content import Labels
-from compliance.overview_versions import DEFAULT_LANGUAGE, base_language, labels_for
+from compliance.overview_versions import DEFAULT_LANGUAGE, VERSIONS, base_language, labels_for
 from compliance.redaction import CUSTOM_TERM, CUSTOM_TERM_LABEL, SUPPORTED_ENTITIES
 
 ENTITY_LABELS = {**SUPPORTED_ENTITIES, CUSTOM_TERM: CUSTOM_TERM_LABEL}
@@ -54,6 +54,11 @@ class Overview:
     @property
     def fallback_note(self) -> str:
         return labels_for(self.requested).fallback_note if self.is_fallback else ""
+
+    @property
+    def note_language(self) -> str:
+        """The language ``fallback_note`` is written in."""
+        return self.requested if self.requested in VERSIONS else DEFAULT_LANGUAGE
 
     @property
     def version_line(self) -> str:

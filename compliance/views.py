@@ -57,6 +57,7 @@ def overview(request):
         response = render(request, "compliance/overview.html", {
             "overview": content, "labels": content.labels, "sections": sections,
             "links": content.links, "last_reviewed": content.last_reviewed,
+            "reviewed": content.labels.reviewed(content.last_reviewed),
             "language_choices": [(code, version.labels.language_name)
                                  for code, version in VERSIONS.items()],
             "pdf_query": f"?lang={content.requested}" if explicit else "",
