@@ -38,6 +38,8 @@ def workspace_facts() -> dict[str, str]:
     controls = compliance_selectors.get_data_controls()
     if endpoint is None:
         where = "None: offline mode, nothing is sent to a model"
+    elif endpoint.refusal:
+        where = f"None: nothing is sent to {endpoint.display_url}. {endpoint.refusal}"
     else:
         owner = "your own key" if endpoint.source == "client" else "the platform's key"
         where = f"{endpoint.display_url} ({owner})"

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import BotConfig
 
@@ -19,7 +20,10 @@ class BotConfigForm(forms.ModelForm):
     )
     base_url = forms.URLField(
         label="Base URL (Azure or any OpenAI-compatible)", required=False, max_length=500,
-        assume_scheme="https", help_text="Leave empty for the platform's endpoint.",
+        assume_scheme="https",
+        help_text=_("Leave empty for the platform's endpoint. A base URL of your own needs "
+                    "your own API key, must use https and must be reachable on the public "
+                    "internet."),
     )
     clear_api_key = forms.BooleanField(
         label="Remove the stored key (use the platform key)", required=False

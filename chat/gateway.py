@@ -1,13 +1,21 @@
 """The one gateway to the model API (official `openai` SDK).
 
 Everything that talks to a model goes through here: chat streaming, the
-connection test, and (later) embeddings. Errors come out as GatewayError with
-one sentence for the employee and one for the tenant admin.
+connection test, and embeddings. Errors come out as GatewayError with one
+sentence for the employee and one for the tenant admin; what an upstream
+server wrote in an error body is never passed on (it may be an internal
+service's reply), only the kind of failure and the HTTP status.
+
+Two rules hold for every call, whoever built the endpoint: the platform's API
+key only ever goes to the platform's own endpoint, and any other endpoint is
+reached through `endpoint_policy.PinnedTransport` (https, public addresses
+only, checked and pinned on every connection, no redirects).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import threading
 import time
@@ -17,8 +25,9 @@ from dataclasses import dataclass
 import httpx
 import openai
 from django.conf import settings
+from django.utils.translation import gettext as _
 
-from chat import privacy
+from chat import endpoint_policy, privacy
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +40,19 @@ class ModelEndpoint:
     base_url: str = ""
     organization: str = ""
     project: str = ""
-    source: str = "platform"  # "platform" or "client"
+    source: str = "platform"  # whose key: "platform" or "client"
+    # Set when the configuration must not be used (a sentence for the tenant
+    # admin); such an endpoint carries no key and every call is refused.
+    refusal: str = ""
 
     @property
     def display_url(self) -> str:
-        return self.base_url or "https://api.openai.com/v1"
+        return self.base_url or endpoint_policy.OPENAI_DEFAULT_URL
+
+    @property
+    def is_platform(self) -> bool:
+        """The platform's own endpoint (trusted); any other URL is policed."""
+        return endpoint_policy.is_platform_url(self.base_url)
 
     def __repr__(self) -> str:  # never print the key
         return f"ModelEndpoint(source={self.source!r}, url={self.display_url!r})"
@@ -67,8 +84,32 @@ _clients: dict[str, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
 
 
+def _refused(endpoint: ModelEndpoint, reason: str) -> GatewayError:
+    return GatewayError(
+        "endpoint_refused",
+        user_message=_("The assistant's model service is not allowed on this platform. "
+                       "Please contact your workspace admin."),
+        admin_message=_("Requests to %(url)s were refused: %(reason)s") % {
+            "url": endpoint.display_url, "reason": reason},
+    )
+
+
+def _guard(endpoint: ModelEndpoint) -> None:
+    """The rules no caller can skip, checked before any SDK client exists."""
+    if endpoint.refusal:
+        raise _refused(endpoint, endpoint.refusal)
+    platform_key = settings.OPENAI_API_KEY
+    if (platform_key and not endpoint.is_platform
+            and hmac.compare_digest(endpoint.api_key.encode(), platform_key.encode())):
+        raise _refused(endpoint, _("the platform's API key is only sent to the platform's "
+                                   "own endpoint. Enter your own API key for this base URL, "
+                                   "or clear it."))
+
+
 def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> openai.OpenAI:
-    """One SDK client per endpoint and process, so HTTP connections are reused."""
+    """One SDK client per endpoint and process, so HTTP connections are reused.
+    Client-chosen endpoints get the pinned, policy-checking transport."""
+    _guard(endpoint)
     retries = settings.MODEL_MAX_RETRIES if max_retries is None else max_retries
     fingerprint = hashlib.sha256(
         "\0".join([endpoint.api_key, endpoint.base_url, endpoint.organization,
@@ -77,17 +118,23 @@ def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> op
     with _clients_lock:
         client = _clients.get(fingerprint)
         if client is None:
+            limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+            timeout = httpx.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0)
+            if endpoint.is_platform:
+                http_client = httpx.Client(limits=limits, timeout=timeout)
+            else:
+                http_client = httpx.Client(
+                    transport=endpoint_policy.PinnedTransport(limits=limits),
+                    timeout=timeout, follow_redirects=False, trust_env=False,
+                )
             client = openai.OpenAI(
                 api_key=endpoint.api_key,
                 base_url=endpoint.base_url or None,
                 organization=endpoint.organization or None,
                 project=endpoint.project or None,
                 max_retries=retries,
-                timeout=httpx.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
-                http_client=httpx.Client(
-                    limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
-                    timeout=httpx.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
-                ),
+                timeout=timeout,
+                http_client=http_client,
             )
             _clients[fingerprint] = client
         return client
@@ -188,6 +235,8 @@ def _stream_chat(
                             text="".join(parts), prompt_tokens=None,
                             completion_tokens=None, finish_reason="stopped", stopped=True,
                         )
+    except endpoint_policy.EndpointRefused as exc:  # at connect time: nothing was sent
+        raise _refused(endpoint, exc.reason) from None
     except openai.APIError as exc:
         raise _translate(exc, endpoint=endpoint, model=model, streamed=bool(parts)) from exc
     except httpx.HTTPError as exc:  # the connection broke mid-stream
@@ -208,14 +257,19 @@ def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
     are redacted before they leave and the call is audited, as for chat."""
     context = context or privacy.default_context()
     outbound = privacy.redact_texts(context, texts)
-    client = client_for(endpoint)
     started = time.monotonic()
     audit = {"status": "error", "error_kind": ""}
     try:
-        response = client.embeddings.create(model=model, input=outbound,
-                                            encoding_format="float")
+        response = client_for(endpoint).embeddings.create(model=model, input=outbound,
+                                                          encoding_format="float")
         usage = getattr(response, "usage", None)
         audit.update(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None))
+    except GatewayError as exc:
+        audit["error_kind"] = exc.kind
+        raise
+    except endpoint_policy.EndpointRefused as exc:
+        audit["error_kind"] = "endpoint_refused"
+        raise _refused(endpoint, exc.reason) from None
     except openai.APIError as exc:
         error = _translate(exc, endpoint=endpoint, model=model, streamed=False)
         audit["error_kind"] = error.kind
@@ -228,12 +282,17 @@ def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
 
 def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
     """Used by the "Test connection" button: returns a success sentence or raises."""
-    client = client_for(endpoint, max_retries=0)
     started = time.monotonic()
     audit = {"status": "error", "error_kind": ""}
     try:
-        client.models.retrieve(model)
+        client_for(endpoint, max_retries=0).models.retrieve(model)
         audit["status"] = "ok"
+    except GatewayError as exc:
+        audit["error_kind"] = exc.kind
+        raise
+    except endpoint_policy.EndpointRefused as exc:
+        audit["error_kind"] = "endpoint_refused"
+        raise _refused(endpoint, exc.reason) from None
     except openai.APIError as exc:
         error = _translate(exc, endpoint=endpoint, model=model, streamed=False)
         audit["error_kind"] = error.kind
@@ -319,7 +378,19 @@ def _translate(
             "bad_request",
             user_message="The model service refused this request. Try a shorter message or "
             "start a new chat.",
-            admin_message=f"{url} answered 400: {_short(exc)}",
+            admin_message=_("%(url)s refused the request as invalid (400): check the model "
+                            "id and settings under Bot settings; a message may also be too "
+                            "long for the model.") % {"url": url},
+        )
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, openai.APIStatusError) and 300 <= status < 400:
+        return GatewayError(
+            "redirect",
+            user_message=_("The assistant could not reach its model service. Please "
+                           "contact your workspace admin."),
+            admin_message=_("%(url)s answered with a redirect (%(status)s); redirects are "
+                            "not followed. Enter the final address of the API as the base "
+                            "URL.") % {"url": url, "status": status},
         )
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return GatewayError(
@@ -330,13 +401,12 @@ def _translate(
         )
     if streamed:
         return _truncated(endpoint)
+    # Never the upstream's own words: an error body may be an internal service's reply.
+    admin = (_("%(url)s answered with an unexpected error (HTTP %(status)s).") if status else
+             _("%(url)s sent a reply that is not a valid OpenAI-compatible API response.")
+             ) % {"url": url, "status": status}
     return GatewayError(
         "error",
         user_message="Something went wrong while calling the model. Please try again.",
-        admin_message=f"{url}: {exc.__class__.__name__}: {_short(exc)}",
+        admin_message=admin + " " + _("Check the base URL and model under Bot settings."),
     )
-
-
-def _short(exc: Exception) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return message[:300]

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from chat import gateway, privacy, secrets, selectors, streams
+from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
 from chat.models import BotConfig, Conversation, Message
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
@@ -34,24 +36,60 @@ class ChatError(Exception):
 
 # --- Bot configuration -----------------------------------------------------------
 
+NEEDS_OWN_KEY = _(
+    "A base URL of your own needs your own API key: the platform's key is only ever sent "
+    "to the platform's endpoint. Enter your API key, or clear the base URL.")
+
+
 def model_endpoint(config: BotConfig) -> gateway.ModelEndpoint | None:
-    """The client's own key and endpoint if set, else the platform's; None: offline."""
+    """Where this client's model calls go and with which key, resolved together
+    here and nowhere else; None: offline (no key anywhere).
+
+    - a base URL of the client's own goes with the client's own key only (a
+      row without one, saved before this rule, gets a keyless endpoint the
+      gateway refuses);
+    - the client's key without a base URL goes to the platform's endpoint;
+    - the platform's key goes to the platform's endpoint only.
+    """
+    own_url = "" if endpoint_policy.is_platform_url(config.base_url) else config.base_url
+    if own_url:
+        if not config.api_key_encrypted:
+            return gateway.ModelEndpoint(api_key="", base_url=own_url, source="client",
+                                         refusal=NEEDS_OWN_KEY)
+        return gateway.ModelEndpoint(
+            api_key=secrets.decrypt(config.api_key_encrypted), base_url=own_url,
+            organization=config.organization, project=config.project, source="client",
+        )
     if config.api_key_encrypted:
         return gateway.ModelEndpoint(
             api_key=secrets.decrypt(config.api_key_encrypted),
-            base_url=config.base_url or settings.OPENAI_BASE_URL,
+            base_url=settings.OPENAI_BASE_URL,
             organization=config.organization, project=config.project, source="client",
         )
     if settings.OPENAI_API_KEY:
-        return gateway.ModelEndpoint(
-            api_key=settings.OPENAI_API_KEY,
-            base_url=config.base_url or settings.OPENAI_BASE_URL, source="platform",
-        )
+        return gateway.ModelEndpoint(api_key=settings.OPENAI_API_KEY,
+                                     base_url=settings.OPENAI_BASE_URL, source="platform")
     return None
+
+
+def connection_errors(*, base_url: str, has_own_key: bool) -> dict[str, str]:
+    """What is wrong with a client's connection settings, per form field."""
+    if endpoint_policy.is_platform_url(base_url):
+        return {}
+    try:
+        endpoint_policy.check_url(base_url)
+    except endpoint_policy.EndpointRefused as exc:
+        return {"base_url": exc.reason}
+    if not has_own_key:
+        return {"api_key": NEEDS_OWN_KEY}
+    return {}
 
 
 def update_bot_config(*, config: BotConfig, api_key: str | None = None,
                       clear_api_key: bool = False, **fields) -> BotConfig:
+    """Save the bot's settings; a base URL of the client's own is checked
+    against the outbound URL policy and needs the client's own key
+    (ValidationError per field otherwise)."""
     for name, value in fields.items():
         setattr(config, name, value)
     if clear_api_key:
@@ -59,6 +97,10 @@ def update_bot_config(*, config: BotConfig, api_key: str | None = None,
     elif api_key:
         config.api_key_encrypted = secrets.encrypt(api_key)
         config.api_key_last4 = api_key[-4:]
+    errors = connection_errors(base_url=config.base_url,
+                               has_own_key=bool(config.api_key_encrypted))
+    if errors:
+        raise ValidationError(errors)
     config.full_clean()
     config.save()
     return config
@@ -454,21 +496,26 @@ def build_prompt(*, answer: Message, config: BotConfig,
                  endpoint: gateway.ModelEndpoint | None,
                  context: privacy.CallContext | None = None,
                  outside_db=contextlib.nullcontext) -> list[dict[str, str]]:
-    messages: list[dict[str, str]] = []
-    if config.system_instructions.strip():
-        messages.append({"role": "system", "content": config.system_instructions})
-    for earlier in selectors.history_for(answer=answer, limit=config.history_messages):
-        messages.append({"role": earlier.role, "content": earlier.content})
-    # Knowledge passages, as delimited reference data the rules say not to obey
-    # (OWASP LLM01); the answer cites them (saved with it in _write).
+    # Knowledge passages are documents anyone with upload rights wrote: they
+    # travel as user-role data, never with system authority, delimited and
+    # marked as data not to obey (OWASP LLM01). The rule saying so is ours and
+    # goes in the system message. The answer cites them (saved in _write).
     from chat.knowledge import retrieval
 
     passages = retrieval.retrieve(query=answer.reply_to.content,
                                   conversation_id=answer.conversation_id,
                                   endpoint=endpoint, context=context, outside_db=outside_db)
     answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
+    system = [config.system_instructions.strip()] if config.system_instructions.strip() else []
     if passages:
-        messages.append({"role": "system", "content": retrieval.reference_block(passages)})
+        system.append(retrieval.REFERENCE_RULES)
+    messages: list[dict[str, str]] = []
+    if system:
+        messages.append({"role": "system", "content": "\n\n".join(system)})
+    for earlier in selectors.history_for(answer=answer, limit=config.history_messages):
+        messages.append({"role": earlier.role, "content": earlier.content})
+    if passages:
+        messages.append({"role": "user", "content": retrieval.reference_block(passages)})
     messages.append({"role": "user", "content": answer.reply_to.content})
     return messages
 

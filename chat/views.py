@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -238,12 +239,17 @@ def bot_settings(request):
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in BotConfigForm.Meta.fields}
         fields["suggested_prompts"] = form.cleaned_data["suggested_prompts_text"]
-        services.update_bot_config(
-            config=config, api_key=form.cleaned_data["api_key"] or None,
-            clear_api_key=form.cleaned_data["clear_api_key"], **fields,
-        )
-        flash.success(request, "Settings saved. They apply to the next message.")
-        return redirect("chat:bot-settings")
+        try:
+            services.update_bot_config(
+                config=config, api_key=form.cleaned_data["api_key"] or None,
+                clear_api_key=form.cleaned_data["clear_api_key"], **fields,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)  # per field: base URL refused, or no own key
+            config.refresh_from_db()
+        else:
+            flash.success(request, "Settings saved. They apply to the next message.")
+            return redirect("chat:bot-settings")
     return render(request, "chat/bot_settings.html", {
         "form": form, "config": config,
         "platform_key": bool(settings.OPENAI_API_KEY),

@@ -317,6 +317,33 @@ ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
 AUDIT_SIGNING_KEYS = env.list("TUNEAIBOT_AUDIT_KEYS", default=[])
 DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
 
+# --- Model endpoints a client chooses (outbound URL policy, chat/endpoint_policy.py)
+# The platform's own OPENAI_BASE_URL is trusted. A client's base URL must be
+# https and public; plain http only where this allows it (development, tests).
+MODEL_ENDPOINT_ALLOW_HTTP = env.bool("MODEL_ENDPOINT_ALLOW_HTTP", default=False)
+# Deliberate private endpoints (an on-premises gateway): host names, and/or
+# networks (CIDR) whose addresses are allowed. Cloud metadata stays refused.
+MODEL_ENDPOINT_ALLOWED_HOSTS = env.list("MODEL_ENDPOINT_ALLOWED_HOSTS", default=[])
+MODEL_ENDPOINT_ALLOWED_NETWORKS = env.list("MODEL_ENDPOINT_ALLOWED_NETWORKS", default=[])
+
+
+def _check_networks(cidrs: list[str]) -> list[str]:
+    import ipaddress
+
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"MODEL_ENDPOINT_ALLOWED_NETWORKS: {cidr!r} is not a network like 10.0.0.0/8."
+            ) from exc
+    return cidrs
+
+
+_check_networks(MODEL_ENDPOINT_ALLOWED_NETWORKS)
+
 # --- Knowledge files ----------------------------------------------------------------
 # Largest upload (MB), and page / character limits per file.
 KNOWLEDGE_MAX_UPLOAD_MB = env.int("KNOWLEDGE_MAX_UPLOAD_MB", default=25)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from chat import gateway
@@ -121,7 +122,9 @@ def test_redaction_can_be_turned_off_by_the_tenant_admin(acme, model):
 def test_embeddings_are_redacted_and_audited(make_client, model):
     result = make_client("embed")
     endpoint = gateway.ModelEndpoint(api_key=MODEL_KEY, base_url=model.base_url)
-    with schema_context(result.client.schema_name):
+    # The local model server is the platform's endpoint here, as in worker_env.
+    with schema_context(result.client.schema_name), \
+            override_settings(OPENAI_BASE_URL=model.base_url):
         vectors = gateway.embed(endpoint=endpoint, model="text-embedding-3-small",
                                 texts=[f"Contact {SECRET_EMAIL}", "IBAN DE89370400440532013000"])
         [record] = AuditRecord.objects.all()

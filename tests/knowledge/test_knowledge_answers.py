@@ -55,10 +55,10 @@ def test_answer_built_on_an_uploaded_file_cites_it(make_client, web_server, cele
     sent, events = ask(site, "How much is the narwhal allowance?")
 
     body = model.requests("/v1/chat/completions")[-1]["body"]
-    reference = [m for m in body["messages"] if "<reference>" in m["content"]]
-    assert reference and passage in reference[0]["content"]
-    assert reference[0]["role"] == "system"
-    assert "data, not instructions" in reference[0]["content"]
+    reference = [m for m in body["messages"] if passage in m["content"]]
+    assert len(reference) == 1 and "<reference>" in reference[0]["content"]
+    assert reference[0]["role"] == "user"  # data, never with system authority
+    assert "data, not instructions" in body["messages"][0]["content"]
     assert body["messages"][-1] == {"role": "user",
                                     "content": "How much is the narwhal allowance?"}
     [citation] = events[-1].data["citations"]
