@@ -8,11 +8,17 @@ dataclasses in ``compliance.overview_content`` and with Django model instances:
 - links: objects with ``name``, ``description``, ``url`` and ``order``;
 - workspace: label -> value pairs describing one tenant's settings;
 - language: "en", "ko" or "ja": picks the labels (``compliance.overview_versions``)
-  and the fonts. Korean and Japanese use reportlab's built-in CID fonts (Adobe's
-  Korean and Japanese character collections: viewers supply the glyphs, text
-  extracts as real characters); stray Hangul or Japanese in another language's
-  document (a client's name, a value) is set in the matching CID font so it never
-  turns into empty boxes.
+  and which fonts Hanja/Kanji get.
+
+Fonts: Latin text is set in an embedded TrueType family (DejaVu, or the Vera
+that ships with reportlab). Hangul and Japanese/Chinese runs, in any language's
+document (a Korean client's name in the English PDF too), are set in reportlab's
+built-in CID fonts for Adobe's Korean and Japanese character collections
+(HYSMyeongJo/HYGothic, HeiseiMin/HeiseiKakuGo). They are not embedded: the viewer
+supplies the glyphs (Acrobat, browsers and the macOS/Windows viewers all map
+these standard names to installed CJK fonts), and text extraction returns the
+real characters. Keeping Latin out of the CID fonts keeps its spacing exact in
+viewers that substitute a different CJK font.
 
 Every piece of text may come from a tenant, so all of it is escaped before it
 reaches reportlab's Paragraph mini-markup, and only http(s)/mailto URLs become
@@ -154,39 +160,59 @@ def _cid_font(name: str) -> str:
 
 
 class _Fonts:
-    """The fonts of one document: its text fonts and, for runs of a script those
-    fonts lack, the CID font that has it."""
+    """The fonts of one document.
+
+    Latin text (and everything else outside Hangul and Japanese/Chinese script) is
+    set in the embedded TrueType family, so its spacing is exact in every viewer.
+    Runs of Hangul and of Japanese/Chinese characters are set in the CID fonts of
+    the document's language: for a Korean document Hangul and Hanja in the Korean
+    fonts; otherwise kana and kanji in the Japanese fonts and Hangul in the Korean
+    ones. Text runs use the serif (Myeongjo / Mincho), headings and labels the
+    Gothic.
+    """
 
     def __init__(self, language: str) -> None:
-        latin_regular, latin_bold, _italic = _font_family()
-        self.symbol = latin_regular  # bullets
-        if language in _CID_FONTS:
-            text, strong = _CID_FONTS[language]
-            self.regular, self.bold = _cid_font(text), _cid_font(strong)
-        else:
-            self.regular, self.bold = latin_regular, latin_bold
-        self.fallbacks: list[tuple[re.Pattern[str], str]] = []
-        if language != "ko":
-            self.fallbacks.append((_HANGUL, _cid_font(_CID_FONTS["ko"][1])))
-        if language not in ("ko", "ja"):
-            self.fallbacks.append((_JAPANESE, _cid_font(_CID_FONTS["ja"][1])))
+        self.regular, self.bold, _italic = _font_family()
+        self.symbol = self.regular  # bullets
+        korean, japanese = _CID_FONTS["ko"], _CID_FONTS["ja"]
+        han = korean if language == "ko" else japanese
+        self._scripts: list[tuple[re.Pattern[str], tuple[str, str]]] = [
+            (_HANGUL, korean), (_JAPANESE, han)]
+        self._pattern = re.compile("|".join(
+            f"(?P<s{i}>{pattern.pattern})" for i, (pattern, _f) in enumerate(self._scripts)))
 
-    def markup(self, text: str) -> str:
-        """Escaped text, with runs of a script the document's font lacks wrapped in a
-        font tag for a font that has it."""
-        if not self.fallbacks:
-            return escape(text)
-        pieces: list[str] = []
+    def runs(self, text: str, *, strong: bool = False) -> list[tuple[str, str]]:
+        """(text, font name) pieces of ``text``, in order."""
+        latin = self.bold if strong else self.regular
+        pieces: list[tuple[str, str]] = []
         position = 0
-        pattern = re.compile("|".join(f"(?P<f{i}>{p.pattern})"
-                                      for i, (p, _f) in enumerate(self.fallbacks)))
-        for match in pattern.finditer(text):
-            pieces.append(escape(text[position:match.start()]))
-            font = self.fallbacks[int(match.lastgroup[1:])][1]  # type: ignore[index]
-            pieces.append(f'<font name="{font}">{escape(match.group())}</font>')
+        for match in self._pattern.finditer(text):
+            if match.start() > position:
+                pieces.append((text[position:match.start()], latin))
+            text_font, strong_font = self._scripts[int(match.lastgroup[1:])][1]  # type: ignore[index]
+            pieces.append((match.group(), _cid_font(strong_font if strong else text_font)))
             position = match.end()
-        pieces.append(escape(text[position:]))
-        return "".join(pieces)
+        if position < len(text):
+            pieces.append((text[position:], latin))
+        return pieces
+
+    def markup(self, text: str, *, strong: bool = False) -> str:
+        """Escaped Paragraph markup, each CJK run in a font tag for its font."""
+        latin = self.bold if strong else self.regular
+        return "".join(escape(piece) if font == latin else
+                       f'<font name="{font}">{escape(piece)}</font>'
+                       for piece, font in self.runs(text, strong=strong))
+
+    def draw(self, canvas: Any, x: float, y: float, text: str, *, size: float,
+             right: bool = False) -> None:
+        """Draw one line of mixed-script text on a canvas (the page footer)."""
+        pieces = self.runs(text)
+        if right:
+            x -= sum(pdfmetrics.stringWidth(piece, font, size) for piece, font in pieces)
+        for piece, font in pieces:
+            canvas.setFont(font, size)
+            canvas.drawString(x, y, piece)
+            x += pdfmetrics.stringWidth(piece, font, size)
 
 
 # --- text helpers ----------------------------------------------------------------
@@ -198,11 +224,9 @@ def _clean(value: Any) -> str:
     return _CONTROL_CHARS.sub("", text).replace("\t", " ")
 
 
-def _markup(value: Any, fonts: _Fonts | None = None) -> str:
+def _markup(value: Any, fonts: _Fonts, *, strong: bool = False) -> str:
     """Text -> Paragraph markup that shows exactly the text, never interprets it."""
-    text = _clean(value)
-    marked = fonts.markup(text) if fonts is not None else escape(text)
-    return marked.replace("\n", "<br/>")
+    return fonts.markup(_clean(value), strong=strong).replace("\n", "<br/>")
 
 
 def _safe_url(url: Any) -> str | None:
@@ -212,12 +236,13 @@ def _safe_url(url: Any) -> str | None:
     return cleaned if cleaned.lower().startswith(_SAFE_URL_SCHEMES) else None
 
 
-def _link_markup(text: Any, url: Any, *, color: str, fonts: _Fonts) -> str:
+def _link_markup(text: Any, url: Any, *, color: str, fonts: _Fonts,
+                 strong: bool = False) -> str:
     safe = _safe_url(url)
     if safe is None:
-        return _markup(text, fonts)
+        return _markup(text, fonts, strong=strong)
     href = escape(safe, {'"': "&quot;"})
-    return f'<a href="{href}" color="{color}">{_markup(text, fonts)}</a>'
+    return f'<a href="{href}" color="{color}">{_markup(text, fonts, strong=strong)}</a>'
 
 
 def _ordered(items: Iterable[Any]) -> list[Any]:
@@ -274,7 +299,6 @@ class _Styles:
         self.cell_note = ParagraphStyle(
             "OverviewCellNote", parent=self.cell, fontSize=8, leading=11, textColor=_MUTED
         )
-        self.footer_font = regular
         if wrap:
             for style in (self.title, self.meta, self.heading, self.body, self.bullet,
                           self.cell, self.cell_bold, self.cell_note):
@@ -282,7 +306,7 @@ class _Styles:
 
 
 def _heading(text: str, styles: _Styles) -> Paragraph:
-    paragraph = Paragraph(_markup(text, styles.fonts), styles.heading)
+    paragraph = Paragraph(_markup(text, styles.fonts, strong=True), styles.heading)
     paragraph.outline_title = _clean(text)  # type: ignore[attr-defined]
     return paragraph
 
@@ -333,13 +357,15 @@ def _table_style(*, header: bool) -> TableStyle:
 def _links_flowables(links: Iterable[Any], styles: _Styles, width: float) -> list[Flowable]:
     labels = styles.labels
     rows: list[list[Flowable]] = [
-        [Paragraph(_markup(labels.link_name, styles.fonts), styles.cell_bold),
-         Paragraph(_markup(labels.link_description, styles.fonts), styles.cell_bold)]
+        [Paragraph(_markup(labels.link_name, styles.fonts, strong=True), styles.cell_bold),
+         Paragraph(_markup(labels.link_description, styles.fonts, strong=True),
+                   styles.cell_bold)]
     ]
     accent = _ACCENT.hexval().replace("0x", "#")
     for link in _ordered(links):
         url = getattr(link, "url", "")
-        name = _link_markup(getattr(link, "name", ""), url, color=accent, fonts=styles.fonts)
+        name = _link_markup(getattr(link, "name", ""), url, color=accent, fonts=styles.fonts,
+                            strong=True)
         # The address is printed too, so a paper copy still says where to look.
         address = _link_markup(url, url, color=accent, fonts=styles.fonts)
         rows.append(
@@ -372,7 +398,7 @@ def _workspace_flowables(
     intro = Paragraph(_markup(labels.workspace_intro, styles.fonts), styles.body)
     flowables: list[Flowable] = [_heading(heading, styles), intro]
     rows = [
-        [Paragraph(_markup(label, styles.fonts), styles.cell_bold),
+        [Paragraph(_markup(label, styles.fonts, strong=True), styles.cell_bold),
          Paragraph(_markup(value, styles.fonts), styles.cell)]
         for label, value in workspace.items()
     ]
@@ -390,11 +416,11 @@ def _workspace_flowables(
 class _OverviewDocument(SimpleDocTemplate):
     """Adds PDF bookmarks for headings and a footer on every page."""
 
-    def __init__(self, buffer: io.BytesIO, *, footer_text: str, footer_font: str,
+    def __init__(self, buffer: io.BytesIO, *, footer_text: str, fonts: _Fonts,
                  page_label: str, **kw: Any):
         super().__init__(buffer, **kw)
         self._footer_text = footer_text
-        self._footer_font = footer_font
+        self._fonts = fonts
         self._page_label = page_label
         self._bookmarks = 0
 
@@ -409,14 +435,13 @@ class _OverviewDocument(SimpleDocTemplate):
 
     def draw_footer(self, canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(self._footer_font, 8)
         canvas.setFillColor(_MUTED)
         canvas.setStrokeColor(_RULE)
         y = self.bottomMargin - 8 * mm
         canvas.line(self.leftMargin, y + 4 * mm, self.pagesize[0] - self.rightMargin, y + 4 * mm)
-        canvas.drawString(self.leftMargin, y, self._footer_text)
-        canvas.drawRightString(self.pagesize[0] - self.rightMargin, y,
-                               self._page_label.format(number=doc.page))
+        self._fonts.draw(canvas, self.leftMargin, y, self._footer_text, size=8)
+        self._fonts.draw(canvas, self.pagesize[0] - self.rightMargin, y,
+                         self._page_label.format(number=doc.page), size=8, right=True)
         canvas.restoreState()
 
 
@@ -452,7 +477,7 @@ def build_overview_pdf(
     doc = _OverviewDocument(
         buffer,
         footer_text=clean_title,
-        footer_font=styles.footer_font,
+        fonts=styles.fonts,
         page_label=labels.page,
         pagesize=A4,
         leftMargin=20 * mm,
@@ -467,7 +492,8 @@ def build_overview_pdf(
     )
     width = doc.width
 
-    story: list[Flowable] = [Paragraph(_markup(clean_title, styles.fonts), styles.title)]
+    story: list[Flowable] = [
+        Paragraph(_markup(clean_title, styles.fonts, strong=True), styles.title)]
     version = labels.version
     if last_reviewed is not None:
         version = f"{version} · {labels.reviewed(last_reviewed)}"
