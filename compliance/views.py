@@ -28,8 +28,8 @@ def overview_language(request) -> str | None:
     """The language the overview is asked for: ``?lang=`` (en, ko, ja; kept for
     links and tests) or else the request's active language. None for a ``lang``
     value that is not one of ours."""
-    asked = request.GET.get("lang")
-    if asked is None:
+    asked = request.GET.get("lang", "").strip()
+    if not asked:
         return translation.get_language() or DEFAULT_LANGUAGE
     code = base_language(asked)
     return code if code in VERSIONS else None
@@ -52,7 +52,7 @@ def overview(request):
     sections = [{"section": s, "blocks": [
         {"bullets": b.items} if isinstance(b, BulletListBlock) else {"text": b.text}
         for b in parse_body(s.body)]} for s in content.sections]
-    explicit = "lang" in request.GET
+    explicit = bool(request.GET.get("lang", "").strip())
     with translation.override(content.requested if explicit else translation.get_language()):
         response = render(request, "compliance/overview.html", {
             "overview": content, "labels": content.labels, "sections": sections,

@@ -177,6 +177,33 @@ def test_staff_edit_the_korean_version_and_its_date_in_the_admin(platform, staff
         _restore_seed("ko")
 
 
+def test_admin_refuses_a_second_section_with_the_same_slug_in_one_language(platform, staff):
+    platform.force_login(staff)
+    before = OverviewSection.objects.count()
+
+    response = platform.post("/admin/compliance/overviewsection/add/", {
+        "language": "ja", "title": "重複", "slug": "summary", "order": 9, "body": "本文です。"})
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "Language and Slug" in response.content.decode()
+    assert OverviewSection.objects.count() == before
+    # The same slug in a language that lacks it is fine: the same part, translated.
+    OverviewSection.objects.filter(language="ja", slug="summary").delete()
+    try:
+        added = platform.post("/admin/compliance/overviewsection/add/", {
+            "language": "ja", "title": "まとめ", "slug": "summary", "order": 7,
+            "body": "- 追加しました。"})
+        assert added.status_code == 302
+        assert "<li>追加しました。</li>" in platform.get("/compliance/?lang=ja").content.decode()
+    finally:
+        _restore_seed("ja")
+
+
+def test_an_empty_lang_parameter_means_the_active_language(platform):
+    response = platform.get("/compliance/?lang=")
+    assert response.status_code == 200 and ">Use for training</h2>" in response.content.decode()
+
+
 def test_a_language_without_content_falls_back_to_english_with_a_note(platform):
     OverviewSection.objects.filter(language="ja").delete()
     try:
