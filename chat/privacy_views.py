@@ -29,7 +29,10 @@ def workspace_data(request):
     })
 
 
+@login_required
 def overview_pdf(request):
+    """The overview with this workspace's live settings: members only (the
+    anonymous overview page links to the platform's PDF instead)."""
     language = overview_language(request)
     if language is None:
         return unknown_language(request)

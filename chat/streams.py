@@ -9,11 +9,14 @@ dead worker can be told from a slow one.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import redis
 import redis.asyncio as aioredis
@@ -32,7 +35,24 @@ _async_clients: dict[int, aioredis.Redis] = {}
 
 
 class StreamUnavailable(Exception):
-    """Redis cannot be reached."""
+    """Redis cannot be reached (or failed a command): every function here
+    raises this and nothing else for a Redis failure, so callers have one
+    thing to catch and turn into the "temporarily unavailable" message."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _unavailable_on_redis_error(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except (redis.RedisError, OSError) as exc:
+            raise StreamUnavailable(str(exc)) from exc
+
+    return wrapper
 
 
 def _client() -> redis.Redis:
@@ -65,6 +85,7 @@ def _key(schema: str, message_id: int, part: str = "events") -> str:
     return f"answer:{schema}:{message_id}:{part}"
 
 
+@_unavailable_on_redis_error
 def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
     key = _key(schema, message_id)
     fields = {"event": event, "data": json.dumps(data or {})}
@@ -156,7 +177,7 @@ class _Flusher:
             for writer in writers:
                 try:
                     writer.flush_if_stale()
-                except (redis.RedisError, OSError):
+                except StreamUnavailable:
                     self.forget(writer)  # the writer's own next write reports it
             with self._lock:  # watch() sets the event under the same lock
                 if not self._waiting:
@@ -184,14 +205,17 @@ def count_hits(windows: list[tuple[str, int]]) -> list[int]:
     return results[1::2]
 
 
+@_unavailable_on_redis_error
 def request_stop(schema: str, message_id: int) -> None:
     _client().set(_key(schema, message_id, "stop"), "1", ex=STREAM_TTL_SECONDS)
 
 
+@_unavailable_on_redis_error
 def stop_requested(schema: str, message_id: int) -> bool:
     return bool(_client().exists(_key(schema, message_id, "stop")))
 
 
+@_unavailable_on_redis_error
 def take_lease(schema: str, message_id: int, token: str) -> bool:
     """True if this worker now owns the answer (nobody else holds a live lease)."""
     return bool(_client().set(_key(schema, message_id, "lease"), token, nx=True,
@@ -219,7 +243,7 @@ class LeaseKeeper:
     def release(self, schema: str, message_id: int) -> None:
         with self._lock:
             self._leases.pop(_key(schema, message_id, "lease"), None)
-        _client().delete(_key(schema, message_id, "lease"))
+        _delete_lease(schema, message_id)
 
     def _run(self) -> None:
         while True:
@@ -237,13 +261,20 @@ class LeaseKeeper:
                 continue  # Redis is back soon, or the answer fails on its own
 
 
+@_unavailable_on_redis_error
+def _delete_lease(schema: str, message_id: int) -> None:
+    _client().delete(_key(schema, message_id, "lease"))
+
+
 leases = LeaseKeeper()
 
 
+@_unavailable_on_redis_error
 def lease_alive(schema: str, message_id: int) -> bool:
     return bool(_client().exists(_key(schema, message_id, "lease")))
 
 
+@_unavailable_on_redis_error
 def discard(schema: str, message_id: int) -> None:
     _client().delete(*(_key(schema, message_id, part) for part in ("events", "stop", "lease")))
 
@@ -255,20 +286,34 @@ class StreamEvent:
     data: dict
 
 
+_EVENT_ID = re.compile(r"\A[0-9]{1,20}-[0-9]{1,20}\Z")
+
+
+def is_event_id(value: str) -> bool:
+    """True for a Redis stream id such as `1700000000000-0` (what Last-Event-ID
+    carries back); anything else would be a Redis error, not an outage."""
+    return bool(_EVENT_ID.match(value))
+
+
 async def read(
-    schema: str, message_id: int, *, after: str = "0-0", block_ms: int = READ_BLOCK_MS
+    schema: str, message_id: int, *, after: str = "0-0", block_ms: int = READ_BLOCK_MS,
+    wait_first: bool = True,
 ) -> AsyncIterator[list[StreamEvent]]:
     """Yield the events after `after`, a list per read (ending with the end
     event, if any); an empty list when nothing came for `block_ms` (the caller
-    sends a keep-alive and checks the answer is still alive)."""
+    sends a keep-alive and checks the answer is still alive). With
+    `wait_first=False` the first read returns at once, so a caller learns
+    whether Redis answers before it commits to a response."""
     key = _key(schema, message_id)
     client = _async_client()
     last = after or "0-0"
+    block: int | None = block_ms if wait_first else None
     while True:
         try:
-            batches = await client.xread({key: last}, block=block_ms, count=500)
+            batches = await client.xread({key: last}, block=block, count=500)
         except (redis.RedisError, OSError) as exc:
             raise StreamUnavailable(str(exc)) from exc
+        block = block_ms
         events: list[StreamEvent] = []
         for _key_name, entries in batches or []:
             for entry_id, fields in entries:
