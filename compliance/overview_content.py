@@ -66,6 +66,7 @@ class Labels:
     workspace_empty: str
     page: str  # {number}
     fallback_note: str  # shown with the English version when this language has none
+    unknown_language: str  # {lang} {choices}: a ?lang= value we have no version for
 
     def format_date(self, value: date) -> str:
         return self.date_format.format(day=value.day, month=value.month, year=value.year,
@@ -107,6 +108,8 @@ LABELS = Labels(
     page="Page {number}",
     fallback_note="The Security Overview is not yet available in your language; "
                   "this is the English version.",
+    unknown_language="The Security Overview is not available in the language “{lang}”. "
+                     "Choose one of: {choices}.",
 )
 
 

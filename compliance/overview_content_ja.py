@@ -42,6 +42,10 @@ LABELS = Labels(
     fallback_note=(
         "セキュリティ概要の日本語版はまだ用意されていないため、英語版を表示しています。"
     ),
+    unknown_language=(
+        "セキュリティ概要は「{lang}」という言語では提供していません。"
+        "次のいずれかを選択してください:{choices}"
+    ),
 )
 
 # Japanese has no spaces between words: the source lines below are joined without

@@ -40,6 +40,9 @@ LABELS = Labels(
     workspace_empty="이 워크스페이스에 기록된 설정이 없습니다.",
     page="{number}페이지",
     fallback_note="보안 개요가 아직 한국어로 준비되지 않아 영어판을 표시합니다.",
+    unknown_language=(
+        "보안 개요는 “{lang}” 언어로 제공되지 않습니다. 다음 중 하나를 선택하십시오: {choices}."
+    ),
 )
 
 INTRO = Section(

@@ -10,14 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from compliance import selectors, services
 from compliance.forms import AuditFilterForm, DataControlsForm
 from compliance.overview_content import BulletListBlock, parse_body
 from compliance.overview_pdf import build_overview_pdf
-from compliance.overview_versions import DEFAULT_LANGUAGE, VERSIONS, base_language
+from compliance.overview_versions import DEFAULT_LANGUAGE, VERSIONS, base_language, labels_for
 from compliance.spreadsheet import csv_download
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
@@ -35,11 +34,11 @@ def overview_language(request) -> str | None:
 
 
 def unknown_language(request) -> HttpResponse:
-    choices = ", ".join(VERSIONS)
+    # In the reader's language (the one asked for is the unknown one).
+    labels = labels_for(translation.get_language() or DEFAULT_LANGUAGE)
     return HttpResponse(
-        gettext("The Security Overview is not available in the language “%(lang)s”. "
-                "Choose one of: %(choices)s.") % {"lang": request.GET.get("lang", "")[:20],
-                                                  "choices": choices},
+        labels.unknown_language.format(lang=request.GET.get("lang", "")[:20],
+                                       choices=", ".join(VERSIONS)),
         status=400, content_type="text/plain; charset=utf-8")
 
 
