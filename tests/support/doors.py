@@ -78,6 +78,7 @@ ROUTES: dict[str, Rule] = {
     "password_reset_complete": Rule(OPEN),
     "members": Rule(ADMIN),
     "member-set-active": Rule(ADMIN, "POST", {"pk": "member"}),
+    "member-unlock": Rule(ADMIN, "POST", {"pk": "member"}),
     # compliance/urls.py
     "compliance:overview": Rule(OPEN),
     "compliance:accept-notice": Rule(MEMBER, "POST"),

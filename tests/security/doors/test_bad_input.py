@@ -85,8 +85,13 @@ def _browser(browsers, route):
     return browsers[who] if who in (MEMBER, ADMIN) else browsers["open"]
 
 
+# /healthz is answered before the tenant lookup and reads no input at all
+# (tenants.middleware.HealthCheckMiddleware): nothing typed there reaches anything.
+READS_INPUT = [route for route in ROUTE_LIST if route.name != "healthz"]
+
+
 @pytest.mark.parametrize("kind", sorted(BAD_QUERIES))
-@pytest.mark.parametrize("route", ROUTE_LIST, ids=lambda route: route.name)
+@pytest.mark.parametrize("route", READS_INPUT, ids=lambda route: route.name)
 def test_bad_text_in_the_query_string(route, kind, world, browsers, live_db):
     browser = _browser(browsers, route)
     url = f"{url_for(route, world.ids)}?{BAD_QUERIES[kind]}"
