@@ -8,7 +8,8 @@ import datetime as dt
 import logging
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
 
 from chat import selectors, services
 from chat.knowledge import selectors as knowledge_selectors
@@ -25,8 +26,14 @@ logger = logging.getLogger(__name__)
 # --- The live facts ---------------------------------------------------------------------
 
 def _retention(days: int | None) -> str:
-    return "Kept until deleted (no automatic deletion)" if days is None else (
-        f"Deleted automatically {days} day{'s' if days != 1 else ''} after last use")
+    if days is None:
+        return gettext("Kept until deleted (no automatic deletion)")
+    return ngettext("Deleted automatically %(days)s day after last use",
+                    "Deleted automatically %(days)s days after last use", days) % {"days": days}
+
+
+def _number(value: int) -> str:
+    return formats.number_format(value, force_grouping=True)
 
 
 def workspace_facts() -> dict[str, str]:
@@ -35,38 +42,49 @@ def workspace_facts() -> dict[str, str]:
     endpoint = services.model_endpoint(config)
     controls = compliance_selectors.get_data_controls()
     if endpoint is None:
-        where = "None: offline mode, nothing is sent to a model"
+        where = gettext("None: offline mode, nothing is sent to a model")
     elif endpoint.refusal:
-        where = f"None: nothing is sent to {endpoint.display_url}. {endpoint.refusal}"
+        where = gettext("None: nothing is sent to %(url)s.") % {"url": endpoint.display_url} \
+            + f" {endpoint.refusal}"
     else:
-        owner = "your own key" if endpoint.source == "client" else "the platform's key"
-        where = f"{endpoint.display_url} ({owner})"
+        where = (gettext("%(url)s (your own key)") if endpoint.source == "client"
+                 else gettext("%(url)s (the platform's key)")) % {"url": endpoint.display_url}
     if controls.redaction_enabled:
-        kinds = [compliance_selectors.ENTITY_LABELS[e] for e in controls.redaction_entities
+        kinds = [gettext(compliance_selectors.ENTITY_LABELS[e]) for e in controls.redaction_entities
                  if e in compliance_selectors.ENTITY_LABELS]
         terms = len(controls.redaction_terms or [])
-        redaction = "On: " + (", ".join(kinds) or "no built-in kinds") + (
-            f"; plus {terms} term{'s' if terms != 1 else ''} from your redaction list"
-            if terms else "")
+        redaction = gettext("On: %(kinds)s") % {
+            "kinds": ", ".join(kinds) or gettext("no built-in kinds")}
+        if terms:
+            redaction += ngettext("; plus %(count)s term from your redaction list",
+                                  "; plus %(count)s terms from your redaction list",
+                                  terms) % {"count": terms}
     else:
-        redaction = "Off: messages are sent as written"
+        redaction = gettext("Off: messages are sent as written")
     embedded = knowledge_selectors.semantic_search_in_use()
     purge = compliance_selectors.last_purge()
     usage = compliance_selectors.client_usage(controls=controls)
+    # Labels and values in the reader's language; numbers and dates in its format.
     return {
-        "Model": config.model,
-        "Endpoint": where,
-        "Stored at the model provider": "Nothing: every request is sent with store=false",
-        "Redaction before the model": redaction,
-        "Conversations": _retention(controls.conversation_retention_days),
-        "Files": _retention(controls.file_retention_days),
-        "Semantic search (document embeddings)": embedded,
-        "Stored conversations": f"{Conversation.objects.count():,}",
-        "Stored files": f"{KnowledgeFile.objects.count():,}",
-        "Last purge": (timezone.localtime(purge.ran_at).strftime("%d %B %Y %H:%M %Z")
-                       if purge else "Never run"),
-        "Tokens this month": (f"{usage.used:,} of {usage.quota:,}" if usage.quota
-                              else f"{usage.used:,} (no quota)"),
+        gettext("Model"): config.model,
+        gettext("Endpoint"): where,
+        gettext("Stored at the model provider"): gettext(
+            "Nothing: every request is sent with store=false"),
+        gettext("Redaction before the model"): redaction,
+        gettext("Conversations"): _retention(controls.conversation_retention_days),
+        gettext("Files"): _retention(controls.file_retention_days),
+        gettext("Semantic search (document embeddings)"): embedded,
+        gettext("Stored conversations"): _number(Conversation.objects.count()),
+        gettext("Stored files"): _number(KnowledgeFile.objects.count()),
+        gettext("Last purge"): (
+            formats.date_format(timezone.localtime(purge.ran_at), "DATETIME_FORMAT")
+            + " " + timezone.localtime(purge.ran_at).strftime("%Z")
+            if purge else gettext("Never run")),
+        gettext("Tokens this month"): (
+            gettext("%(used)s of %(quota)s") % {"used": _number(usage.used),
+                                                "quota": _number(usage.quota)}
+            if usage.quota else
+            gettext("%(used)s (no quota)") % {"used": _number(usage.used)}),
     }
 
 

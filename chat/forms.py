@@ -10,23 +10,23 @@ class MessageForm(forms.Form):
 
 class BotConfigForm(forms.ModelForm):
     suggested_prompts_text = forms.CharField(
-        label="Suggested prompts", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line, up to 4.",
+        label=_("Suggested prompts"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line, up to 4."),
     )
     api_key = forms.CharField(
-        label="API key", required=False, strip=True,
+        label=_("API key"), required=False, strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Leave empty to keep the current key. Stored encrypted; never shown again.",
+        help_text=_("Leave empty to keep the current key. Stored encrypted; never shown again."),
     )
     base_url = forms.URLField(
-        label="Base URL (Azure or any OpenAI-compatible)", required=False, max_length=500,
+        label=_("Base URL (Azure or any OpenAI-compatible)"), required=False, max_length=500,
         assume_scheme="https",
         help_text=_("Leave empty for the platform's endpoint. A base URL of your own needs "
                     "your own API key, must use https and must be reachable on the public "
                     "internet."),
     )
     clear_api_key = forms.BooleanField(
-        label="Remove the stored key (use the platform key)", required=False
+        label=_("Remove the stored key (use the platform key)"), required=False
     )
 
     class Meta:
@@ -39,34 +39,35 @@ class BotConfigForm(forms.ModelForm):
             "welcome_message": forms.Textarea(attrs={"rows": 2}),
             "system_instructions": forms.Textarea(attrs={"rows": 6}),
         }
-        labels = {"model": "Model id", "organization": "Organization id",
-                  "project": "Project id"}
+        labels = {"model": _("Model id"), "organization": _("Organization id"),
+                  "project": _("Project id")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["suggested_prompts_text"].initial = "\n".join(
             self.instance.suggested_prompts or [])
         self.fields["model"].help_text = (
-            "Any model id your endpoint serves, including fine-tuned ones (ft:gpt-4o-mini:...).")
+            _("Any model id your endpoint serves, including fine-tuned ones "
+              "(ft:gpt-4o-mini:...)."))
 
     def clean_suggested_prompts_text(self):
         lines = [line.strip() for line in self.cleaned_data["suggested_prompts_text"].splitlines()]
         prompts = [line for line in lines if line]
         if len(prompts) > 4:
-            raise forms.ValidationError("Up to 4 suggested prompts.")
+            raise forms.ValidationError(_("Up to 4 suggested prompts."))
         if any(len(p) > 200 for p in prompts):
-            raise forms.ValidationError("Keep each suggested prompt under 200 characters.")
+            raise forms.ValidationError(_("Keep each suggested prompt under 200 characters."))
         return prompts
 
     def clean_api_key(self):
         key = self.cleaned_data["api_key"]
         if key and (len(key) < 8 or any(c.isspace() for c in key)):
-            raise forms.ValidationError("That does not look like an API key.")
+            raise forms.ValidationError(_("That does not look like an API key."))
         return key
 
     def clean_model(self):
         model = self.cleaned_data["model"].strip()
         if not model or any(c.isspace() for c in model):
-            raise forms.ValidationError("Enter a model id without spaces, e.g. gpt-4o-mini.")
+            raise forms.ValidationError(_("Enter a model id without spaces, e.g. gpt-4o-mini."))
         return model
 

@@ -78,7 +78,8 @@ class GatewayError(Exception):
         self.admin_message = admin_message
 
 
-ASK_ADMIN = "Please contact your workspace admin."
+def _ask_admin() -> str:
+    return _("Please contact your workspace admin.")
 
 _clients: dict[str, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
@@ -302,18 +303,18 @@ def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
                             model=model, latency_ms=round((time.monotonic() - started) * 1000),
                             **audit)
     elapsed = (time.monotonic() - started) * 1000
-    return (
-        f"Connected to {endpoint.display_url}: the key works and model '{model}' is "
-        f"available ({elapsed:.0f} ms)."
-    )
+    return _("Connected to %(url)s: the key works and model “%(model)s” is available "
+             "(%(ms)s ms).") % {"url": endpoint.display_url, "model": model,
+                                 "ms": f"{elapsed:.0f}"}
 
 
 def _truncated(endpoint: ModelEndpoint) -> GatewayError:
     return GatewayError(
         "truncated",
-        user_message="The answer was cut off because the connection to the model service "
-        "broke. Please try again.",
-        admin_message=f"The stream from {endpoint.display_url} ended before it was complete.",
+        user_message=_("The answer was cut off because the connection to the model service "
+                       "broke. Please try again."),
+        admin_message=_("The stream from %(url)s ended before it was complete.") % {
+            "url": endpoint.display_url},
     )
 
 
@@ -324,60 +325,68 @@ def _translate(
     if isinstance(exc, openai.AuthenticationError):
         return GatewayError(
             "auth",
-            user_message=f"The assistant cannot reach its model: the API key was refused. "
-            f"{ASK_ADMIN}",
-            admin_message=f"{url} refused the API key (401). Enter a valid key under "
-            "Bot settings → Connection, or clear it to use the platform key.",
+            user_message=_("The assistant cannot reach its model: the API key was refused.")
+            + " " + _ask_admin(),
+            admin_message=_("%(url)s refused the API key (401). Enter a valid key under "
+                            "Bot settings → Connection, or clear it to use the platform "
+                            "key.") % {"url": url},
         )
     if isinstance(exc, openai.PermissionDeniedError):
         return GatewayError(
             "permission",
-            user_message=f"The assistant is not allowed to use its model. {ASK_ADMIN}",
-            admin_message=f"{url} denied access (403): the key, organization or project "
-            f"may not use model '{model}'. Check them under Bot settings → Connection.",
+            user_message=_("The assistant is not allowed to use its model.") + " "
+            + _ask_admin(),
+            admin_message=_("%(url)s denied access (403): the key, organization or project "
+                            "may not use model “%(model)s”. Check them under Bot settings → "
+                            "Connection.") % {"url": url, "model": model},
         )
     if isinstance(exc, openai.NotFoundError):
         return GatewayError(
             "model_not_found",
-            user_message=f"The assistant's model is not available. {ASK_ADMIN}",
-            admin_message=f"Model '{model}' does not exist at {url} or this key cannot use "
-            "it (404). Correct the model id under Bot settings.",
+            user_message=_("The assistant's model is not available.") + " " + _ask_admin(),
+            admin_message=_("Model “%(model)s” does not exist at %(url)s or this key cannot "
+                            "use it (404). Correct the model id under Bot settings.") % {
+                "model": model, "url": url},
         )
     if isinstance(exc, openai.RateLimitError):
         quota = getattr(exc, "code", None) == "insufficient_quota"
         return GatewayError(
             "rate_limited",
-            user_message="The assistant is receiving too many requests right now. "
-            "Please try again in a minute.",
+            user_message=_("The assistant is receiving too many requests right now. "
+                           "Please try again in a minute."),
             admin_message=(
-                f"{url} reports the account's quota is used up (429 insufficient_quota); "
-                "add credit or use another key."
+                _("%(url)s reports the account's quota is used up (429 insufficient_quota); "
+                  "add credit or use another key.") % {"url": url}
                 if quota else
-                f"{url} kept answering 429 (rate limit) after "
-                f"{settings.MODEL_MAX_RETRIES} retries."
+                _("%(url)s kept answering 429 (rate limit) after %(retries)s retries.") % {
+                    "url": url, "retries": settings.MODEL_MAX_RETRIES}
             ),
         )
     if isinstance(exc, openai.APITimeoutError):
         return GatewayError(
             "timeout",
-            user_message="The model took too long to answer. Please try again.",
-            admin_message=f"{url} did not answer within {settings.MODEL_TIMEOUT_SECONDS:.0f} s "
-            f"after {settings.MODEL_MAX_RETRIES} retries.",
+            user_message=_("The model took too long to answer. Please try again."),
+            admin_message=_("%(url)s did not answer within %(seconds)s s after %(retries)s "
+                            "retries.") % {"url": url,
+                                           "seconds": f"{settings.MODEL_TIMEOUT_SECONDS:.0f}",
+                                           "retries": settings.MODEL_MAX_RETRIES},
         )
     if isinstance(exc, openai.APIConnectionError):
         if streamed:
             return _truncated(endpoint)
         return GatewayError(
             "unreachable",
-            user_message=f"The assistant could not reach its model service. {ASK_ADMIN}",
-            admin_message=f"Could not connect to {url}. Check the base URL under "
-            "Bot settings → Connection, or that the service is up.",
+            user_message=_("The assistant could not reach its model service.") + " "
+            + _ask_admin(),
+            admin_message=_("Could not connect to %(url)s. Check the base URL under "
+                            "Bot settings → Connection, or that the service is up.") % {
+                "url": url},
         )
     if isinstance(exc, openai.BadRequestError):
         return GatewayError(
             "bad_request",
-            user_message="The model service refused this request. Try a shorter message or "
-            "start a new chat.",
+            user_message=_("The model service refused this request. Try a shorter message or "
+                           "start a new chat."),
             admin_message=_("%(url)s refused the request as invalid (400): check the model "
                             "id and settings under Bot settings; a message may also be too "
                             "long for the model.") % {"url": url},
@@ -395,9 +404,9 @@ def _translate(
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return GatewayError(
             "unavailable",
-            user_message="The model service is having problems. Please try again shortly.",
-            admin_message=f"{url} answered {exc.status_code} after "
-            f"{settings.MODEL_MAX_RETRIES} retries.",
+            user_message=_("The model service is having problems. Please try again shortly."),
+            admin_message=_("%(url)s answered %(status)s after %(retries)s retries.") % {
+                "url": url, "status": exc.status_code, "retries": settings.MODEL_MAX_RETRIES},
         )
     if streamed:
         return _truncated(endpoint)
@@ -407,6 +416,6 @@ def _translate(
              ) % {"url": url, "status": status}
     return GatewayError(
         "error",
-        user_message="Something went wrong while calling the model. Please try again.",
+        user_message=_("Something went wrong while calling the model. Please try again."),
         admin_message=admin + " " + _("Check the base URL and model under Bot settings."),
     )

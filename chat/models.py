@@ -3,6 +3,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BotConfig(models.Model):
@@ -11,7 +12,7 @@ class BotConfig(models.Model):
     name = models.CharField(max_length=60, default="Assistant")
     accent_color = models.CharField(
         max_length=7, default="#2563eb",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #2563eb.")],
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #2563eb."))],
     )
     welcome_message = models.TextField(
         max_length=1000, default="Hello! Ask me anything about your work.", blank=True
@@ -31,7 +32,7 @@ class BotConfig(models.Model):
     )
     history_messages = models.PositiveSmallIntegerField(
         default=10, validators=[MaxValueValidator(100)],
-        help_text="How many earlier messages of the conversation are sent with a question.",
+        help_text=_("How many earlier messages of the conversation are sent with a question."),
     )
     # Bring your own key / endpoint. The key is encrypted (chat.secrets) and
     # never shown again: only its last four characters are.
@@ -64,15 +65,15 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Role(models.TextChoices):
-        USER = "user", "User"
-        ASSISTANT = "assistant", "Assistant"
+        USER = "user", _("User")
+        ASSISTANT = "assistant", _("Assistant")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        STREAMING = "streaming", "Streaming"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Stopped"
+        PENDING = "pending", _("Pending")
+        STREAMING = "streaming", _("Streaming")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Stopped")
 
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
@@ -99,7 +100,8 @@ class Message(models.Model):
     error_detail = models.TextField(blank=True)
     # Knowledge passages the answer was given: [{"chunk_id", "file", "page", ...}].
     citations = models.JSONField(default=list, blank=True)
-    feedback = models.SmallIntegerField(null=True, blank=True, choices=[(1, "Up"), (-1, "Down")])
+    feedback = models.SmallIntegerField(null=True, blank=True,
+                                        choices=[(1, _("Up")), (-1, _("Down"))])
     feedback_comment = models.TextField(max_length=2000, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

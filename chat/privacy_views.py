@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from chat import data_rights
@@ -69,8 +70,7 @@ def my_data_export(request):
 @login_required
 def my_conversations_delete(request):
     result = data_rights.delete_user_conversations(user=request.user)
-    flash.success(request, f"Deleted {result['conversations']} conversation(s) and "
-                  f"{result['messages']} message(s).")
+    flash.success(request, _deleted_sentence(result))
     return redirect("privacy:workspace-data")
 
 
@@ -86,9 +86,8 @@ def member_export(request, user_id: int):
 def member_erase(request, user_id: int):
     member = get_object_or_404(User, pk=user_id)
     result = data_rights.erase_member(user=member)
-    flash.success(request, f"Erased the data of {member.email}: "
-                  f"{result['conversations']} conversation(s), {result['messages']} "
-                  "message(s).")
+    flash.success(request, gettext("Erased the data of %(email)s:") % {"email": member.email}
+                  + " " + _deleted_sentence(result))
     return redirect("privacy:members-data")
 
 
@@ -96,3 +95,12 @@ def member_erase(request, user_id: int):
 def members_data(request):
     return render(request, "compliance/members_data.html", {
         "members": User.objects.order_by("email")})
+
+
+def _deleted_sentence(result: dict) -> str:
+    conversations = ngettext("%(count)s conversation", "%(count)s conversations",
+                             result["conversations"]) % {"count": result["conversations"]}
+    messages = ngettext("%(count)s message", "%(count)s messages",
+                        result["messages"]) % {"count": result["messages"]}
+    return gettext("Deleted %(conversations)s and %(messages)s.") % {
+        "conversations": conversations, "messages": messages}

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -121,9 +121,9 @@ def test_bot_connection(*, config: BotConfig) -> str:
     if endpoint is None:
         raise gateway.GatewayError(
             "offline",
-            user_message="No API key is configured.",
-            admin_message="No API key is configured: enter one under Connection, or ask the "
-            "platform operator to set OPENAI_API_KEY.",
+            user_message=gettext("No API key is configured."),
+            admin_message=gettext("No API key is configured: enter one under Connection, or "
+                                  "ask the platform operator to set OPENAI_API_KEY."),
         )
     return gateway.check_connection(endpoint=endpoint, model=config.model)
 
@@ -133,7 +133,7 @@ def test_bot_connection(*, config: BotConfig) -> str:
 def rename_conversation(*, conversation: Conversation, title: str) -> Conversation:
     title = " ".join(title.split())[:200]
     if not title:
-        raise ChatError("A title cannot be empty.")
+        raise ChatError(gettext("A title cannot be empty."))
     conversation.title = title
     conversation.save(update_fields=["title", "updated"])
     return conversation
@@ -205,13 +205,13 @@ def check_rate_limits(*, user) -> None:
         raise _unavailable() from exc
     if user_count > per_user.count:
         raise ChatError(
-            "You are sending messages faster than allowed. Wait a minute and try again.",
+            gettext("You are sending messages faster than allowed. Wait a minute and try again."),
             status=429,
         )
     if client_count > per_client.count:
         raise ChatError(
-            "Your company's assistant is receiving too many messages right now. "
-            "Try again in a minute.",
+            gettext("Your company's assistant is receiving too many messages right now. "
+                    "Try again in a minute."),
             status=429,
         )
 
@@ -231,12 +231,14 @@ def _unavailable() -> ChatError:
 def _validate_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise ChatError("Type a message first.")
+        raise ChatError(gettext("Type a message first."))
     limit = settings.CHAT_MAX_MESSAGE_CHARS
     if len(text) > limit:
         raise ChatError(
-            f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
-            "Shorten it or split it into several messages."
+            gettext("Your message is %(length)s characters long; the limit is %(limit)s. "
+                    "Shorten it or split it into several messages.")
+            % {"length": formats.number_format(len(text), force_grouping=True),
+               "limit": formats.number_format(limit, force_grouping=True)}
         )
     return text
 
@@ -258,8 +260,8 @@ def send_message(*, user, conversation: Conversation | None, text: str) -> Messa
     if conversation is not None and conversation.messages.filter(
         role=Message.Role.ASSISTANT, status__in=[Message.Status.PENDING, Message.Status.STREAMING]
     ).exists():
-        raise ChatError("Wait for the current answer to finish, or stop it, before sending "
-                        "another message.", status=409)
+        raise ChatError(gettext("Wait for the current answer to finish, or stop it, before "
+                                "sending another message."), status=409)
     _check_allowance(user=user)
     config = selectors.get_bot_config()
     with transaction.atomic():
@@ -283,9 +285,9 @@ def send_message(*, user, conversation: Conversation | None, text: str) -> Messa
 def regenerate(*, answer: Message) -> Message:
     """A new answer to the same question; the old one is kept but hidden."""
     if not answer.is_finished:
-        raise ChatError("This answer is still being written; stop it first.", status=409)
+        raise ChatError(gettext("This answer is still being written; stop it first."), status=409)
     if answer.superseded:
-        raise ChatError("This answer was already replaced.", status=409)
+        raise ChatError(gettext("This answer was already replaced."), status=409)
     _check_allowance(user=answer.conversation.user)
     config = selectors.get_bot_config()
     with transaction.atomic():
@@ -325,7 +327,7 @@ def stop(*, answer: Message) -> None:
 
 def set_feedback(*, answer: Message, value: int | None, comment: str = "") -> Message:
     if value not in (1, -1, None):
-        raise ChatError("Feedback is thumbs up (1) or down (-1).")
+        raise ChatError(gettext("Feedback is thumbs up (1) or down (-1)."))
     answer.feedback = value
     answer.feedback_comment = (comment or "").strip()[:2000]
     answer.save(update_fields=["feedback", "feedback_comment", "updated"])
@@ -393,7 +395,7 @@ class AnswerBusy(Exception):
     """Another worker holds this answer's lease: try again later."""
 
 
-OFFLINE_TEXT = (
+OFFLINE_TEXT = _(
     "**Offline mode — no model is connected.** This is not an AI answer: no API key is "
     "configured for this workspace, so your message was stored but not sent anywhere. "
     "A tenant admin can add a key under *Bot settings → Connection*, or the platform "
@@ -420,22 +422,34 @@ def generate_answer(*, message_id: int) -> None:
         raise AnswerBusy(message_id)
     streams.leases.hold(schema, message_id, token)
     job = None
-    try:
-        job = _claim(schema=schema, message_id=message_id)
-        if job is not None:
-            _write(schema=schema, job=job)
-    except Exception:
-        logger.exception("Answer %s in %s crashed", message_id, schema)
-        if job is not None:
-            with db_slot():
-                job.answer.refresh_from_db()
-                if not job.answer.is_finished:
-                    _finish_failed(job.answer, schema, user_message="Something went wrong "
-                                   "while answering. Please try again.",
-                                   admin_message="Unexpected error in the worker; see its logs.")
-        raise
-    finally:
-        streams.leases.release(schema, message_id)
+    # Messages the worker stores (errors, the offline note) are in the asker's
+    # language, which _claim switches to; leaving this block switches back, as
+    # this worker thread answers other people next.
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            job = _claim(schema=schema, message_id=message_id)
+            if job is not None:
+                _write(schema=schema, job=job)
+        except Exception:
+            logger.exception("Answer %s in %s crashed", message_id, schema)
+            if job is not None:
+                with db_slot():
+                    job.answer.refresh_from_db()
+                    if not job.answer.is_finished:
+                        _finish_failed(job.answer, schema, user_message=gettext(
+                            "Something went wrong while answering. Please try again."),
+                            admin_message=gettext(
+                                "Unexpected error in the worker; see its logs."))
+            raise
+        finally:
+            streams.leases.release(schema, message_id)
+
+
+def _asker_language(answer: Message) -> str:
+    from tenants.members.selectors import language_for
+
+    return language_for(user=answer.conversation.user,
+                        tenant=getattr(connection, "tenant", None))
 
 
 def _claim(*, schema: str, message_id: int) -> _Job | None:
@@ -445,12 +459,13 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
                   .filter(pk=message_id, role=Message.Role.ASSISTANT).first())
         if answer is None or answer.is_finished or answer.superseded:
             return None
+        translation.activate(_asker_language(answer))
         if answer.status == Message.Status.STREAMING:
             # The worker that was writing it died: start over once, visibly.
             if answer.attempts >= 2:
-                _finish_failed(answer, schema, user_message="The assistant stopped while "
-                               "answering. Please try again.",
-                               admin_message="The worker died twice while writing this answer.")
+                _finish_failed(answer, schema, user_message=gettext(
+                    "The assistant stopped while answering. Please try again."),
+                    admin_message=gettext("The worker died twice while writing this answer."))
                 return None
             streams.append(schema, message_id, "reset", {})
         config = selectors.get_bot_config()
@@ -529,8 +544,8 @@ def _write(*, schema: str, job: _Job) -> None:
 
 def _stream(job: _Job, on_delta) -> gateway.Completion:
     if job.endpoint is None:
-        on_delta(OFFLINE_TEXT)
-        return gateway.Completion(OFFLINE_TEXT, None, None, "stop")
+        on_delta(str(OFFLINE_TEXT))
+        return gateway.Completion(str(OFFLINE_TEXT), None, None, "stop")
     return gateway.stream_chat(
         endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
         temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
@@ -592,13 +607,15 @@ def fail_if_abandoned(*, answer: Message) -> bool:
              Message.Status.PENDING: PENDING_TIMEOUT_SECONDS}.get(answer.status)
     if limit is None or quiet_for < limit or streams.lease_alive(schema, answer.pk):
         return False
-    if answer.status == Message.Status.PENDING:
-        _finish_failed(answer, schema, user_message="The assistant did not get to your "
-                       "question in time. Please try again.",
-                       admin_message="The task for this answer was never run (lost queue?).")
-    else:
-        _finish_failed(answer, schema, user_message="The assistant stopped while answering. "
-                       "Please try again.", admin_message="No worker was writing this answer.")
+    with translation.override(_asker_language(answer)):
+        if answer.status == Message.Status.PENDING:
+            _finish_failed(answer, schema, user_message=gettext(
+                "The assistant did not get to your question in time. Please try again."),
+                admin_message=gettext("The task for this answer was never run (lost queue?)."))
+        else:
+            _finish_failed(answer, schema, user_message=gettext(
+                "The assistant stopped while answering. Please try again."),
+                admin_message=gettext("No worker was writing this answer."))
     return True
 
 

@@ -122,7 +122,7 @@ def rename(request, conversation_id: int):
 def delete(request, conversation_id: int):
     conversation = selectors.get_conversation(user=request.user, conversation_id=conversation_id)
     services.delete_conversation(conversation=conversation)
-    flash.success(request, "The conversation was deleted.")
+    flash.success(request, gettext("The conversation was deleted."))
     return redirect("chat:home")
 
 
@@ -165,7 +165,8 @@ def answer_feedback(request, message_id: int):
         services.set_feedback(answer=answer, value=value,
                               comment=request.POST.get("comment", ""))
     except (KeyError, services.ChatError):
-        return JsonResponse({"error": "Feedback is thumbs up (1) or down (-1)."}, status=400)
+        return JsonResponse({"error": gettext("Feedback is thumbs up (1) or down (-1).")},
+                            status=400)
     return JsonResponse({"feedback": answer.feedback})
 
 
@@ -175,9 +176,9 @@ async def answer_stream(request, message_id: int):
         # One trip to a thread for the session, the user and the answer.
         answer = await sync_to_async(_own_answer)(request, message_id)
     except PermissionError:
-        return JsonResponse({"error": "Sign in first."}, status=401)
+        return JsonResponse({"error": gettext("Sign in first.")}, status=401)
     except Http404:
-        return JsonResponse({"error": "Not found."}, status=404)
+        return JsonResponse({"error": gettext("Not found.")}, status=404)
     # Not `connection.schema_name`: this coroutine runs outside the thread the
     # tenant middleware set the connection up in.
     schema = request.tenant.schema_name
@@ -239,7 +240,8 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
         if answer is None:
-            return {"status": "failed", "error": "This answer no longer exists.", "html": ""}
+            return {"status": "failed", "error": gettext("This answer no longer exists."),
+                    "html": ""}
         if not answer.is_finished:
             services.fail_if_abandoned(answer=answer)
     if answer.is_finished:
@@ -266,7 +268,7 @@ def bot_settings(request):
             form.add_error(None, exc)  # per field: base URL refused, or no own key
             config.refresh_from_db()
         else:
-            flash.success(request, "Settings saved. They apply to the next message.")
+            flash.success(request, gettext("Settings saved. They apply to the next message."))
             return redirect("chat:bot-settings")
     return render(request, "chat/bot_settings.html", {
         "form": form, "config": config,

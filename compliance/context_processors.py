@@ -22,7 +22,9 @@ def notice(request):
     if selectors.has_accepted_notice(user=user, controls=controls):
         request.session["compliance_notice_ok"] = True
         return base
-    kinds = [selectors.ENTITY_LABELS[e] for e in controls.redaction_entities
+    from django.utils.translation import gettext
+
+    kinds = [gettext(selectors.ENTITY_LABELS[e]) for e in controls.redaction_entities
              if e in selectors.ENTITY_LABELS]
     return {**base, "data_notice": {"redaction_enabled": controls.redaction_enabled, "kinds": kinds,
                             "terms": bool(controls.redaction_terms)}}

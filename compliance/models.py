@@ -8,6 +8,7 @@ Chat ids are plain integers, not foreign keys: compliance does not depend on cha
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from compliance.entities import default_entities_for
 from compliance.overview_versions import DEFAULT_LANGUAGE, LANGUAGE_CHOICES
@@ -146,9 +147,9 @@ class AuditRecord(models.Model):
     keyed signatures (HMAC) whose keys live outside the database."""
 
     class Status(models.TextChoices):
-        OK = "ok", "OK"
-        STOPPED = "stopped", "Stopped"
-        ERROR = "error", "Error"
+        OK = "ok", _("OK")
+        STOPPED = "stopped", _("Stopped")
+        ERROR = "error", _("Error")
 
     seq = models.PositiveBigIntegerField(unique=True)
     created = models.DateTimeField(db_index=True)

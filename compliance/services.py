@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from compliance import audit_signing, selectors
 from compliance.entities import SUPPORTED_ENTITIES, default_entities_for
@@ -72,17 +73,22 @@ def check_quota(*, user_id: int) -> None:
     if controls.monthly_token_quota is not None:
         usage = selectors.client_usage(controls=controls)
         if usage.reached:
-            raise QuotaReached(
-                f"Your company has used its monthly allowance of {usage.quota:,} tokens "
-                f"({usage.used:,} used), so new messages cannot be sent until the 1st of "
-                "next month. Ask your workspace admin to raise the quota.")
+            raise QuotaReached(gettext(
+                "Your company has used its monthly allowance of %(quota)s tokens "
+                "(%(used)s used), so new messages cannot be sent until the 1st of "
+                "next month. Ask your workspace admin to raise the quota.") % _usage(usage))
     if controls.user_monthly_token_quota is not None:
         usage = selectors.user_usage(user_id=user_id, controls=controls)
         if usage.reached:
-            raise QuotaReached(
-                f"You have used your monthly allowance of {usage.quota:,} tokens "
-                f"({usage.used:,} used), so you cannot send new messages until the 1st of "
-                "next month. Ask your workspace admin if you need more.")
+            raise QuotaReached(gettext(
+                "You have used your monthly allowance of %(quota)s tokens "
+                "(%(used)s used), so you cannot send new messages until the 1st of "
+                "next month. Ask your workspace admin if you need more.") % _usage(usage))
+
+
+def _usage(usage) -> dict[str, str]:
+    return {"quota": formats.number_format(usage.quota, force_grouping=True),
+            "used": formats.number_format(usage.used, force_grouping=True)}
 
 
 # --- Audit trail ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from compliance import selectors, services
@@ -102,7 +103,7 @@ def data_controls(request):
     if request.method == "POST" and form.is_valid():
         services.update_data_controls(controls=controls, **{
             name: form.cleaned_data[name] for name in form.Meta.fields})
-        flash.success(request, "Data controls saved.")
+        flash.success(request, gettext("Data controls saved."))
         return redirect("compliance:data-controls")
     return render(request, "compliance/data_controls.html", {
         "form": form, "client_usage": selectors.client_usage(controls=controls),

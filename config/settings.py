@@ -299,10 +299,24 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "static")
 # Each client's files live under MEDIA_ROOT/<schema>/ (see tenants.storage).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
 USE_TZ = True
+
+# --- Languages (English, Korean, Japanese) -----------------------------------------
+# Each request speaks the person's saved choice, else their workspace's default
+# (a tenant admin setting), else the browser's Accept-Language
+# (tenants.middleware.UserLanguageMiddleware). Catalogs: locale/<code>/LC_MESSAGES,
+# compiled .mo files committed next to the .po files (see README "Languages").
+
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어"), ("ja", "日本語")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+                  "django.middleware.locale.LocaleMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "tenants.middleware.UserLanguageMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery -------------------------------------------------------------------

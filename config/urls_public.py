@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from compliance.urls import public_urlpatterns as compliance_urls
 from tenants import views
@@ -17,6 +18,9 @@ handler404 = "tenants.error_views.page_not_found"
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
     path("healthz", views.healthz, name="healthz"),
+    # The interface strings of static/js in the current language (a script file:
+    # the Content-Security-Policy allows no inline script).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", include((compliance_urls, "compliance"))),
 ]

@@ -1,6 +1,7 @@
 """URLs of a client's site (<slug>.<BASE_DOMAIN>, the client's own schema)."""
 
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from tenants import views
 
@@ -12,6 +13,9 @@ handler404 = "tenants.error_views.page_not_found"
 urlpatterns = [
     path("", include("chat.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # The interface strings of static/js in the current language (a script file:
+    # the Content-Security-Policy allows no inline script).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("tenants.members.urls")),
     path("", include("compliance.urls")),
     path("", include("chat.privacy_urls")),

@@ -26,6 +26,7 @@ ANONYMOUS_ROUTES = frozenset({
     "password_reset_complete",
     "compliance:overview",  # the public security overview (no client facts)
     "healthz",  # load balancers: "ok"/"down" per service, nothing of the client
+    "javascript-catalog",  # interface strings for static/js (the sign-in page loads it too)
     "sso:login",  # starts the company's single sign-on (tenants/sso)
     "sso:callback",  # the identity provider sends the person back here
 })

@@ -24,7 +24,8 @@ class DomainInline(admin.TabularInline):
 class ClientCreationForm(forms.ModelForm):
     """Onboarding a client from the admin goes through the provisioning service."""
 
-    admin_email = forms.EmailField(help_text="The client's first tenant admin.")
+    admin_email = forms.EmailField(label=_("Admin email"),
+                                   help_text=_("The client's first tenant admin."))
 
     class Meta:
         model = Client
@@ -132,9 +133,10 @@ class ClientAdmin(admin.ModelAdmin):
             provisioned = form.provisioned
             messages.warning(
                 request,
-                f"Client created at {services.site_url(provisioned.domain.domain)} — tenant admin "
-                f"{provisioned.admin.email}, password {provisioned.admin_password} "
-                "(shown once; ask them to change it).",
+                _("Client created at %(url)s — tenant admin %(email)s, password %(password)s "
+                  "(shown once; ask them to change it).") % {
+                    "url": services.site_url(provisioned.domain.domain),
+                    "email": provisioned.admin.email, "password": provisioned.admin_password},
             )
             return
         super().save_model(request, obj, form, change)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +9,8 @@ class Client(TenantMixin):
     """A client company. Its data lives in its own PostgreSQL schema."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=40, unique=True)
@@ -21,6 +22,10 @@ class Client(TenantMixin):
         validators=[RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter country code such as KR."))],
         help_text=_("Two-letter ISO 3166 country code, e.g. KR, JP or US."))
     created = models.DateTimeField(auto_now_add=True)
+    # The workspace's language for members who chose none (a tenant admin
+    # setting); blank: each browser's own language.
+    default_language = models.CharField(_("default language"), max_length=8, blank=True,
+                                        choices=settings.LANGUAGES)
 
     # The schema is created by tenants.services (cloned from the template) and
     # dropped with the client: deleting a client is real erasure.

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 from phonenumbers import SUPPORTED_REGIONS
 
@@ -61,7 +62,7 @@ def site_url(host: str) -> str:
 
 def ensure_platform() -> Client:
     """The public tenant: the platform site served at BASE_DOMAIN."""
-    public, _ = Client.objects.get_or_create(
+    public, _created = Client.objects.get_or_create(
         schema_name=get_public_schema_name(),
         defaults={"name": "TuneAIBot platform", "slug": "public"},
     )
@@ -110,29 +111,33 @@ def validate_new_client(*, name: str, slug: str, admin_email: str, country: str 
     """Raise ProvisioningError with a sentence if any input is unusable."""
     normalize_country(country)
     if not name.strip():
-        raise ProvisioningError("The client needs a name.")
+        raise ProvisioningError(_("The client needs a name."))
     if len(name) > 120:
-        raise ProvisioningError("The client name is too long (120 characters at most).")
+        raise ProvisioningError(_("The client name is too long (120 characters at most)."))
     if not SLUG_PATTERN.match(slug):
         raise ProvisioningError(
-            f"'{slug}' is not a valid slug: use 3-40 lowercase letters, digits and hyphens, "
-            "starting with a letter and not ending with a hyphen."
+            _("“%(slug)s” is not a valid slug: use 3-40 lowercase letters, digits and "
+              "hyphens, starting with a letter and not ending with a hyphen.") % {"slug": slug}
         )
     if slug in RESERVED_SLUGS:
-        raise ProvisioningError(f"'{slug}' is reserved by the platform; choose another slug.")
+        raise ProvisioningError(
+            _("“%(slug)s” is reserved by the platform; choose another slug.") % {"slug": slug})
     try:
         validate_email(admin_email)
     except ValidationError as exc:
-        raise ProvisioningError(f"'{admin_email}' is not a valid email address.") from exc
+        raise ProvisioningError(_("“%(email)s” is not a valid email address.") % {
+            "email": admin_email}) from exc
     host = f"{slug}.{settings.BASE_DOMAIN}"
     if Client.objects.filter(slug=slug).exists():
-        raise ProvisioningError(f"A client with the slug '{slug}' already exists.")
+        raise ProvisioningError(
+            _("A client with the slug “%(slug)s” already exists.") % {"slug": slug})
     if Domain.objects.filter(domain=host).exists():
-        raise ProvisioningError(f"The domain {host} is already in use by another client.")
+        raise ProvisioningError(
+            _("The domain %(host)s is already in use by another client.") % {"host": host})
     if schema_exists(schema_name_for(slug)):
         raise ProvisioningError(
-            f"A database schema named '{schema_name_for(slug)}' already exists; "
-            "choose another slug."
+            _("A database schema named “%(schema)s” already exists; choose another slug.")
+            % {"schema": schema_name_for(slug)}
         )
 
 
@@ -176,8 +181,8 @@ def create_client(
     except Exception as exc:
         logger.exception("Provisioning client %s failed", slug)
         raise ProvisioningError(
-            f"Could not create client '{slug}': {exc.__class__.__name__}. Nothing was kept; "
-            "check the logs and try again."
+            _("Could not create client “%(slug)s”: %(error)s. Nothing was kept; check the "
+              "logs and try again.") % {"slug": slug, "error": exc.__class__.__name__}
         ) from exc
     finally:
         connection.set_schema_to_public()
@@ -186,7 +191,7 @@ def create_client(
 
 def set_client_status(*, client: Client, status: str) -> Client:
     if status not in Client.Status.values:
-        raise ProvisioningError(f"Unknown status '{status}'.")
+        raise ProvisioningError(_("Unknown status “%(status)s”.") % {"status": status})
     client.status = status
     client.save(update_fields=["status"])
     return client
@@ -199,7 +204,7 @@ def client_media_root(client: Client) -> Path:
 def delete_client(*, client: Client) -> None:
     """Erase a client: its schema (all its data) and its stored files."""
     if client.schema_name == get_public_schema_name():
-        raise ProvisioningError("The platform itself cannot be deleted.")
+        raise ProvisioningError(_("The platform itself cannot be deleted."))
     media = client_media_root(client)
     with transaction.atomic():
         client.delete(force_drop=True)

@@ -4,6 +4,7 @@ from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from tenants import health
@@ -26,8 +27,8 @@ def unknown_host(request):
     return render(request, "errors/unknown_host.html", status=404)
 
 
-UNAVAILABLE = ("The service is temporarily unavailable: its database does not answer. "
-               "Nothing you saved is lost; please try again in a minute.")
+UNAVAILABLE = _("The service is temporarily unavailable: its database does not answer. "
+                "Nothing you saved is lost; please try again in a minute.")
 
 
 def server_error(request):
@@ -36,7 +37,7 @@ def server_error(request):
     context processors (they may need the database)."""
     if isinstance(sys.exc_info()[1], DatabaseError):
         if "application/json" in request.headers.get("Accept", ""):
-            response = JsonResponse({"error": UNAVAILABLE}, status=503)
+            response = JsonResponse({"error": str(UNAVAILABLE)}, status=503)
         else:
             response = HttpResponse(loader.render_to_string("errors/unavailable.html"),
                                     status=503)

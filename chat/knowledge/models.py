@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # The text-search configuration of the `search` column: the one place that
 # names it (retrieval parses questions with the same one). Changing it needs a
@@ -26,14 +27,14 @@ class KnowledgeSettings(models.Model):
     class Provider(models.TextChoices):
         # Computed in our own worker (chat.knowledge.local_embeddings): the text
         # of the documents stays in the workspace. The default.
-        LOCAL = "local", "Local model (documents stay in the workspace)"
+        LOCAL = "local", _("Local model (documents stay in the workspace)")
         # The client's (or the platform's) OpenAI-compatible embeddings API:
         # document text is sent there. Only when the client chooses it.
-        API = "api", "Embeddings API (sends document text to the API)"
+        API = "api", _("Embeddings API (sends document text to the API)")
 
     semantic_search = models.BooleanField(
         default=True,
-        help_text="Also index files as embeddings, to find passages by meaning.",
+        help_text=_("Also index files as embeddings, to find passages by meaning."),
     )
     embedding_provider = models.CharField(max_length=8, choices=Provider.choices,
                                           default=Provider.LOCAL)
@@ -50,10 +51,10 @@ class KnowledgeSettings(models.Model):
 
 class KnowledgeFile(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        PROCESSING = "processing", "Processing"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     # Set: an attachment used only in that conversation (and deleted with it);
     # empty: part of the client's library.

@@ -14,8 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from chat import documents, gateway
 from chat.knowledge import local_embeddings, vectors
@@ -45,6 +45,66 @@ def limits() -> documents.Limits:
         max_pages=settings.KNOWLEDGE_MAX_PAGES,
         max_chars=settings.KNOWLEDGE_MAX_CHARS,
     )
+
+
+# --- Why a file was refused, in the reader's language -------------------------------
+# chat.documents has no Django import and words its reasons in English with the
+# file's own details. In another language the reason is one sentence per kind of
+# problem, written for that language (a sentence assembled from English pieces
+# would not read naturally).
+_REJECTIONS = {
+    documents.RejectionCode.UNSUPPORTED_TYPE: gettext_lazy(
+        "We can't read this kind of file. Upload a PDF, Word (.docx), plain text, "
+        "Markdown, CSV or HTML file."),
+    documents.RejectionCode.EMPTY: gettext_lazy(
+        "The file is empty. Check that you picked the right file and upload it again."),
+    documents.RejectionCode.TOO_LARGE: gettext_lazy(
+        "The file is larger than the %(mb)s MB limit. Split it into smaller files or "
+        "remove images, then upload again."),
+    documents.RejectionCode.CONTENT_MISMATCH: gettext_lazy(
+        "The file's content does not match its name (for example a renamed file, or an "
+        "older Word .doc saved as .docx). Upload the original file, or save it again in "
+        "the right format."),
+    documents.RejectionCode.NOT_TEXT: gettext_lazy(
+        "This file is not readable text although its name says so. Upload the original "
+        "document, or save it as UTF-8 text."),
+    documents.RejectionCode.ENCRYPTED: gettext_lazy(
+        "The file is password-protected. Save a copy without the password and upload that."),
+    documents.RejectionCode.TRUNCATED: gettext_lazy(
+        "The file is incomplete; it was probably cut off while uploading or downloading. "
+        "Download the original again and re-upload it."),
+    documents.RejectionCode.CORRUPT: gettext_lazy(
+        "The file is damaged and can't be read. Open it on your computer, save a fresh "
+        "copy, and upload that."),
+    documents.RejectionCode.TOO_MANY_PAGES: gettext_lazy(
+        "The document has more than %(pages)s pages, the limit for one file. Split it into "
+        "smaller files and upload them separately."),
+    documents.RejectionCode.TOO_MUCH_TEXT: gettext_lazy(
+        "The file contains more than %(chars)s characters of text, the limit for one file. "
+        "Split it into smaller files and upload them separately."),
+    documents.RejectionCode.ARCHIVE_TOO_LARGE: gettext_lazy(
+        "This Word file would expand to more than the size limit when opened. Remove large "
+        "images or split the document, then upload it again."),
+    documents.RejectionCode.TOO_MANY_ENTRIES: gettext_lazy(
+        "This Word file has too many internal parts. Save it again from Word (which "
+        "removes leftovers) or split it, then upload it again."),
+    documents.RejectionCode.NO_TEXT: gettext_lazy(
+        "The file contains no text we can use; a PDF may be a scan or a picture of text. "
+        "Run it through OCR (text recognition), or upload the original document."),
+    documents.RejectionCode.TOO_SLOW: gettext_lazy(
+        "Reading this file took too long, so we stopped. Split it into smaller files, or "
+        "save it again (for example “Save as PDF”) and re-upload."),
+}
+
+
+def rejection_reason(exc: documents.DocumentRejected) -> str:
+    """The reason a file was refused, for the person in the active language."""
+    template = _REJECTIONS.get(exc.code)
+    if template is None or (translation.get_language() or "en").split("-")[0] == "en":
+        return exc.reason  # the detailed English sentence of chat.documents
+    return str(template) % {
+        "mb": settings.KNOWLEDGE_MAX_UPLOAD_MB, "pages": settings.KNOWLEDGE_MAX_PAGES,
+        "chars": formats.number_format(settings.KNOWLEDGE_MAX_CHARS, force_grouping=True)}
 
 
 # --- Storage ------------------------------------------------------------------------
@@ -79,7 +139,7 @@ def upload(*, user, name: str, data: bytes | Path, conversation=None) -> Knowled
     try:
         kind = documents.validate(name=name, data=data, limits=limits())
     except documents.DocumentRejected as exc:
-        raise KnowledgeError(exc.reason, code=exc.code.value) from exc
+        raise KnowledgeError(rejection_reason(exc), code=exc.code.value) from exc
     payload = data.read_bytes() if isinstance(data, Path) else bytes(data)
     storage_name = f"{uuid.uuid4().hex}.{kind.value}"
     file = KnowledgeFile(
@@ -110,8 +170,8 @@ def _enqueue_on_commit(file: KnowledgeFile) -> None:
 def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
     """Queue the file to be read and indexed again (safe to repeat)."""
     if not stored_path(file).exists():
-        raise KnowledgeError("The original of this file is no longer stored, so it cannot be "
-                             "re-indexed. Delete it and upload it again.")
+        raise KnowledgeError(gettext("The original of this file is no longer stored, so it "
+                                     "cannot be re-indexed. Delete it and upload it again."))
     with transaction.atomic():
         KnowledgeFile.objects.filter(pk=file.pk).update(
             generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
@@ -145,6 +205,15 @@ class _Progress:
             progress_done=done, progress_total=total, updated=timezone.now())
 
 
+def uploader_language(*, file_id: int) -> str:
+    """The language to store this file's messages in (its uploader's, or the workspace's)."""
+    from tenants.members.selectors import language_for
+
+    file = KnowledgeFile.objects.select_related("uploaded_by").filter(pk=file_id).first()
+    return language_for(user=file.uploaded_by if file else None,
+                        tenant=getattr(connection, "tenant", None))
+
+
 def ingest(*, file_id: int, generation: int) -> None:
     """Extract, chunk and index one file. Safe to run twice: the chunks are
     replaced in one transaction, and a task for an outdated request gives up."""
@@ -164,11 +233,11 @@ def ingest(*, file_id: int, generation: int) -> None:
         pieces = documents.chunk(sections, size=settings.KNOWLEDGE_CHUNK_CHARS,
                                  overlap=settings.KNOWLEDGE_CHUNK_OVERLAP)
     except documents.DocumentRejected as exc:
-        _fail(file, generation, code=exc.code.value, reason=exc.reason)
+        _fail(file, generation, code=exc.code.value, reason=rejection_reason(exc))
         return
     except FileNotFoundError:
         _fail(file, generation, code="missing",
-              reason="The stored file is missing. Delete it and upload it again.")
+              reason=gettext("The stored file is missing. Delete it and upload it again."))
         return
     pages = {section.page for section in sections if section.page is not None}
     with transaction.atomic():
@@ -227,8 +296,8 @@ def fail_stalled_files() -> int:
         updated__lt=cutoff)
     count = stalled.update(
         status=KnowledgeFile.Status.FAILED, error_code="interrupted",
-        error="Processing was interrupted before it finished (the service restarted). "
-              "Re-index the file to try again.",
+        error=gettext("Processing was interrupted before it finished (the service "
+                      "restarted). Re-index the file to try again."),
         updated=timezone.now())
     if count:
         logger.warning("%s knowledge file(s) in %s had stalled; marked failed",
@@ -268,10 +337,11 @@ def embedding_unavailable_reason() -> str | None:
                            "search works as usual.")
         return None
     if not vectors.table_exists():
-        return "Semantic search is being set up; re-index this file to embed it."
+        return gettext("Semantic search is being set up; re-index this file to embed it.")
     if chat_services.model_endpoint(get_bot_config()) is None:
-        return ("Semantic search is unavailable: no API key is configured, so there is no "
-                "embeddings API to call. Add a key under Bot settings → Connection.")
+        return gettext("Semantic search is unavailable: no API key is configured, so there "
+                       "is no embeddings API to call. Add a key under Bot settings → "
+                       "Connection.")
     return None
 
 
@@ -327,8 +397,8 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
             try:
                 embeddings = gateway.embed(endpoint=endpoint, model=model, texts=texts)
             except gateway.GatewayError as exc:
-                return f"Indexed for full-text search only: the embeddings call failed. " \
-                       f"{exc.admin_message}"
+                return gettext("Indexed for full-text search only: the embeddings call "
+                               "failed.") + f" {exc.admin_message}"
         with transaction.atomic():
             still_current = KnowledgeFile.objects.filter(pk=file_id)
             if generation is not None:
@@ -342,9 +412,11 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
                             batch, embeddings, strict=True)])
             except Exception as exc:  # wrong vector size for the column, say
                 logger.warning("Storing embeddings of file %s failed: %s", file_id, exc)
-                return ("Indexed for full-text search only: the embeddings could not be "
-                        f"stored ({exc.__class__.__name__}; does model '{model}' return "
-                        f"{settings.KNOWLEDGE_EMBEDDING_DIMENSIONS} dimensions?).")
+                return gettext(
+                    "Indexed for full-text search only: the embeddings could not be stored "
+                    "(%(error)s; does model “%(model)s” return %(dimensions)s dimensions?)."
+                ) % {"error": exc.__class__.__name__, "model": model,
+                     "dimensions": settings.KNOWLEDGE_EMBEDDING_DIMENSIONS}
             done += len(batch)
             KnowledgeFile.objects.filter(pk=file_id).update(embedded_chunks=done)
     return ""

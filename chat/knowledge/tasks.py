@@ -2,6 +2,7 @@
 `ingest` queue (imported by chat.tasks for autodiscovery)."""
 
 from celery import shared_task
+from django.utils import translation
 
 from chat.knowledge import services
 
@@ -9,7 +10,9 @@ from chat.knowledge import services
 @shared_task(name="chat.tasks.ingest_file", ignore_result=True, acks_late=True,
              soft_time_limit=600, time_limit=660)
 def ingest_file(*, file_id: int, generation: int) -> None:
-    services.ingest(file_id=file_id, generation=generation)
+    # A reason the file failed is stored in the uploader's language.
+    with translation.override(services.uploader_language(file_id=file_id)):
+        services.ingest(file_id=file_id, generation=generation)
 
 
 @shared_task(name="chat.tasks.ingest_embed_library", ignore_result=True, acks_late=True)

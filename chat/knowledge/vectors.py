@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext
 
 TABLE = "chat_knowledgevector"
 
@@ -24,12 +25,12 @@ def unavailable_reason() -> str | None:
         cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
         offered = cursor.fetchone() is not None
     if not offered:
-        return (
+        return gettext(
             "Semantic search is unavailable: this platform's PostgreSQL server does not "
             "have the pgvector extension. Full-text search works as usual. The platform "
             "operator can install pgvector on the server and run migrate_all to enable it."
         )
-    return (
+    return gettext(
         "Semantic search is unavailable: the pgvector extension is on the server but not "
         "installed in this database. The platform operator can run migrate_all (as a "
         "user allowed to create extensions) to enable it."

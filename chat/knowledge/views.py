@@ -48,12 +48,13 @@ def file_json(file: KnowledgeFile) -> dict:
 def _uploaded(request, *, conversation=None) -> JsonResponse:
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"error": "Choose a file to upload."}, status=400)
+        return JsonResponse({"error": gettext("Choose a file to upload.")}, status=400)
     limit = settings.KNOWLEDGE_MAX_UPLOAD_MB * 1024 * 1024
     if upload.size > limit:  # refuse before reading it
-        return JsonResponse({"error": f"The file is larger than the "
-                             f"{settings.KNOWLEDGE_MAX_UPLOAD_MB} MB limit. Split it into "
-                             "smaller files, then upload again.", "code": "too_large"}, status=400)
+        return JsonResponse({"error": gettext(
+            "The file is larger than the %(limit)s MB limit. Split it into smaller files, then "
+            "upload again.") % {"limit": settings.KNOWLEDGE_MAX_UPLOAD_MB},
+            "code": "too_large"}, status=400)
     data = (Path(upload.temporary_file_path()) if hasattr(upload, "temporary_file_path")
             else upload.read())
     try:
@@ -100,7 +101,8 @@ def file_delete(request, file_id: int):
     services.delete_file(file=file)
     if _wants_json(request):
         return JsonResponse({"deleted": file_id})
-    flash.success(request, f"“{file.display_name}” was deleted with its index.")
+    flash.success(request, gettext("“%(name)s” was deleted with its index.") % {
+        "name": file.display_name})
     return redirect("chat:knowledge:library")
 
 
@@ -117,7 +119,8 @@ def file_reindex(request, file_id: int):
         return redirect("chat:knowledge:library")
     if _wants_json(request):
         return JsonResponse({"file": file_json(file)})
-    flash.success(request, f"“{file.display_name}” will be indexed again.")
+    flash.success(request, gettext("“%(name)s” will be indexed again.") % {
+        "name": file.display_name})
     return redirect("chat:knowledge:library")
 
 

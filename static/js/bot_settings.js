@@ -6,12 +6,12 @@
   if (!button) return;
   const out = document.getElementById("test-result");
   button.addEventListener("click", async () => {
-    out.textContent = "Testing…"; out.className = "muted";
+    out.textContent = gettext("Testing…"); out.className = "muted";
     const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
     try {
       const response = await fetch(button.dataset.url, {method: "POST", headers: {"X-CSRFToken": token}});
       const body = await response.json();
       out.textContent = body.message; out.className = body.ok ? "ok" : "error";
-    } catch (err) { out.textContent = "The test could not run: " + err; out.className = "error"; }
+    } catch (err) { out.textContent = interpolate(gettext("The test could not run: %(error)s"), {error: String(err)}, true); out.className = "error"; }
   });
 })();

@@ -1,6 +1,7 @@
 // Renders a conversation: sends messages, and streams answers through SSE.
 // Text arrives as plain text (textContent, never markup); the finished answer
-// is replaced by the server's sanitized HTML.
+// is replaced by the server's sanitized HTML. Interface strings come from the
+// translation catalog (/jsi18n/: gettext, ngettext, interpolate).
 (function () {
   "use strict";
   const chat = document.getElementById("chat");
@@ -31,7 +32,7 @@
     const response = await fetch(url, {method: "POST", body, headers: {"X-CSRFToken": csrf(), "Accept": "application/json"}});
     let payload = {};
     try { payload = await response.json(); } catch (e) { payload = {}; }
-    if (!response.ok) throw new Error(payload.error || `The server answered ${response.status}. Please try again.`);
+    if (!response.ok) throw new Error(payload.error || interpolate(gettext("The server answered %(status)s. Please try again."), {status: response.status}, true));
     return payload;
   }
 
@@ -52,15 +53,24 @@
     el.dataset.answerId = answer.id;
     el.dataset.status = answer.status;
     el.dataset.streamUrl = answer.stream_url;
-    el.innerHTML = `<div class="bubble"><span class="badge offline" hidden>Offline mode</span>
+    el.innerHTML = `<div class="bubble"><span class="badge offline" hidden></span>
       <p class="muted redaction-note" hidden></p><div class="content"></div><p class="error answer-error" hidden></p>
-      <p class="muted answer-note" hidden>Stopped.</p><p class="muted citations" hidden></p></div>
+      <p class="muted answer-note" hidden></p><p class="muted citations" hidden></p></div>
       <div class="answer-actions">
-      <button type="button" class="link act-stop" data-url="${base}stop/">Stop</button>
-      <button type="button" class="link act-regenerate" data-url="${base}regenerate/">Regenerate</button>
-      <button type="button" class="link act-copy">Copy</button>
-      <button type="button" class="link act-feedback" data-url="${base}feedback/" data-value="1" aria-label="Good answer">👍</button>
-      <button type="button" class="link act-feedback" data-url="${base}feedback/" data-value="-1" aria-label="Bad answer">👎</button></div>`;
+      <button type="button" class="link act-stop" data-url="${base}stop/"></button>
+      <button type="button" class="link act-regenerate" data-url="${base}regenerate/"></button>
+      <button type="button" class="link act-copy"></button>
+      <button type="button" class="link act-feedback" data-url="${base}feedback/" data-value="1">👍</button>
+      <button type="button" class="link act-feedback" data-url="${base}feedback/" data-value="-1">👎</button></div>`;
+    // Translated text is set as text, never parsed as markup.
+    el.querySelector(".badge.offline").textContent = gettext("Offline mode");
+    el.querySelector(".answer-note").textContent = gettext("Stopped.");
+    el.querySelector(".act-stop").textContent = gettext("Stop");
+    el.querySelector(".act-regenerate").textContent = gettext("Regenerate");
+    el.querySelector(".act-copy").textContent = gettext("Copy");
+    const [good, bad] = el.querySelectorAll(".act-feedback");
+    good.setAttribute("aria-label", gettext("Good answer"));
+    bad.setAttribute("aria-label", gettext("Bad answer"));
     return el;
   }
 
@@ -73,11 +83,12 @@
     err.hidden = status !== "failed";
     el.querySelector(".answer-note").hidden = status !== "cancelled";
     renderCitations(el, data.citations || []);
-    el.querySelector(".act-regenerate").textContent = status === "failed" ? "Retry" : "Regenerate";
+    el.querySelector(".act-regenerate").textContent = status === "failed" ? gettext("Retry") : gettext("Regenerate");
     if (status === "done" && data.latency_ms != null && !el.querySelector(".meta")) {
       const meta = document.createElement("span");
       meta.className = "muted meta";
-      const tokens = data.usage && data.usage.completion_tokens ? ` · ${data.usage.completion_tokens} tokens` : "";
+      const count = data.usage && data.usage.completion_tokens;
+      const tokens = count ? " · " + interpolate(ngettext("%(count)s token", "%(count)s tokens", count), {count}, true) : "";
       meta.textContent = `${data.model || ""} · ${data.latency_ms} ms${tokens}`;
       el.querySelector(".answer-actions").appendChild(meta);
     }
@@ -88,14 +99,14 @@
   function renderCitations(el, citations) {
     const box = el.querySelector(".citations");
     if (!box) return;
-    box.replaceChildren(document.createTextNode("Sources:"));
+    box.replaceChildren(document.createTextNode(gettext("Sources:")));
     citations.forEach((c) => {
       const link = document.createElement("a");
       link.className = "citation";
       link.href = `/knowledge/passages/${encodeURIComponent(c.chunk_id)}/`;
       link.target = "_blank";
       link.rel = "noopener";
-      link.textContent = `[${c.n}] ${c.file}${c.page ? `, p. ${c.page}` : ""}`;
+      link.textContent = `[${c.n}] ` + (c.page ? interpolate(gettext("%(file)s, p. %(page)s"), {file: c.file, page: c.page}, true) : c.file);
       box.append(" ", link);
     });
     box.hidden = citations.length === 0;
@@ -116,7 +127,7 @@
       const note = el.querySelector(".redaction-note");
       if (!note) return;
       const items = JSON.parse(e.data).items || [];
-      note.textContent = "Redacted before sending: " +
+      note.textContent = gettext("Redacted before sending:") + " " +
         items.map((i) => `${i.original} → ${i.placeholder}`).join(", ");
       note.hidden = items.length === 0;
     });
@@ -162,8 +173,12 @@
 
   async function send(text) {
     showError("");
-    if (!text.trim()) { showError("Type a message first."); return; }
-    if (text.length > maxChars) { showError(`Your message is ${text.length.toLocaleString()} characters long; the limit is ${maxChars.toLocaleString()}.`); return; }
+    if (!text.trim()) { showError(gettext("Type a message first.")); return; }
+    if (text.length > maxChars) {
+      showError(interpolate(gettext("Your message is %(length)s characters long; the limit is %(limit)s."),
+        {length: text.length.toLocaleString(), limit: maxChars.toLocaleString()}, true));
+      return;
+    }
     setBusy(true);
     try {
       const data = await post(chat.dataset.sendUrl, {text});
@@ -209,11 +224,11 @@
         attachStream(fresh);
       } else if (button.classList.contains("act-copy")) {
         await navigator.clipboard.writeText(el.querySelector(".content").innerText);
-        button.textContent = "Copied";
-        setTimeout(() => { button.textContent = "Copy"; }, 1500);
+        button.textContent = gettext("Copied");
+        setTimeout(() => { button.textContent = gettext("Copy"); }, 1500);
       } else if (button.classList.contains("act-feedback")) {
         const value = button.classList.contains("chosen") ? "" : button.dataset.value;
-        const comment = value === "-1" ? (window.prompt("What was wrong with this answer? (optional)") || "") : "";
+        const comment = value === "-1" ? (window.prompt(gettext("What was wrong with this answer? (optional)")) || "") : "";
         await post(button.dataset.url, {value, comment});
         el.querySelectorAll(".act-feedback").forEach((b) => b.classList.toggle("chosen", b === button && value !== ""));
       }
@@ -239,7 +254,7 @@
       attachInput.value = "";
       if (!file) return;
       showError("");
-      attachStatus.textContent = `${file.name}: uploading…`;
+      attachStatus.textContent = interpolate(gettext("%(name)s: uploading…"), {name: file.name}, true);
       try {
         const data = await post(chat.dataset.attachUrl, {file});
         if (location.pathname !== data.conversation_url) {

@@ -21,9 +21,10 @@
   }
 
   function sizeText(bytes) {
-    if (bytes < 1024) return `${bytes} bytes`;
-    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+    const number = (value) => value.toLocaleString(document.documentElement.lang, {maximumFractionDigits: 1});
+    if (bytes < 1024) return interpolate(ngettext("%(count)s byte", "%(count)s bytes", bytes), {count: number(bytes)}, true);
+    if (bytes < 1024 * 1024) return `${number(bytes / 1024)} KB`;
+    return `${number(bytes / 1024 / 1024)} MB`;
   }
 
   function setLine(li, state, text, done, total) {
@@ -40,10 +41,10 @@
     const li = el("li", {"class": "upload"});
     li.appendChild(el("span", {"class": "upload-name"}, file.name + " "));
     li.appendChild(el("progress", {max: "100", value: "0"}));
-    li.appendChild(el("span", {"class": "upload-state"}, " waiting"));
+    li.appendChild(el("span", {"class": "upload-state"}, " " + gettext("waiting")));
     uploads.appendChild(li);
     if (file.size > maxBytes) {
-      setLine(li, "failed", ` The file is ${sizeText(file.size)}, larger than the ${zone.dataset.maxMb} MB limit. Split it into smaller files, then upload again.`);
+      setLine(li, "failed", " " + interpolate(gettext("The file is %(size)s, larger than the %(limit)s MB limit. Split it into smaller files, then upload again."), {size: sizeText(file.size), limit: zone.dataset.maxMb}, true));
       return;
     }
     const body = new FormData();
@@ -53,7 +54,7 @@
     xhr.setRequestHeader("X-CSRFToken", csrf);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", (e) => {
-      if (e.lengthComputable) setLine(li, "uploading", ` uploading ${Math.round(100 * e.loaded / e.total)}%`, e.loaded, e.total);
+      if (e.lengthComputable) setLine(li, "uploading", " " + interpolate(gettext("uploading %(percent)s"), {percent: `${Math.round(100 * e.loaded / e.total)}%`}, true), e.loaded, e.total);
     });
     xhr.addEventListener("load", () => {
       let data = {};
@@ -63,17 +64,25 @@
         showStatus(li, data.file);
         poll();
       } else {
-        setLine(li, "failed", " " + (data.error || `The server answered ${xhr.status}. Please try again.`));
+        setLine(li, "failed", " " + (data.error || interpolate(gettext("The server answered %(status)s. Please try again."), {status: xhr.status}, true)));
       }
     });
-    xhr.addEventListener("error", () => setLine(li, "failed", " The upload was interrupted. Check your connection and try again."));
+    xhr.addEventListener("error", () => setLine(li, "failed", " " + gettext("The upload was interrupted. Check your connection and try again.")));
     xhr.send(body);
   }
 
   function showStatus(li, f) {
-    if (f.status === "queued") setLine(li, "queued", " queued");
-    else if (f.status === "processing") setLine(li, "processing", f.progress[1] ? ` processing ${f.progress[0]} of ${f.progress[1]}` : " processing", f.progress[0], f.progress[1]);
-    else if (f.status === "ready") setLine(li, "ready", ` ready: ${f.chunks} chunks${f.pages ? `, ${f.pages} pages` : ""}`);
+    if (f.status === "queued") setLine(li, "queued", " " + gettext("queued"));
+    else if (f.status === "processing") {
+      setLine(li, "processing", " " + (f.progress[1]
+        ? interpolate(gettext("processing %(done)s of %(total)s"), {done: f.progress[0], total: f.progress[1]}, true)
+        : gettext("processing")), f.progress[0], f.progress[1]);
+    } else if (f.status === "ready") {
+      const chunks = interpolate(ngettext("%(count)s chunk", "%(count)s chunks", f.chunks), {count: f.chunks}, true);
+      const pages = f.pages ? interpolate(ngettext("%(count)s page", "%(count)s pages", f.pages), {count: f.pages}, true) : "";
+      const counts = pages ? interpolate(gettext("%(chunks)s, %(pages)s"), {chunks, pages}, true) : chunks;
+      setLine(li, "ready", " " + interpolate(gettext("ready: %(counts)s"), {counts}, true));
+    }
     else setLine(li, "failed", " " + f.error);
   }
 
@@ -99,9 +108,9 @@
     tr.appendChild(el("td", {}, f.uploader || "–"));
     tr.appendChild(el("td", {}, f.created.slice(0, 16).replace("T", " ")));
     const actions = el("td", {"class": "kfile-actions"});
-    actions.appendChild(el("a", {href: f.chunks_url}, "Text"));
-    actions.appendChild(actionForm(`files/${f.id}/reindex/`, "Re-index"));
-    actions.appendChild(actionForm(`files/${f.id}/delete/`, "Delete", "Delete this file and its index?"));
+    actions.appendChild(el("a", {href: f.chunks_url}, gettext("Text")));
+    actions.appendChild(actionForm(`files/${f.id}/reindex/`, gettext("Re-index")));
+    actions.appendChild(actionForm(`files/${f.id}/delete/`, gettext("Delete"), gettext("Delete this file and its index?")));
     tr.appendChild(actions);
     return tr;
   }
@@ -111,7 +120,7 @@
     if (!response.ok) return false;
     const data = await response.json();
     tbody.replaceChildren(...(data.files.length ? data.files.map(row)
-      : [(() => { const tr = el("tr", {"class": "empty"}); tr.appendChild(el("td", {colspan: "7", "class": "muted"}, "No files yet.")); return tr; })()]));
+      : [(() => { const tr = el("tr", {"class": "empty"}); tr.appendChild(el("td", {colspan: "7", "class": "muted"}, gettext("No files yet."))); return tr; })()]));
     data.files.forEach((f) => { if (tracked.has(f.id)) showStatus(tracked.get(f.id), f); });
     return data.files.some((f) => f.status === "queued" || f.status === "processing");
   }

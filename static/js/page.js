@@ -3,6 +3,12 @@
 // the client's accent colour.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // <select data-autosubmit>: the header's language picker saves on change.
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.requestSubmit();
+  });
   // <form data-confirm="Delete this…?">: submitted only once the person agrees.
   document.addEventListener("submit", (event) => {
     const form = event.target;

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager):
@@ -18,7 +20,7 @@ class UserManager(BaseUserManager):
     def _create(self, email: str, password: str | None, **fields):
         email = self.normalize_login(email)
         if not email:
-            raise ValueError("An email address is required.")
+            raise ValueError(_("An email address is required."))
         user = self.model(email=email, **fields)
         if password:
             user.set_password(password)
@@ -43,12 +45,16 @@ class User(AbstractUser):
     clients is two unrelated accounts."""
 
     class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        ADMIN = "admin", "Tenant admin"
+        MEMBER = "member", _("Member")
+        ADMIN = "admin", _("Tenant admin")
 
     username = None
-    email = models.EmailField("email address", unique=True)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    email = models.EmailField(_("email address"), unique=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices,
+                            default=Role.MEMBER)
+    # Blank: follow the workspace's default language (then the browser's).
+    language = models.CharField(_("language"), max_length=8, blank=True,
+                                choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -2,6 +2,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 
 def tenant_admin_required(view):
@@ -11,7 +12,7 @@ def tenant_admin_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not request.user.is_tenant_admin:
-            raise PermissionDenied("Only tenant admins can open this page.")
+            raise PermissionDenied(_("Only tenant admins can open this page."))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -10,6 +10,16 @@ def list_members() -> QuerySet[User]:
     return User.objects.order_by("-is_active", "email")
 
 
+def language_for(*, user: User | None, tenant=None) -> str:
+    """The language to speak to `user` outside a request (e-mails, worker
+    messages): theirs, else the workspace's default, else the site default."""
+    known = {code for code, _name in settings.LANGUAGES}
+    for choice in (getattr(user, "language", ""), getattr(tenant, "default_language", "")):
+        if choice in known:
+            return choice
+    return settings.LANGUAGE_CODE
+
+
 def _recent_failures(field: str, limit: int) -> dict[str, int]:
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     rows = (AccessAttempt.objects.filter(attempt_time__gte=since, **{f"{field}__isnull": False})

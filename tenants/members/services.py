@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -16,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -35,11 +37,12 @@ def create_member(*, email: str, role: str = User.Role.MEMBER, password: str | N
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise MemberError(f"'{email}' is not a valid email address.") from exc
+        raise MemberError(
+            _("“%(email)s” is not a valid email address.") % {"email": email}) from exc
     if role not in User.Role.values:
-        raise MemberError(f"Unknown role '{role}'.")
+        raise MemberError(_("Unknown role “%(role)s”.") % {"role": role})
     if User.objects.filter(email=email).exists():
-        raise MemberError(f"{email} is already a member of this workspace.")
+        raise MemberError(_("%(email)s is already a member of this workspace.") % {"email": email})
     return User.objects.create_user(email, password, role=role)
 
 
@@ -75,22 +78,22 @@ def send_invitation(*, user_id: int, invited_by_id: int) -> None:
         return  # deleted, deactivated or already joined: nothing to send (safe to run twice)
     invited_by = User.objects.filter(pk=invited_by_id).first()
     tenant = getattr(connection, "tenant", None)
-    body = render_to_string(
-        "members/invite_email.txt",
-        {
-            "user": user,
-            "link": set_password_link(user=user),
-            "invited_by": invited_by,
-            "workspace": tenant,
-        },
-    )
-    send_mail(
-        subject=_("You are invited to %(workspace)s on TuneAIBot")
-        % {"workspace": getattr(tenant, "name", "TuneAIBot")},
-        message=body,
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    # The invitee has chosen no language yet: the workspace's, else the inviter's.
+    language = (getattr(tenant, "default_language", "")
+                or getattr(invited_by, "language", "") or settings.LANGUAGE_CODE)
+    with translation.override(language):
+        body = render_to_string(
+            "members/invite_email.txt",
+            {
+                "user": user,
+                "link": set_password_link(user=user),
+                "invited_by": invited_by,
+                "workspace": tenant,
+            },
+        )
+        subject = _("You are invited to %(workspace)s on TuneAIBot") % {
+            "workspace": getattr(tenant, "name", "TuneAIBot")}
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email])
 
 
 def request_password_reset(*, email: str) -> None:
@@ -109,22 +112,21 @@ def request_password_reset(*, email: str) -> None:
 
 
 def send_password_reset(*, user_id: int) -> None:
+    from tenants.members.selectors import language_for
+
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.has_usable_password():
         return  # deleted or deactivated meanwhile: nothing to send
     tenant = getattr(connection, "tenant", None)
-    body = render_to_string(
-        "registration/password_reset_email.html",
-        {"email": user.email, "link": set_password_link(user=user), "workspace": tenant,
-         "address": workspace_address()},
-    )
-    send_mail(
-        subject=_("Choose a new password for %(workspace)s on TuneAIBot")
-        % {"workspace": getattr(tenant, "name", "TuneAIBot")},
-        message=body,
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    with translation.override(language_for(user=user, tenant=tenant)):
+        body = render_to_string(
+            "registration/password_reset_email.html",
+            {"email": user.email, "link": set_password_link(user=user), "workspace": tenant,
+             "address": workspace_address()},
+        )
+        subject = _("Choose a new password for %(workspace)s on TuneAIBot") % {
+            "workspace": getattr(tenant, "name", "TuneAIBot")}
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email])
 
 
 def unlock_sign_in(*, email: str | None = None, ip_address: str | None = None) -> int:
@@ -149,11 +151,27 @@ def unlock_member(*, user: User, actor: User) -> int:
 
 def set_member_active(*, user: User, active: bool, actor: User) -> User:
     if user.pk == actor.pk and not active:
-        raise MemberError("You cannot deactivate your own account.")
+        raise MemberError(_("You cannot deactivate your own account."))
     if not active and user.role == User.Role.ADMIN:
         other_admins = User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
         if not other_admins.exists():
-            raise MemberError("A workspace needs at least one active tenant admin.")
+            raise MemberError(_("A workspace needs at least one active tenant admin."))
     user.is_active = active
     user.save(update_fields=["is_active"])
     return user
+
+
+def set_language(*, user: User, language: str) -> None:
+    """Save the person's interface language ('' = follow the workspace)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise MemberError(_("Choose one of the languages offered."))
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+
+
+def set_workspace_language(*, client, language: str) -> None:
+    """The workspace's default language for members who chose none ('' = browser)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise MemberError(_("Choose one of the languages offered."))
+    type(client).objects.filter(pk=client.pk).update(default_language=language)
+    client.default_language = language

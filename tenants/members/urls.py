@@ -17,6 +17,7 @@ urlpatterns = [
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("members/", views.member_list, name="members"),
+    path("language/", views.language_settings, name="language"),
     path("members/<int:pk>/active/", views.member_set_active, name="member-set-active"),
     path("members/<int:pk>/unlock/", views.member_unlock, name="member-unlock"),
 ]

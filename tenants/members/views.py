@@ -2,15 +2,19 @@ import math
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from redis.exceptions import RedisError
 
 from tenants.members import selectors, services, throttling
-from tenants.members.forms import InviteForm
+from tenants.members.forms import InviteForm, LanguageForm, WorkspaceLanguageForm
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
@@ -46,8 +50,9 @@ def member_set_active(request, pk: int):
     except services.MemberError as exc:
         messages.error(request, str(exc))
     else:
-        verb = "reactivated" if active else "deactivated"
-        messages.success(request, f"{user.email} was {verb}.")
+        message = (_("%(email)s was reactivated.") if active
+                   else _("%(email)s was deactivated."))
+        messages.success(request, message % {"email": user.email})
     return redirect("members")
 
 
@@ -93,3 +98,51 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         services.request_password_reset(email=form.cleaned_data["email"])
         return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+def language_settings(request):
+    """The person's own language and, for tenant admins, the workspace default.
+    The header's language picker posts here too (with `next`)."""
+    workspace = request.tenant if request.tenant.schema_name != "public" else None
+    may_set_workspace = workspace is not None and request.user.is_tenant_admin
+    form = LanguageForm(initial={"language": request.user.language})
+    workspace_form = WorkspaceLanguageForm(
+        initial={"default_language": getattr(workspace, "default_language", "")})
+    if request.method == "POST":
+        if "default_language" in request.POST:
+            if not may_set_workspace:
+                raise PermissionDenied(_("Only tenant admins can open this page."))
+            workspace_form = WorkspaceLanguageForm(request.POST)
+            if workspace_form.is_valid():
+                services.set_workspace_language(
+                    client=workspace, language=workspace_form.cleaned_data["default_language"])
+                _activate_saved(request)
+                messages.success(request, _("The workspace's default language was saved."))
+                return redirect("language")
+        else:
+            form = LanguageForm(request.POST)
+            if form.is_valid():
+                services.set_language(user=request.user,
+                                      language=form.cleaned_data["language"])
+                _activate_saved(request)
+                messages.success(request, _("Your language was saved."))
+                return redirect(_safe_next(request) or "language")
+    return render(request, "members/language.html", {
+        "form": form, "workspace_form": workspace_form if may_set_workspace else None,
+    })
+
+
+def _activate_saved(request) -> None:
+    """The confirmation is already in the language just chosen."""
+    from tenants.middleware import chosen_language
+
+    translation.activate(chosen_language(request) or translation.get_language_from_request(request))
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""

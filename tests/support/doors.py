@@ -66,6 +66,8 @@ ROUTES: dict[str, Rule] = {
     "chat:knowledge:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
     # config/urls_tenant.py
     "healthz": Rule(OPEN),
+    # The interface strings of static/js (no client data); the sign-in page loads it.
+    "javascript-catalog": Rule(OPEN),
     # tenants/members/urls.py
     "login": Rule(OPEN),
     "logout": Rule(MEMBER, "POST"),
@@ -79,6 +81,8 @@ ROUTES: dict[str, Rule] = {
     "members": Rule(ADMIN),
     "member-set-active": Rule(ADMIN, "POST", {"pk": "member"}),
     "member-unlock": Rule(ADMIN, "POST", {"pk": "member"}),
+    # A person's own language (and, for tenant admins, the workspace default).
+    "language": Rule(MEMBER, "POST"),
     # tenants/sso/urls.py and scim_urls.py
     "sso:login": Rule(OPEN),
     "sso:callback": Rule(OPEN),
