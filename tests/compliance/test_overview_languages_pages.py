@@ -249,3 +249,13 @@ def test_review_dates_are_one_per_language(live_db):
         OverviewReview.objects.create(language="ko", last_reviewed=dt.date(2027, 1, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
         OverviewSection.objects.create(language="ko", slug="summary", title="x", body="y")
+
+
+@pytest.mark.parametrize(("accept", "heading"), [("ko-KR,ko;q=0.9", "학습 활용 여부"),
+                                                 ("ja", "学習への利用")])
+def test_the_browsers_language_picks_the_version(platform, accept, heading):
+    response = platform.get("/compliance/", HTTP_ACCEPT_LANGUAGE=accept)
+    pdf = platform.get("/compliance/security-overview.pdf", HTTP_ACCEPT_LANGUAGE=accept)
+
+    assert f">{heading}</h2>" in response.content.decode()
+    assert heading in pdf_text(pdf.content)
