@@ -10,14 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from chat import data_rights
 from compliance import selectors as compliance_selectors
 from compliance.overview_pdf import build_overview_pdf
-from compliance.views import pdf_response
+from compliance.views import overview_language, pdf_response, unknown_language
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
@@ -34,13 +34,19 @@ def workspace_data(request):
 def overview_pdf(request):
     """The overview with this workspace's live settings: members only (the
     anonymous overview page links to the platform's PDF instead)."""
-    content = compliance_selectors.overview()
+    language = overview_language(request)
+    if language is None:
+        return unknown_language(request)
+    content = compliance_selectors.overview(language=language)
     workspace = connection.tenant
+    # The facts' labels are translated in the language of the document.
+    with translation.override(content.language):
+        facts = data_rights.workspace_facts()
     pdf = build_overview_pdf(sections=content.sections, links=content.links,
-                             last_reviewed=content.last_reviewed,
-                             workspace=data_rights.workspace_facts(),
+                             last_reviewed=content.last_reviewed, language=content.language,
+                             note=content.fallback_note, workspace=facts,
                              workspace_name=workspace.name)
-    return pdf_response(pdf)
+    return pdf_response(pdf, language=content.language)
 
 
 def _json_download(data: dict, filename: str) -> HttpResponse:

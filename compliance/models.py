@@ -11,42 +11,57 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from compliance.entities import default_entities_for
+from compliance.overview_versions import DEFAULT_LANGUAGE, LANGUAGE_CHOICES
+
+
+def overview_language_field():
+    return models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default=DEFAULT_LANGUAGE,
+                            db_index=True,
+                            help_text="Which language version of the overview this belongs to.")
 
 
 class OverviewSection(models.Model):
-    """One titled part of the security overview (platform content, public schema)."""
+    """One titled part of the security overview (platform content, public schema),
+    in one language; the same slug in each language is the same part."""
 
-    slug = models.SlugField(max_length=60, unique=True)
+    language = overview_language_field()
+    slug = models.SlugField(max_length=60)
     title = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
     body = models.TextField(
         help_text="Paragraphs separated by blank lines; lines starting with '- ' are bullets.")
 
     class Meta:
-        ordering = ["order", "id"]
+        ordering = ["language", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["language", "slug"],
+                                               name="overview_section_slug_per_language")]
 
     def __str__(self) -> str:
-        return self.title
+        return f"{self.title} ({self.language})"
 
 
 class OverviewLink(models.Model):
-    """One row of the overview's reference-links table."""
+    """One row of the overview's reference-links table, in one language."""
 
+    language = overview_language_field()
     name = models.CharField(max_length=200)
     description = models.TextField()
     url = models.URLField(max_length=500)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["order", "id"]
+        ordering = ["language", "order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} ({self.language})"
 
 
 class OverviewReview(models.Model):
-    """When staff last checked the overview against the sources (one row)."""
+    """When staff last checked one language's version of the overview against the
+    sources (one row per language)."""
 
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, unique=True,
+                                default=DEFAULT_LANGUAGE)
     last_reviewed = models.DateField()
     reviewed_by = models.CharField(max_length=200, blank=True)
 
@@ -54,7 +69,7 @@ class OverviewReview(models.Model):
         verbose_name = "overview review date"
 
     def __str__(self) -> str:
-        return f"Last reviewed {self.last_reviewed:%d %B %Y}"
+        return f"{self.get_language_display()}: last reviewed {self.last_reviewed.isoformat()}"
 
 
 def default_entities() -> list[str]:

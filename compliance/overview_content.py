@@ -12,25 +12,105 @@ them against those pages whenever LAST_REVIEWED is moved forward.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from textwrap import dedent
 
 __all__ = [
     "INTRO",
+    "LABELS",
+    "LANGUAGE",
     "LAST_REVIEWED",
     "LINKS",
     "POLICY_PARTS",
     "SECTIONS",
     "SUMMARY",
     "BulletListBlock",
+    "Labels",
     "Link",
     "ParagraphBlock",
     "Section",
     "parse_body",
 ]
 
+LANGUAGE = "en"
 LAST_REVIEWED = date(2026, 11, 24)
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """The words around the content, in one language: page and PDF headings, table
+    headers, the version line and notes. Kept here with the content (not in the
+    translation catalogue) so a language's version is complete in one place.
+    Placeholders in braces are filled with ``str.format``."""
+
+    language_name: str  # the language's own name for itself
+    version: str  # "English version"
+    title: str  # the PDF's title and footer
+    subject: str  # the PDF's metadata subject
+    page_heading: str
+    last_reviewed: str  # {date}
+    not_reviewed: str
+    date_format: str  # {day} {month} {month_name} {year}
+    download_pdf: str
+    languages: str
+    references: str
+    link_name: str
+    link_description: str
+    link_address: str
+    no_content: str
+    workspace_heading: str
+    workspace_heading_named: str  # {name}
+    workspace_intro: str
+    workspace_empty: str
+    page: str  # {number}
+    fallback_note: str  # shown with the English version when this language has none
+    unknown_language: str  # {lang} {choices}: a ?lang= value we have no version for
+
+    def format_date(self, value: date) -> str:
+        return self.date_format.format(day=value.day, month=value.month, year=value.year,
+                                       month_name=_MONTHS[value.month - 1])
+
+    def reviewed(self, value: date | None) -> str:
+        if value is None:
+            return self.not_reviewed
+        return self.last_reviewed.format(date=self.format_date(value))
+
+
+# Not strftime's %B: that follows the process locale.
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+LABELS = Labels(
+    language_name="English",
+    version="English version",
+    title="TuneAIBot Security Overview",
+    subject="How data sent to the OpenAI API is handled",
+    page_heading="Security overview: will my data be used for training?",
+    last_reviewed="Last reviewed: {date}",
+    not_reviewed="Last reviewed: not yet reviewed",
+    date_format="{day} {month_name} {year}",
+    download_pdf="Download the Security Overview (PDF)",
+    languages="Language",
+    references="References",
+    link_name="Name",
+    link_description="Description",
+    link_address="Link",
+    no_content="The overview has no content yet.",
+    workspace_heading="Your workspace's settings",
+    workspace_heading_named="Your workspace's settings: {name}",
+    workspace_intro=(
+        "These are the data-handling settings of your workspace at the time this "
+        "document was generated. Your workspace administrator can change them."
+    ),
+    workspace_empty="No settings were recorded for this workspace.",
+    page="Page {number}",
+    fallback_note="The Security Overview is not yet available in your language; "
+                  "this is the English version.",
+    unknown_language="The Security Overview is not available in the language “{lang}”. "
+                     "Choose one of: {choices}.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +143,25 @@ class BulletListBlock:
     items: tuple[str, ...]
 
 
+# Han ideographs, kana, CJK symbols and punctuation, full-width forms: scripts
+# written without spaces between words. Hangul is deliberately not included.
+_NO_SPACE_SCRIPT = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff00-\uff60\uffe0-\uffef]"
+)
+
+
+def _join_lines(lines: list[str]) -> str:
+    text = ""
+    for line in lines:
+        if not line:
+            continue
+        if text and not (_NO_SPACE_SCRIPT.match(text[-1]) or _NO_SPACE_SCRIPT.match(line[0])):
+            text += " "
+        text += line
+    return text
+
+
 def parse_body(body: str) -> tuple[ParagraphBlock | BulletListBlock, ...]:
     """Split a section body into paragraphs and bullet lists.
 
@@ -70,7 +169,10 @@ def parse_body(body: str) -> tuple[ParagraphBlock | BulletListBlock, ...]:
     - A line starting with ``- `` starts a bullet item (a lone ``-`` starts an empty
       one that the next line fills).
     - Any other line continues the current paragraph or the last bullet item, as in
-      Markdown, so long items may wrap over several source lines.
+      Markdown, so long items may wrap over several source lines. Wrapped lines are
+      joined with a space, except where a Japanese or Chinese character meets the
+      line break (those scripts put no spaces between words); Korean, which does,
+      is joined with a space like English.
 
     Text is returned unescaped: escaping belongs to whoever renders it.
     """
@@ -80,10 +182,10 @@ def parse_body(body: str) -> tuple[ParagraphBlock | BulletListBlock, ...]:
 
     def flush() -> None:
         if paragraph:
-            blocks.append(ParagraphBlock(" ".join(paragraph)))
+            blocks.append(ParagraphBlock(_join_lines(paragraph)))
             paragraph.clear()
         if items:
-            texts = tuple(text for text in (" ".join(parts) for parts in items) if text)
+            texts = tuple(text for text in (_join_lines(parts) for parts in items) if text)
             if texts:
                 blocks.append(BulletListBlock(texts))
             items.clear()

@@ -23,25 +23,71 @@ from compliance.models import (
     OverviewSection,
     PurgeRecord,
 )
+from compliance.overview_content import Labels
+from compliance.overview_versions import DEFAULT_LANGUAGE, VERSIONS, base_language, labels_for
 
 __all__ = ["ENTITY_LABELS"]  # re-exported: chat.privacy reads the labels from here
 
 
 @dataclass(frozen=True)
 class Overview:
+    """One language's version of the overview, as shown.
+
+    ``language`` is the version shown; ``requested`` the language asked for. They
+    differ when the requested language has no content (English is shown instead,
+    with ``fallback_note`` in the requested language where we have its labels).
+    """
+
     sections: list[OverviewSection]
     links: list[OverviewLink]
     last_reviewed: dt.date | None
+    language: str = DEFAULT_LANGUAGE
+    requested: str = DEFAULT_LANGUAGE
+
+    @property
+    def labels(self) -> Labels:
+        return labels_for(self.language)
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.language != self.requested
+
+    @property
+    def fallback_note(self) -> str:
+        return labels_for(self.requested).fallback_note if self.is_fallback else ""
+
+    @property
+    def note_language(self) -> str:
+        """The language ``fallback_note`` is written in."""
+        return self.requested if self.requested in VERSIONS else DEFAULT_LANGUAGE
+
+    @property
+    def version_line(self) -> str:
+        """E.g. "English version · Last reviewed: 24 November 2026"."""
+        return f"{self.labels.version} · {self.labels.reviewed(self.last_reviewed)}"
 
 
-def overview() -> Overview:
-    """The security overview, always read from the platform (public) schema."""
+def overview(*, language: str = DEFAULT_LANGUAGE) -> Overview:
+    """The security overview in ``language`` ("ko", "ko-kr"...), always read from the
+    platform (public) schema; English when that language has no sections."""
+    requested = base_language(language) or DEFAULT_LANGUAGE
     with schema_context(get_public_schema_name()):
-        review = OverviewReview.objects.order_by("-last_reviewed").first()
+        shown = requested
+        sections = list(OverviewSection.objects.filter(language=shown).order_by("order", "id"))
+        if not sections and shown != DEFAULT_LANGUAGE:
+            shown = DEFAULT_LANGUAGE
+            sections = list(OverviewSection.objects.filter(language=shown)
+                            .order_by("order", "id"))
+        links = list(OverviewLink.objects.filter(language=shown).order_by("order", "id"))
+        if not links and shown != DEFAULT_LANGUAGE:
+            # A version without its own links still lists the references.
+            links = list(OverviewLink.objects.filter(language=DEFAULT_LANGUAGE)
+                         .order_by("order", "id"))
+        review = OverviewReview.objects.filter(language=shown).first()
         return Overview(
-            sections=list(OverviewSection.objects.order_by("order", "id")),
-            links=list(OverviewLink.objects.order_by("order", "id")),
+            sections=sections, links=links,
             last_reviewed=review.last_reviewed if review else None,
+            language=shown, requested=requested,
         )
 
 

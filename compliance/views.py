@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -16,31 +17,71 @@ from compliance import selectors, services
 from compliance.forms import AuditFilterForm, DataControlsForm
 from compliance.overview_content import BulletListBlock, parse_body
 from compliance.overview_pdf import build_overview_pdf
+from compliance.overview_versions import DEFAULT_LANGUAGE, VERSIONS, base_language, labels_for
 from compliance.spreadsheet import csv_download
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
 
+def overview_language(request) -> str | None:
+    """The language the overview is asked for: ``?lang=`` (en, ko, ja; kept for
+    links and tests) or else the request's active language. None for a ``lang``
+    value that is not one of ours."""
+    asked = request.GET.get("lang", "").strip()
+    if not asked:
+        return translation.get_language() or DEFAULT_LANGUAGE
+    code = base_language(asked)
+    return code if code in VERSIONS else None
+
+
+def unknown_language(request) -> HttpResponse:
+    # In the reader's language (the one asked for is the unknown one).
+    labels = labels_for(translation.get_language() or DEFAULT_LANGUAGE)
+    return HttpResponse(
+        labels.unknown_language.format(lang=request.GET.get("lang", "")[:20],
+                                       choices=", ".join(VERSIONS)),
+        status=400, content_type="text/plain; charset=utf-8")
+
+
 def overview(request):
-    content = selectors.overview()
+    language = overview_language(request)
+    if language is None:
+        return unknown_language(request)
+    content = selectors.overview(language=language)
     sections = [{"section": s, "blocks": [
         {"bullets": b.items} if isinstance(b, BulletListBlock) else {"text": b.text}
         for b in parse_body(s.body)]} for s in content.sections]
-    return render(request, "compliance/overview.html", {
-        "sections": sections, "links": content.links, "last_reviewed": content.last_reviewed,
-    })
+    explicit = bool(request.GET.get("lang", "").strip())
+    with translation.override(content.requested if explicit else translation.get_language()):
+        response = render(request, "compliance/overview.html", {
+            "overview": content, "labels": content.labels, "sections": sections,
+            "links": content.links, "last_reviewed": content.last_reviewed,
+            "reviewed": content.labels.reviewed(content.last_reviewed),
+            "language_choices": [(code, version.labels.language_name)
+                                 for code, version in VERSIONS.items()],
+            "pdf_query": f"?lang={content.requested}" if explicit else "",
+        })
+    response["Content-Language"] = content.language
+    return response
 
 
 def overview_pdf(request):
-    content = selectors.overview()
+    language = overview_language(request)
+    if language is None:
+        return unknown_language(request)
+    content = selectors.overview(language=language)
     pdf = build_overview_pdf(sections=content.sections, links=content.links,
-                             last_reviewed=content.last_reviewed)
-    return pdf_response(pdf)
+                             last_reviewed=content.last_reviewed, language=content.language,
+                             note=content.fallback_note)
+    return pdf_response(pdf, language=content.language)
 
 
-def pdf_response(pdf: bytes) -> HttpResponse:
+def pdf_response(pdf: bytes, *, language: str = DEFAULT_LANGUAGE) -> HttpResponse:
+    suffix = "" if language == DEFAULT_LANGUAGE else f"-{language}"
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="TuneAIBot-Security-Overview.pdf"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="TuneAIBot-Security-Overview{suffix}.pdf"')
+    response["Content-Language"] = language
     return response
 
 

@@ -33,7 +33,7 @@ def test_platform_page_renders_sections_links_and_review_date_from_the_database(
     assert "<p>Since 1 March 2023, OpenAI does not use data" in html  # a paragraph
     assert "<li>Abuse-monitoring logs." in html  # a bullet
     assert "('text'" not in html
-    links = list(OverviewLink.objects.order_by("order"))
+    links = list(OverviewLink.objects.filter(language="en").order_by("order"))
     assert len(links) == 6
     for link in links:
         assert f'href="{link.url}"' in html and html_lib.escape(link.name) in html
@@ -42,8 +42,8 @@ def test_platform_page_renders_sections_links_and_review_date_from_the_database(
 
 
 def test_staff_edits_show_up_on_the_page_and_in_the_pdf(live_db, host_client):
-    section = OverviewSection.objects.get(slug="summary")
-    original_body, review = section.body, OverviewReview.objects.get()
+    section = OverviewSection.objects.get(language="en", slug="summary")
+    original_body, review = section.body, OverviewReview.objects.get(language="en")
     original_date = review.last_reviewed
     try:
         section.body = "- Edited by staff: nothing is used for training.\n" + original_body
@@ -106,7 +106,7 @@ def test_client_pdf_appends_the_clients_live_settings(make_client, host_client):
 
 def test_data_migration_seeds_only_the_platform(make_client):
     result = make_client("seed")
-    assert OverviewSection.objects.count() == 7
+    assert OverviewSection.objects.filter(language="en").count() == 7
     with schema_context(result.client.schema_name):
         assert OverviewSection.objects.count() == 0
         assert OverviewLink.objects.count() == 0
@@ -161,7 +161,7 @@ def test_staff_can_edit_the_overview_in_the_admin(live_db, host_client):
     try:
         browser = host_client(settings.BASE_DOMAIN)
         browser.force_login(staff)
-        section = OverviewSection.objects.get(slug="summary")
+        section = OverviewSection.objects.get(language="en", slug="summary")
         listing = browser.get("/admin/compliance/overviewsection/")
         change = browser.get(f"/admin/compliance/overviewsection/{section.pk}/change/")
         assert listing.status_code == 200 and "Use for training" in listing.content.decode()
