@@ -245,7 +245,40 @@ def lease_alive(schema: str, message_id: int) -> bool:
 
 
 def discard(schema: str, message_id: int) -> None:
-    _client().delete(*(_key(schema, message_id, part) for part in ("events", "stop", "lease")))
+    _client().delete(*(_key(schema, message_id, part)
+                       for part in ("events", "stop", "lease", "final", "redo1", "redo2")))
+
+
+# A finished answer's outcome waits here until the database has it (the
+# worker's save may fail while PostgreSQL is down): whoever finds it later —
+# the worker retrying, the abandoned-answer sweep, a redelivered task — saves
+# it instead of failing or redoing the answer.
+FINAL_KEEP_SECONDS = getattr(settings, "CHAT_FINAL_KEEP_SECONDS", 7 * 86400)
+
+
+def keep_final(schema: str, message_id: int, fields: dict) -> None:
+    _client().set(_key(schema, message_id, "final"), json.dumps(fields), ex=FINAL_KEEP_SECONDS)
+
+
+def get_final(schema: str, message_id: int) -> dict | None:
+    raw = _client().get(_key(schema, message_id, "final"))
+    return json.loads(raw) if raw else None
+
+
+def drop_final(schema: str, message_id: int) -> None:
+    _client().delete(_key(schema, message_id, "final"))
+
+
+def claim_redo(schema: str, message_id: int, attempt: int, *, seconds: int) -> bool:
+    """True once per attempt of an answer: the caller re-enqueues it (several
+    browsers and the sweep may notice the same dead worker at once)."""
+    return bool(_client().set(_key(schema, message_id, f"redo{attempt}"), "1", nx=True,
+                              ex=seconds))
+
+
+def redo_requested(schema: str, message_id: int, attempt: int) -> bool:
+    """A redo after this attempt was requested (within the key's lifetime)."""
+    return bool(_client().exists(_key(schema, message_id, f"redo{attempt}")))
 
 
 @dataclass(frozen=True)

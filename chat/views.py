@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -80,22 +81,26 @@ def send(request, conversation_id: int | None = None):
         if conversation_id else None
     )
     try:
-        answer = services.send_message(user=request.user, conversation=conversation,
-                                       text=form.cleaned_data.get("text", ""))
+        sent = services.send_message(user=request.user, conversation=conversation,
+                                     text=form.cleaned_data.get("text", ""),
+                                     request_id=request.POST.get("request_id", ""))
     except services.ChatError as exc:
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
         flash.error(request, exc.message)
         return redirect(conversation or "chat:home")
+    answer = sent.answer
     conversation = answer.conversation
     if _wants_json(request):
+        # A repeat of the same request id: the first result, nothing new stored.
         return JsonResponse({
             "conversation_id": conversation.pk,
             "conversation_url": reverse("chat:conversation", args=[conversation.pk]),
             "title": conversation.title,
             "question": {"id": answer.reply_to_id, "text": answer.reply_to.content},
             "answer": _answer_json(answer),
-        }, status=201)
+            "repeated": sent.repeated,
+        }, status=200 if sent.repeated else 201)
     return redirect("chat:conversation", conversation.pk)
 
 
@@ -179,6 +184,8 @@ async def answer_stream(request, message_id: int):
     # tenant middleware set the connection up in.
     schema = request.tenant.schema_name
     after = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0-0"
+    if not STREAM_ID.fullmatch(after):
+        after = "0-0"  # not an id we sent: replay the answer from its start
     return StreamingHttpResponse(
         _events(schema, answer, after), content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -191,6 +198,11 @@ def _own_answer(request, message_id: int) -> Message:
     return selectors.get_answer(user=request.user, message_id=message_id)
 
 
+STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
+# While an answer's stream is quiet, check this often that a worker holds it.
+STALE_CHECK_MS = getattr(settings, "CHAT_STALE_CHECK_SECONDS", 5) * 1000
+
+
 def _sse(event: str, data: dict, event_id: str | None = None) -> str:
     head = f"id: {event_id}\n" if event_id else ""
     return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
@@ -199,7 +211,8 @@ def _sse(event: str, data: dict, event_id: str | None = None) -> str:
 async def _events(schema: str, answer: Message, after: str):
     yield "retry: 1000\n\n"
     try:
-        async for batch in streams.read(schema, answer.pk, after=after):
+        async for batch in streams.read(schema, answer.pk, after=after,
+                                        block_ms=STALE_CHECK_MS):
             if not batch:
                 # Quiet for a while: is anyone still writing this answer?
                 state = await sync_to_async(_stale_state)(schema, answer.pk)
@@ -217,7 +230,10 @@ async def _events(schema: str, answer: Message, after: str):
 
 
 def _stale_state(schema: str, answer_id: int) -> dict | None:
-    """The stored outcome if the answer finished without (or after) its stream."""
+    """The stored outcome if the answer finished without (or after) its stream;
+    an answer whose worker died is redone (or failed) on the way."""
+    if streams.lease_alive(schema, answer_id):
+        return None  # a worker is on it (the model is slow to answer)
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
         if answer is None:
