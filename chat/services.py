@@ -554,18 +554,22 @@ _FINAL_FIELDS = ("content", "status", "prompt_tokens", "completion_tokens", "lat
 
 
 def _finish(schema: str, answer: Message, fields: dict, *, event: dict) -> None:
-    """End an answer: its outcome goes to Redis first (kept until saved), the
-    browser sees it at once, then the database save is retried while it
-    fails. If it still fails, the abandoned-answer sweep saves the kept copy."""
+    """End an answer: its outcome goes to Redis first (kept until saved), then
+    to the database and the browser. If the save fails (database down), the
+    browser is shown the outcome anyway and the save is retried; if it still
+    fails, the abandoned-answer sweep saves the kept copy later."""
     streams.keep_final(schema, answer.pk, fields)
-    streams.append(schema, answer.pk, fields["status"], event)
     give_up = time.monotonic() + settings.CHAT_FINAL_SAVE_SECONDS
     pause = 0.5
+    shown = False
     while True:
         try:
             with db_slot():
                 _save_final(answer.pk, fields)
         except Exception as exc:  # the database is unreachable (or was cut off mid-save)
+            if not shown:  # the employee sees the whole answer now, not "failed"
+                streams.append(schema, answer.pk, fields["status"], event)
+                shown = True
             if time.monotonic() + pause > give_up:
                 logger.error("Answer %s in %s is finished but could not be saved (%s); it "
                              "is kept in Redis for the abandoned-answer sweep", answer.pk,
@@ -577,6 +581,8 @@ def _finish(schema: str, answer: Message, fields: dict, *, event: dict) -> None:
             pause = min(pause * 2, 5.0)
             continue
         streams.drop_final(schema, answer.pk)
+        if not shown:
+            streams.append(schema, answer.pk, fields["status"], event)
         for name, value in fields.items():
             setattr(answer, name, value)
         return
