@@ -291,6 +291,8 @@ def send_message(*, user, conversation: Conversation | None, text: str,
         first = _first_result(user=user, request_id=request_id)
         if first is None:
             raise
+        logger.info("Send request %s arrived twice at once; answered with the first result",
+                    request_id)
         return Sent(first, repeated=True)
     return Sent(answer)
 
