@@ -15,6 +15,7 @@ only, checked and pinned on every connection, no redirects).
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import hmac
 import logging
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import django.db
 import httpx
 import openai
 from django.conf import settings
@@ -158,6 +160,7 @@ def stream_chat(
     context: privacy.CallContext | None = None,
     on_wait: Callable[[GatewayError, float], bool] | None = None,
     deadline: float | None = None,
+    on_audit_failure: Callable[[Callable[[], None]], None] | None = None,
 ) -> Completion:
     """Stream a chat completion; `on_delta` gets each piece of text and returns
     False to stop early (the partial text is kept).
@@ -169,7 +172,9 @@ def stream_chat(
     waits, and returns False to give up: the employee pressed Stop). After
     text was shown a break is final: `truncated`, `stalled` (nothing for
     CHAT_CHUNK_IDLE_SECONDS) or `malformed`. `deadline` (time.monotonic())
-    ends the answer as `deadline`, its text so far kept.
+    ends the answer as `deadline`, its text so far kept. If the audit record
+    cannot be written (database down), `on_audit_failure` gets the recorder
+    to run later instead of the answer failing.
 
     Every call passes the privacy step: personal data is replaced by
     placeholders before it leaves, the originals are put back into what
@@ -206,8 +211,18 @@ def stream_chat(
             finish_reason=completion.finish_reason, stopped=completion.stopped,
         )
     finally:
-        privacy.finish_call(context, kind="chat", endpoint=endpoint.display_url, model=model,
-                            latency_ms=round((time.monotonic() - started) * 1000), **audit)
+        record = functools.partial(
+            privacy.finish_call, context, kind="chat", endpoint=endpoint.display_url,
+            model=model, latency_ms=round((time.monotonic() - started) * 1000), **audit)
+        try:
+            record()
+        except django.db.Error:
+            # The database went away while the model wrote: the answer is not
+            # lost for it; the caller records the call once the database is back.
+            if on_audit_failure is None:
+                raise
+            logger.warning("Audit record of a chat call deferred: the database is unreachable")
+            on_audit_failure(record)
 
 
 def _stream_chat(

@@ -506,9 +506,11 @@ def _write(*, schema: str, job: _Job) -> None:
                 return False
         return True
 
+    audits: list = []  # audit records the database could not take yet
     try:
         try:
-            completion = _stream(job, on_delta, on_wait=on_wait, deadline=deadline)
+            completion = _stream(job, on_delta, on_wait=on_wait, deadline=deadline,
+                                 on_audit_failure=audits.append)
         finally:
             writer.flush()  # the last text goes before any end event
     except gateway.GatewayError as exc:
@@ -518,7 +520,8 @@ def _write(*, schema: str, job: _Job) -> None:
         _finish(schema, answer, {
             "status": Message.Status.FAILED, "content": content, "error": str(exc.user_message),
             "error_detail": str(exc.admin_message)},
-            event={"error": str(exc.user_message), "html": markdown_to_html(content)})
+            event={"error": str(exc.user_message), "html": markdown_to_html(content)},
+            audits=audits)
         return
     elapsed = time.monotonic() - started
     fields = {
@@ -537,7 +540,7 @@ def _write(*, schema: str, job: _Job) -> None:
                   "completion_tokens": completion.completion_tokens},
         "redacted": job.context.user_items if job.context else [],
         "citations": answer.citations,
-    })
+    }, audits=audits)
 
 
 def _wait_notice(kind: str, seconds: float) -> str:
@@ -555,7 +558,8 @@ _FINAL_FIELDS = ("content", "status", "prompt_tokens", "completion_tokens", "lat
                  "first_token_ms", "citations", "error", "error_detail")
 
 
-def _finish(schema: str, answer: Message, fields: dict, *, event: dict) -> None:
+def _finish(schema: str, answer: Message, fields: dict, *, event: dict,
+            audits: list | None = None) -> None:
     """End an answer: its outcome goes to Redis first (kept until saved), then
     to the database and the browser. If the save fails (database down), the
     browser is shown the outcome anyway and the save is retried; if it still
@@ -568,14 +572,18 @@ def _finish(schema: str, answer: Message, fields: dict, *, event: dict) -> None:
         try:
             with db_slot():
                 _save_final(answer.pk, fields)
+            while audits:  # the model call's audit record, deferred while the DB was down
+                audits[0]()
+                audits.pop(0)
         except Exception as exc:  # the database is unreachable (or was cut off mid-save)
             if not shown:  # the employee sees the whole answer now, not "failed"
                 streams.append(schema, answer.pk, fields["status"], event)
                 shown = True
             if time.monotonic() + pause > give_up:
                 logger.error("Answer %s in %s is finished but could not be saved (%s); it "
-                             "is kept in Redis for the abandoned-answer sweep", answer.pk,
-                             schema, exc)
+                             "is kept in Redis for the abandoned-answer sweep (%d audit "
+                             "record(s) of its model call not written)", answer.pk,
+                             schema, exc, len(audits or []))
                 return
             logger.warning("Saving answer %s in %s failed (%s); retrying in %.1f s",
                            answer.pk, schema, exc, pause)
@@ -611,7 +619,8 @@ def _save_kept_final(schema: str, answer: Message) -> bool:
     return True
 
 
-def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None) -> gateway.Completion:
+def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None,
+            on_audit_failure=None) -> gateway.Completion:
     if job.endpoint is None:
         on_delta(OFFLINE_TEXT)
         return gateway.Completion(OFFLINE_TEXT, None, None, "stop")
@@ -619,6 +628,7 @@ def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None) -> gateway.Comp
         endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
         temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
         on_delta=on_delta, context=job.context, on_wait=on_wait, deadline=deadline,
+        on_audit_failure=on_audit_failure,
     )
 
 
