@@ -401,6 +401,7 @@ class _Job:
     config: BotConfig
     prompt: list[dict[str, str]]
     context: privacy.CallContext | None = None
+    token: str = ""  # our lease on the answer
 
 
 def generate_answer(*, message_id: int) -> None:
@@ -416,6 +417,7 @@ def generate_answer(*, message_id: int) -> None:
     try:
         job = _claim(schema=schema, message_id=message_id)
         if job is not None:
+            job.token = token
             _write(schema=schema, job=job)
     except Exception:
         logger.exception("Answer %s in %s crashed", message_id, schema)
@@ -480,7 +482,14 @@ def _write(*, schema: str, job: _Job) -> None:
     first_token: list[float] = []
     shown: list[str] = []  # what the employee has seen, kept if the answer breaks
     checks = {"at": started}
+    lost: list[bool] = []  # another worker took the answer over: stop without a word
     writer = streams.DeltaWriter(schema, answer.pk)
+
+    def carry_on() -> bool:
+        state = streams.writer_check(schema, answer.pk, job.token)
+        if state == "lost":
+            lost.append(True)
+        return state is None
 
     def on_delta(text: str) -> bool:
         if not first_token:
@@ -490,8 +499,7 @@ def _write(*, schema: str, job: _Job) -> None:
         now = time.monotonic()
         if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
             checks["at"] = now
-            if streams.stop_requested(schema, answer.pk):
-                return False
+            return carry_on()
         return True
 
     def on_wait(error: gateway.GatewayError, seconds: float) -> bool:
@@ -502,7 +510,7 @@ def _write(*, schema: str, job: _Job) -> None:
         until = time.monotonic() + seconds
         while (left := until - time.monotonic()) > 0:
             time.sleep(min(0.25, left))
-            if streams.stop_requested(schema, answer.pk):
+            if not carry_on():
                 return False
         return True
 
@@ -512,8 +520,13 @@ def _write(*, schema: str, job: _Job) -> None:
             completion = _stream(job, on_delta, on_wait=on_wait, deadline=deadline,
                                  on_audit_failure=audits.append)
         finally:
-            writer.flush()  # the last text goes before any end event
+            if lost:
+                writer.drop()
+            else:
+                writer.flush()  # the last text goes before any end event
     except gateway.GatewayError as exc:
+        if lost:
+            return
         logger.warning("Answer %s in %s failed (%s): %s", answer.pk, schema, exc.kind,
                        exc.admin_message)
         content = "".join(shown)
@@ -522,6 +535,10 @@ def _write(*, schema: str, job: _Job) -> None:
             "error_detail": str(exc.admin_message)},
             event={"error": str(exc.user_message), "html": markdown_to_html(content)},
             audits=audits)
+        return
+    if lost:
+        logger.warning("Answer %s in %s: another worker took it over (this one's lease "
+                       "lapsed); stopped writing", answer.pk, schema)
         return
     elapsed = time.monotonic() - started
     fields = {

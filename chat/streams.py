@@ -109,6 +109,12 @@ class DeltaWriter:
         with self._lock:
             self._flush_locked()
 
+    def drop(self) -> None:
+        """Forget what waits (this writer no longer owns the answer)."""
+        with self._lock:
+            self._pending.clear()
+            _flusher.forget(self)
+
     def flush_if_stale(self) -> None:
         """Flush if text has waited a whole interval; stop being watched once
         nothing waits (under this writer's lock, so no write slips between)."""
@@ -192,10 +198,38 @@ def stop_requested(schema: str, message_id: int) -> bool:
     return bool(_client().exists(_key(schema, message_id, "stop")))
 
 
+def writer_check(schema: str, message_id: int, token: str) -> str | None:
+    """"stop" if the employee pressed Stop; "lost" if another worker now holds
+    the answer's lease (ours lapsed, say while Redis was unreachable, and the
+    answer is being redone): this writer must stop without a word, or the
+    text would be written twice. None: carry on."""
+    pipe = _client().pipeline(transaction=False)
+    pipe.exists(_key(schema, message_id, "stop"))
+    pipe.get(_key(schema, message_id, "lease"))
+    stop, holder = pipe.execute()
+    if holder is not None and holder != token:
+        return "lost"
+    return "stop" if stop else None
+
+
 def take_lease(schema: str, message_id: int, token: str) -> bool:
     """True if this worker now owns the answer (nobody else holds a live lease)."""
     return bool(_client().set(_key(schema, message_id, "lease"), token, nx=True,
                               ex=LEASE_SECONDS))
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# Renew a lease that is ours or has lapsed; never one another worker took.
+_RENEW = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return false
+"""
 
 
 class LeaseKeeper:
@@ -217,11 +251,14 @@ class LeaseKeeper:
                 self._thread.start()
 
     def release(self, schema: str, message_id: int) -> None:
+        key = _key(schema, message_id, "lease")
         with self._lock:
-            self._leases.pop(_key(schema, message_id, "lease"), None)
-        _client().delete(_key(schema, message_id, "lease"))
+            token = self._leases.pop(key, None)
+        if token is not None:  # only our own lease: another worker may hold it now
+            _client().eval(_RELEASE, 1, key, token)
 
     def _run(self) -> None:
+        renew = _client().register_script(_RENEW)
         while True:
             time.sleep(max(0.5, LEASE_SECONDS / 3))
             with self._lock:
@@ -231,7 +268,7 @@ class LeaseKeeper:
             try:
                 pipe = _client().pipeline(transaction=False)
                 for key, token in leases.items():
-                    pipe.set(key, token, ex=LEASE_SECONDS)
+                    renew(keys=[key], args=[token, LEASE_SECONDS], client=pipe)
                 pipe.execute()
             except (redis.RedisError, OSError):
                 continue  # Redis is back soon, or the answer fails on its own

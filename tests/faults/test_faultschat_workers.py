@@ -164,3 +164,42 @@ def test_a_slow_drip_ends_at_the_deadline_and_the_chat_goes_on(
     record("slow drip (1 chunk / 1.5 s)", watched.seconds, "failed at the deadline, text kept",
            "CHAT_ANSWER_DEADLINE_SECONDS (5 s here, 300 s default) + at most one idle "
            "timeout")
+
+
+def test_a_worker_whose_lease_was_taken_over_stops_writing(
+        make_client, web_server, workers, model):
+    """As after a Redis blip longer than the lease: another worker holds the
+    answer now. The first stops without a word (no end event, no save), and
+    the answer is redone once without doubled text."""
+    import redis
+    from django.conf import settings
+
+    result = make_client("takeover")
+    site = signed_in(web_server, result)
+    workers(CHAT_LEASE_SECONDS="3")
+    model.configure(token_delay=0.2, reply_tokens=30)
+    schema = result.client.schema_name
+    client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+
+    sent = site.ask("Write slowly")
+    url = sent["answer"]["stream_url"]
+    answer_id = sent["answer"]["id"]
+    before = site.events(url, limit=3)
+    client.set(f"answer:{schema}:{answer_id}:lease", "another-worker", ex=60)
+    time.sleep(1.5)  # the writer notices within 0.25 s of its next piece of text
+    length = client.xlen(f"answer:{schema}:{answer_id}:events")
+    time.sleep(1.5)
+    assert client.xlen(f"answer:{schema}:{answer_id}:events") == length, "it stopped writing"
+    assert client.get(f"answer:{schema}:{answer_id}:lease") == "another-worker", \
+        "its lease keeper did not take the lease back"
+    assert stored(result, answer_id).status == Message.Status.STREAMING, "and saved nothing"
+
+    client.delete(f"answer:{schema}:{answer_id}:lease")  # the other one vanished too
+    after = site.events(url, last_event_id=before[-1].id, timeout=120)
+
+    assert after[-1].event == "done"
+    answer = stored(result, answer_id)
+    assert answer.status == Message.Status.DONE and answer.attempts == 2
+    assert text_of(before + after) == answer.content and len(answer.content.split()) == 30
+    counts = tally(result, [Watched(sent, before + after, 0.0)])
+    assert (counts.lost, counts.duplicated, counts.stuck) == (0, 0, 0), counts
