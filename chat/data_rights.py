@@ -4,19 +4,17 @@ messages and files; the settings and records themselves live in compliance."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 
-import redis
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from chat import selectors, services, streams
+from chat import selectors, services
 from chat.knowledge import selectors as knowledge_selectors
 from chat.knowledge import services as knowledge_services
 from chat.knowledge.models import KnowledgeFile
-from chat.models import Conversation, Message
+from chat.models import Conversation
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction, PurgeRecord
@@ -85,29 +83,6 @@ def _delete_files(files) -> int:
     return count
 
 
-def _delete_conversations(conversations) -> dict[str, int]:
-    """Delete conversations with their messages, attachments, placeholders,
-    redaction notes and answer streams."""
-    schema = connection.schema_name
-    ids = list(conversations.values_list("id", flat=True))
-    if not ids:
-        return {"conversations": 0, "messages": 0, "attachments": 0}
-    answer_ids = list(Message.objects.filter(conversation_id__in=ids,
-                                             role=Message.Role.ASSISTANT)
-                      .values_list("id", flat=True))
-    messages = Message.objects.filter(conversation_id__in=ids).count()
-    attachments = _delete_files(KnowledgeFile.objects.filter(conversation_id__in=ids))
-    with transaction.atomic():
-        MessageRedaction.objects.filter(conversation_id__in=ids).delete()
-        ConversationRedaction.objects.filter(conversation_id__in=ids).delete()
-        Conversation.objects.filter(id__in=ids).delete()
-    with contextlib.suppress(streams.StreamUnavailable, redis.RedisError, OSError):
-        for answer_id in answer_ids:
-            streams.discard(schema, answer_id)
-    return {"conversations": len(ids), "messages": messages, "attachments": attachments,
-            "stream_keys": len(answer_ids)}
-
-
 def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
     """Delete what this client's retention settings say has expired, and record it.
     Safe to run twice: the second run finds nothing more to delete."""
@@ -120,7 +95,7 @@ def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
         conversation_cutoff = now - dt.timedelta(days=controls.conversation_retention_days)
         # A conversation expires when nothing happened in it for the whole period.
         expired = Conversation.objects.filter(updated__lt=conversation_cutoff)
-        deleted.update(_delete_conversations(expired))
+        deleted.update(services.delete_conversations(conversations=expired))
     if controls.file_retention_days is not None:
         file_cutoff = now - dt.timedelta(days=controls.file_retention_days)
         deleted["files"] = _delete_files(
@@ -131,15 +106,16 @@ def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
 
 
 def _delete_orphaned_redactions() -> int:
-    """Placeholder mappings and redaction notes hold originals: drop those whose
-    conversation was deleted some other way (the chat sidebar, a message cascade)."""
+    """Placeholder mappings and redaction notes hold originals. Every deletion
+    goes through services.delete_conversations, which removes them at once; this
+    is the safety net for a conversation deleted outside it (a raw cascade)."""
     live = Conversation.objects.values("id")
     return (ConversationRedaction.objects.exclude(conversation_id__in=live).delete()[0]
             + MessageRedaction.objects.exclude(conversation_id__in=live).delete()[0])
 
 
 def delete_user_conversations(*, user) -> dict[str, int]:
-    return _delete_conversations(Conversation.objects.filter(user=user))
+    return services.delete_conversations(conversations=Conversation.objects.filter(user=user))
 
 
 def erase_member(*, user) -> dict[str, int]:

@@ -29,7 +29,10 @@ def workspace_data(request):
     })
 
 
+@login_required
 def overview_pdf(request):
+    """The overview with this workspace's live settings: members only (the
+    anonymous overview page links to the platform's PDF instead)."""
     content = compliance_selectors.overview()
     workspace = connection.tenant
     pdf = build_overview_pdf(sections=content.sections, links=content.links,

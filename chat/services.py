@@ -9,7 +9,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -22,6 +21,7 @@ from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
 from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
+from compliance.models import ConversationRedaction, MessageRedaction
 
 logger = logging.getLogger(__name__)
 
@@ -139,15 +139,41 @@ def rename_conversation(*, conversation: Conversation, title: str) -> Conversati
     return conversation
 
 
-def delete_conversation(*, conversation: Conversation) -> None:
+def delete_conversations(*, conversations) -> dict[str, int]:
+    """The one way conversations are deleted (the sidebar, an employee deleting
+    their data, an admin erasing a member, the retention purge): messages,
+    attachments (rows, chunks, vectors, stored bytes), the placeholder mappings
+    and redaction notes (they hold the original personal data) go together in
+    one transaction; then the answer streams in Redis (best effort: they
+    expire on their own)."""
+    from chat.knowledge import services as knowledge_services
+    from chat.knowledge.models import KnowledgeFile
+
     schema = connection.schema_name
-    answer_ids = list(
-        conversation.messages.filter(role=Message.Role.ASSISTANT).values_list("id", flat=True)
-    )
-    conversation.delete()
-    with contextlib.suppress(streams.StreamUnavailable, redis.RedisError, OSError):
+    ids = list(conversations.values_list("id", flat=True))
+    if not ids:
+        return {"conversations": 0, "messages": 0, "attachments": 0, "stream_keys": 0}
+    answer_ids = list(Message.objects.filter(conversation_id__in=ids,
+                                             role=Message.Role.ASSISTANT)
+                      .values_list("id", flat=True))
+    with transaction.atomic():
+        messages = Message.objects.filter(conversation_id__in=ids).count()
+        attachments = 0
+        for file in KnowledgeFile.objects.filter(conversation_id__in=ids):
+            knowledge_services.delete_file(file=file)
+            attachments += 1
+        MessageRedaction.objects.filter(conversation_id__in=ids).delete()
+        ConversationRedaction.objects.filter(conversation_id__in=ids).delete()
+        Conversation.objects.filter(id__in=ids).delete()
+    with contextlib.suppress(streams.StreamUnavailable):
         for answer_id in answer_ids:
             streams.discard(schema, answer_id)
+    return {"conversations": len(ids), "messages": messages, "attachments": attachments,
+            "stream_keys": len(answer_ids)}
+
+
+def delete_conversation(*, conversation: Conversation) -> dict[str, int]:
+    return delete_conversations(conversations=Conversation.objects.filter(pk=conversation.pk))
 
 
 # --- Sending ---------------------------------------------------------------------------
@@ -190,12 +216,16 @@ def check_rate_limits(*, user) -> None:
         )
 
 
-def _unavailable() -> ChatError:
-    return ChatError(
+def unavailable_message() -> str:
+    """What a person is told whenever Redis (answer streams, rate limits, the
+    task queue) fails on the send, stop or stream path."""
+    return gettext(
         "The assistant is temporarily unavailable (its message service is down). Your "
-        "conversations are safe; please try sending again in a moment.",
-        status=503,
-    )
+        "conversation is safe; please try again in a moment.")
+
+
+def _unavailable() -> ChatError:
+    return ChatError(unavailable_message(), status=503)
 
 
 def _validate_text(text: str) -> str:
@@ -320,15 +350,24 @@ def regenerate(*, answer: Message) -> Message:
 
 
 def stop(*, answer: Message) -> None:
+    """Stop an answer: a pending one is cancelled here, a streaming one is told
+    to stop (the worker checks the flag). Redis down: ChatError 503 and nothing
+    changed (a cancellation commits only once its stream event is written, so
+    no browser waits on an answer cancelled behind its back)."""
     schema = connection.schema_name
-    if answer.status == Message.Status.PENDING:
-        updated = Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(
-            status=Message.Status.CANCELLED, updated=timezone.now())
-        if updated:
-            streams.append(schema, answer.pk, "cancelled", {"html": ""})
-            return
-    if answer.status in (Message.Status.PENDING, Message.Status.STREAMING):
-        streams.request_stop(schema, answer.pk)
+    try:
+        if answer.status == Message.Status.PENDING:
+            with transaction.atomic():
+                updated = Message.objects.filter(
+                    pk=answer.pk, status=Message.Status.PENDING).update(
+                    status=Message.Status.CANCELLED, updated=timezone.now())
+                if updated:
+                    streams.append(schema, answer.pk, "cancelled", {"html": ""})
+                    return
+        if answer.status in (Message.Status.PENDING, Message.Status.STREAMING):
+            streams.request_stop(schema, answer.pk)
+    except streams.StreamUnavailable as exc:
+        raise _unavailable() from exc
 
 
 def set_feedback(*, answer: Message, value: int | None, comment: str = "") -> Message:
@@ -346,10 +385,25 @@ def _title_from(text: str) -> str:
 
 
 def _enqueue_on_commit(answer: Message) -> None:
+    """Queue the answer once it is stored. The queue lives in Redis too: if it
+    cannot take the task, the answer ends failed (with Retry) and the caller
+    gets the 503 message; the question stays in the conversation."""
     from chat.tasks import generate_answer
 
     answer_id = answer.pk
-    transaction.on_commit(lambda: generate_answer.delay(message_id=answer_id))
+
+    def enqueue() -> None:
+        try:
+            generate_answer.delay(message_id=answer_id)
+        except Exception as exc:  # kombu/redis raise many types for one outage
+            logger.warning("Could not queue answer %s: %s", answer_id, exc)
+            Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
+                status=Message.Status.FAILED, error=unavailable_message(),
+                error_detail="The task queue (Redis) could not be reached.",
+                updated=timezone.now())
+            raise _unavailable() from exc
+
+    transaction.on_commit(enqueue)
 
 
 # --- Writing an answer (runs in an llm worker thread) ------------------------------

@@ -9,11 +9,14 @@ dead worker can be told from a slow one.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import redis
 import redis.asyncio as aioredis
@@ -32,7 +35,24 @@ _async_clients: dict[int, aioredis.Redis] = {}
 
 
 class StreamUnavailable(Exception):
-    """Redis cannot be reached."""
+    """Redis cannot be reached (or failed a command): every function here
+    raises this and nothing else for a Redis failure, so callers have one
+    thing to catch and turn into the "temporarily unavailable" message."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _unavailable_on_redis_error(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except (redis.RedisError, OSError) as exc:
+            raise StreamUnavailable(str(exc)) from exc
+
+    return wrapper
 
 
 def _client() -> redis.Redis:
@@ -65,6 +85,7 @@ def _key(schema: str, message_id: int, part: str = "events") -> str:
     return f"answer:{schema}:{message_id}:{part}"
 
 
+@_unavailable_on_redis_error
 def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
     key = _key(schema, message_id)
     fields = {"event": event, "data": json.dumps(data or {})}
@@ -162,7 +183,7 @@ class _Flusher:
             for writer in writers:
                 try:
                     writer.flush_if_stale()
-                except (redis.RedisError, OSError):
+                except StreamUnavailable:
                     self.forget(writer)  # the writer's own next write reports it
             with self._lock:  # watch() sets the event under the same lock
                 if not self._waiting:
@@ -190,14 +211,17 @@ def count_hits(windows: list[tuple[str, int]]) -> list[int]:
     return results[1::2]
 
 
+@_unavailable_on_redis_error
 def request_stop(schema: str, message_id: int) -> None:
     _client().set(_key(schema, message_id, "stop"), "1", ex=STREAM_TTL_SECONDS)
 
 
+@_unavailable_on_redis_error
 def stop_requested(schema: str, message_id: int) -> bool:
     return bool(_client().exists(_key(schema, message_id, "stop")))
 
 
+@_unavailable_on_redis_error
 def writer_check(schema: str, message_id: int, token: str) -> str | None:
     """"stop" if the employee pressed Stop; "lost" if another worker now holds
     the answer's lease (ours lapsed, say while Redis was unreachable, and the
@@ -212,6 +236,7 @@ def writer_check(schema: str, message_id: int, token: str) -> str | None:
     return "stop" if stop else None
 
 
+@_unavailable_on_redis_error
 def take_lease(schema: str, message_id: int, token: str) -> bool:
     """True if this worker now owns the answer (nobody else holds a live lease)."""
     return bool(_client().set(_key(schema, message_id, "lease"), token, nx=True,
@@ -255,7 +280,7 @@ class LeaseKeeper:
         with self._lock:
             token = self._leases.pop(key, None)
         if token is not None:  # only our own lease: another worker may hold it now
-            _client().eval(_RELEASE, 1, key, token)
+            _delete_lease(schema, message_id, token)
 
     def _run(self) -> None:
         renew = _client().register_script(_RENEW)
@@ -274,13 +299,20 @@ class LeaseKeeper:
                 continue  # Redis is back soon, or the answer fails on its own
 
 
+@_unavailable_on_redis_error
+def _delete_lease(schema: str, message_id: int, token: str) -> None:
+    _client().eval(_RELEASE, 1, _key(schema, message_id, "lease"), token)
+
+
 leases = LeaseKeeper()
 
 
+@_unavailable_on_redis_error
 def lease_alive(schema: str, message_id: int) -> bool:
     return bool(_client().exists(_key(schema, message_id, "lease")))
 
 
+@_unavailable_on_redis_error
 def discard(schema: str, message_id: int) -> None:
     _client().delete(*(_key(schema, message_id, part)
                        for part in ("events", "stop", "lease", "final", "redo1", "redo2")))
@@ -293,19 +325,23 @@ def discard(schema: str, message_id: int) -> None:
 FINAL_KEEP_SECONDS = getattr(settings, "CHAT_FINAL_KEEP_SECONDS", 7 * 86400)
 
 
+@_unavailable_on_redis_error
 def keep_final(schema: str, message_id: int, fields: dict) -> None:
     _client().set(_key(schema, message_id, "final"), json.dumps(fields), ex=FINAL_KEEP_SECONDS)
 
 
+@_unavailable_on_redis_error
 def get_final(schema: str, message_id: int) -> dict | None:
     raw = _client().get(_key(schema, message_id, "final"))
     return json.loads(raw) if raw else None
 
 
+@_unavailable_on_redis_error
 def drop_final(schema: str, message_id: int) -> None:
     _client().delete(_key(schema, message_id, "final"))
 
 
+@_unavailable_on_redis_error
 def claim_redo(schema: str, message_id: int, attempt: int, *, seconds: int) -> bool:
     """True once per attempt of an answer: the caller re-enqueues it (several
     browsers and the sweep may notice the same dead worker at once)."""
@@ -313,6 +349,7 @@ def claim_redo(schema: str, message_id: int, attempt: int, *, seconds: int) -> b
                               ex=seconds))
 
 
+@_unavailable_on_redis_error
 def redo_requested(schema: str, message_id: int, attempt: int) -> bool:
     """A redo after this attempt was requested (within the key's lifetime)."""
     return bool(_client().exists(_key(schema, message_id, f"redo{attempt}")))
@@ -325,20 +362,34 @@ class StreamEvent:
     data: dict
 
 
+_EVENT_ID = re.compile(r"\A[0-9]{1,20}-[0-9]{1,20}\Z")
+
+
+def is_event_id(value: str) -> bool:
+    """True for a Redis stream id such as `1700000000000-0` (what Last-Event-ID
+    carries back); anything else would be a Redis error, not an outage."""
+    return bool(_EVENT_ID.match(value))
+
+
 async def read(
-    schema: str, message_id: int, *, after: str = "0-0", block_ms: int = READ_BLOCK_MS
+    schema: str, message_id: int, *, after: str = "0-0", block_ms: int = READ_BLOCK_MS,
+    wait_first: bool = True,
 ) -> AsyncIterator[list[StreamEvent]]:
     """Yield the events after `after`, a list per read (ending with the end
     event, if any); an empty list when nothing came for `block_ms` (the caller
-    sends a keep-alive and checks the answer is still alive)."""
+    sends a keep-alive and checks the answer is still alive). With
+    `wait_first=False` the first read returns at once, so a caller learns
+    whether Redis answers before it commits to a response."""
     key = _key(schema, message_id)
     client = _async_client()
     last = after or "0-0"
+    block: int | None = block_ms if wait_first else None
     while True:
         try:
-            batches = await client.xread({key: last}, block=block_ms, count=500)
+            batches = await client.xread({key: last}, block=block, count=500)
         except (redis.RedisError, OSError) as exc:
             raise StreamUnavailable(str(exc)) from exc
+        block = block_ms
         events: list[StreamEvent] = []
         for _key_name, entries in batches or []:
             for entry_id, fields in entries:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
@@ -88,7 +88,9 @@ def send(request, conversation_id: int | None = None):
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
         flash.error(request, exc.message)
-        return redirect(conversation or "chat:home")
+        if conversation is not None:
+            return redirect("chat:conversation", conversation.pk)
+        return redirect("chat:home")
     answer = sent.answer
     conversation = answer.conversation
     if _wants_json(request):
@@ -141,8 +143,8 @@ def answer_stop(request, message_id: int):
     answer = selectors.get_answer(user=request.user, message_id=message_id)
     try:
         services.stop(answer=answer)
-    except streams.StreamUnavailable:
-        return JsonResponse({"error": "The assistant is temporarily unavailable."}, status=503)
+    except services.ChatError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
     return JsonResponse({"ok": True})
 
 
@@ -184,10 +186,23 @@ async def answer_stream(request, message_id: int):
     # tenant middleware set the connection up in.
     schema = request.tenant.schema_name
     after = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0-0"
-    if not STREAM_ID.fullmatch(after):
-        after = "0-0"  # not an id we sent: replay the answer from its start
+    if not streams.is_event_id(after):
+        return JsonResponse({"error": gettext("The event id to resume after is not valid; "
+                                              "reload the page.")}, status=400)
+    # The first read does not wait: if Redis is down the answer is a 503 with
+    # the usual sentence, not an event stream that fails at once.
+    # A well-formed id past the end (or of an expired stream) gets the stored
+    # final state after STALE_CHECK_MS, never "failed".
+    reader = streams.read(schema, answer.pk, after=after, wait_first=False,
+                          block_ms=STALE_CHECK_MS)
+    try:
+        first = await anext(reader)
+    except streams.StreamUnavailable as exc:
+        logger.warning("Answer stream %s unavailable: %s", answer.pk, exc)
+        return JsonResponse({"error": services.unavailable_message()}, status=503,
+                            headers={"Retry-After": "5"})
     return StreamingHttpResponse(
-        _events(schema, answer, after), content_type="text/event-stream",
+        _events(schema, answer, reader, first), content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
@@ -198,7 +213,6 @@ def _own_answer(request, message_id: int) -> Message:
     return selectors.get_answer(user=request.user, message_id=message_id)
 
 
-STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 # While an answer's stream is quiet, check this often that a worker holds it.
 STALE_CHECK_MS = getattr(settings, "CHAT_STALE_CHECK_SECONDS", 5) * 1000
 
@@ -208,11 +222,14 @@ def _sse(event: str, data: dict, event_id: str | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-async def _events(schema: str, answer: Message, after: str):
+async def _events(schema: str, answer: Message, reader, first: list):
     yield "retry: 1000\n\n"
+    if first:
+        yield "".join(_sse(item.event, item.data, item.id) for item in first)
+        if first[-1].event in streams.END_EVENTS:
+            return
     try:
-        async for batch in streams.read(schema, answer.pk, after=after,
-                                        block_ms=STALE_CHECK_MS):
+        async for batch in reader:
             if not batch:
                 # Quiet for a while: is anyone still writing this answer?
                 state = await sync_to_async(_stale_state)(schema, answer.pk)
@@ -225,8 +242,7 @@ async def _events(schema: str, answer: Message, after: str):
             yield "".join(_sse(item.event, item.data, item.id) for item in batch)
     except streams.StreamUnavailable as exc:
         logger.warning("Answer stream %s unavailable: %s", answer.pk, exc)
-        yield _sse("failed", {"error": "The live answer cannot be shown right now; reload the "
-                              "page in a moment to see it.", "html": ""})
+        yield _sse("failed", {"error": services.unavailable_message(), "html": ""})
 
 
 def _stale_state(schema: str, answer_id: int) -> dict | None:

@@ -3,12 +3,10 @@ client's data controls, its audit trail, and accepting the data notice."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -17,6 +15,7 @@ from compliance import selectors, services
 from compliance.forms import AuditFilterForm, DataControlsForm
 from compliance.overview_content import BulletListBlock, parse_body
 from compliance.overview_pdf import build_overview_pdf
+from compliance.spreadsheet import csv_download
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
@@ -86,11 +85,6 @@ CSV_FIELDS = ["seq", "created", "kind", "user_id", "user_email", "conversation_i
               "status", "error_kind", "redactions", "prev_hash", "hash"]
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @tenant_admin_required
 def audit_log(request):
     users = User.objects.order_by("email")
@@ -100,20 +94,12 @@ def audit_log(request):
         user_id=filters.get("user"), status=filters.get("status", ""),
         since=filters.get("since"), until=filters.get("until"))
     if request.GET.get("format") == "csv":
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(CSV_FIELDS)
-            for record in records.order_by("seq").iterator(chunk_size=2000):
-                yield writer.writerow([
-                    record.created.isoformat() if name == "created" else
-                    ";".join(f"{k}={v}" for k, v in record.redactions.items())
-                    if name == "redactions" else getattr(record, name)
-                    for name in CSV_FIELDS])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
-        return response
+        rows = ([
+            record.created.isoformat() if name == "created" else
+            ";".join(f"{k}={v}" for k, v in record.redactions.items())
+            if name == "redactions" else getattr(record, name)
+            for name in CSV_FIELDS] for record in records.order_by("seq").iterator(chunk_size=2000))
+        return csv_download(filename="audit-trail.csv", header=CSV_FIELDS, rows=rows)
     days = selectors.usage_by_day(records)
     peak = max((d["tokens"] for d in days), default=0) or 1
     chart = [{**d, "height": round(d["tokens"] * 100 / peak)} for d in days[-60:]]

@@ -120,11 +120,16 @@ MIDDLEWARE = [
     "tenants.middleware.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # doors: text the database cannot store (NUL, broken encoding) is a 400.
+    "tenants.bad_input.RejectUnstorableTextMiddleware",
     "tenants.middleware.SuspendedClientMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # doors: on a client's site only tenants.access.ANONYMOUS_ROUTES are open
+    # without signing in.
+    "tenants.access.ClientSiteLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -234,6 +239,47 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in throttling (django-axes) and password reset limits (django-ratelimit) ---
+# Axes records failed sign-ins in the schema of the site they happen on (its
+# tables are in the public schema and in every client's), so a lockout on one
+# client never touches the same e-mail on another client or on the platform.
+from datetime import timedelta  # noqa: E402
+
+SHARED_APPS.append("axes")  # sign-in attempts of platform staff
+TENANT_APPS.append("axes")  # each client's sign-in attempts, in its own schema
+INSTALLED_APPS.append("axes")
+# Last, as django-axes asks: turns a sign-in lockout into its 429 page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "tenants.members.throttling.AccountAndAddressHandler"
+# Failures are counted per account (the e-mail, any address) and per network
+# address (any account); either reaching its limit pauses sign-in.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# A pause ends LOGIN_LOCKOUT_MINUTES after the failure that started it (tries
+# during the pause are refused without extending it), so the page can say when.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Not reset by a successful sign-in: an attacker could clear the count of their
+# address by signing in to an account of their own between guesses.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field for the e-mail
+AXES_USERNAME_CALLABLE = "tenants.members.throttling.attempted_email"
+AXES_LOCKOUT_CALLABLE = "tenants.members.throttling.lockout_response"
+# The client address is REMOTE_ADDR only (uvicorn sets it from X-Forwarded-For
+# for the proxies it trusts: FORWARDED_ALLOW_IPS); a header never decides it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_DISABLE_ACCESS_LOG = True  # no record of every successful sign-in
+AXES_VERBOSE = False
+# Password reset requests, per network address and per e-mail asked for
+# (counted whether or not the account exists). Format: <count>/<s|m|h|d>.
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/h")
 
 # --- Email --------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")

@@ -9,6 +9,11 @@ from tenants import views
 admin.site.site_header = "TuneAIBot platform"
 admin.site.site_title = "TuneAIBot platform"
 
+# Error pages in the request's own thread and schema (a 404 never ends a session).
+handler400 = "tenants.error_views.bad_request"
+handler403 = "tenants.error_views.permission_denied"
+handler404 = "tenants.error_views.page_not_found"
+
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
     path("healthz", views.healthz, name="healthz"),

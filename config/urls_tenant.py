@@ -4,6 +4,11 @@ from django.urls import include, path
 
 from tenants import views
 
+# Error pages in the request's own thread and schema (a 404 never ends a session).
+handler400 = "tenants.error_views.bad_request"
+handler403 = "tenants.error_views.permission_denied"
+handler404 = "tenants.error_views.page_not_found"
+
 urlpatterns = [
     path("", include("chat.urls")),
     path("healthz", views.healthz, name="healthz"),

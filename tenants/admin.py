@@ -1,9 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django_tenants.utils import get_public_schema_name
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants import services
+from tenants.members import selectors as member_selectors
+from tenants.members import services as member_services
 from tenants.models import Client, Domain
 
 
@@ -49,9 +58,55 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "status", "created")
     list_filter = ("status",)
     search_fields = ("name", "slug")
-    readonly_fields = ("schema_name", "slug", "created")
-    fields = ("name", "slug", "schema_name", "status", "created")
+    readonly_fields = ("schema_name", "slug", "created", "sign_in_lockouts")
+    fields = ("name", "slug", "schema_name", "status", "created", "sign_in_lockouts")
     inlines = [DomainInline]
+
+    @admin.display(description=_("Sign-in lockouts"))
+    def sign_in_lockouts(self, obj):
+        with schema_context(obj.schema_name):
+            accounts = len(member_selectors.locked_out_emails())
+            addresses = len(member_selectors.locked_out_addresses())
+        summary = _("%(accounts)s, %(addresses)s paused now") % {
+            "accounts": ngettext("%(n)d account", "%(n)d accounts", accounts) % {"n": accounts},
+            "addresses": ngettext("%(n)d network address", "%(n)d network addresses",
+                                  addresses) % {"n": addresses},
+        }
+        url = reverse("admin:tenants_client_lockouts", args=[obj.pk])
+        return format_html('{} — <a href="{}">{}</a>', summary, url, _("see and unlock"))
+
+    def get_urls(self):
+        lockouts = path("<int:client_id>/sign-in-lockouts/",
+                        self.admin_site.admin_view(self.lockouts_view),
+                        name="tenants_client_lockouts")
+        return [lockouts, *super().get_urls()]
+
+    def lockouts_view(self, request, client_id: int):
+        """Staff see and lift the sign-in pauses of any client (in its own schema)."""
+        client = get_object_or_404(self.get_queryset(request), pk=client_id)
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                with schema_context(client.schema_name):
+                    member_services.unlock_sign_in(email=request.POST.get("email"),
+                                                   ip_address=request.POST.get("ip_address"))
+            except member_services.MemberError as exc:
+                messages.error(request, str(exc))
+            else:
+                what = request.POST.get("email") or request.POST.get("ip_address")
+                messages.success(request, _("%(what)s can sign in to %(client)s again.")
+                                 % {"what": what, "client": client.name})
+            return redirect("admin:tenants_client_lockouts", client_id=client.pk)
+        with schema_context(client.schema_name):
+            accounts = member_selectors.locked_out_emails()
+            addresses = member_selectors.locked_out_addresses()
+        return TemplateResponse(request, "admin/tenants/client/lockouts.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "original": client, "client": client,
+            "title": _("Sign-in lockouts of %(client)s") % {"client": client.name},
+            "accounts": accounts, "addresses": addresses,
+        })
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(schema_name=get_public_schema_name())

@@ -173,6 +173,14 @@
     }));
     // On a dropped connection EventSource reconnects by itself and sends
     // Last-Event-ID, so the server resumes after the last delta we have.
+    // A refused connection (503 while the message service is down) is not
+    // retried: say so rather than waiting forever.
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      showError("The assistant is temporarily unavailable (its message service is down). " +
+                "Your conversation is safe; reload the page in a moment to see the answer.");
+      setBusy(false);
+    });
   }
 
   // A conversation that was just started appears at the top of the sidebar.

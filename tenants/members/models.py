@@ -5,10 +5,21 @@ from django.db import models
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    @staticmethod
+    def normalize_login(email: str | None) -> str:
+        """E-mail addresses are stored lower-case and trimmed; so is every login."""
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, email: str | None):
+        # Every login by e-mail (client sites, the platform admin) ends here
+        # through ModelBackend: "  Ann@Example.COM " finds ann@example.com.
+        return self.get(**{self.model.USERNAME_FIELD: self.normalize_login(email)})
+
     def _create(self, email: str, password: str | None, **fields):
+        email = self.normalize_login(email)
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email, **fields)
         if password:
             user.set_password(password)
         else:

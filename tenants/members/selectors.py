@@ -1,7 +1,30 @@
-from django.db.models import QuerySet
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from tenants.members.models import User
 
 
 def list_members() -> QuerySet[User]:
     return User.objects.order_by("-is_active", "email")
+
+
+def _recent_failures(field: str, limit: int) -> dict[str, int]:
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    rows = (AccessAttempt.objects.filter(attempt_time__gte=since, **{f"{field}__isnull": False})
+            .values(field).annotate(failures=Sum("failures_since_start"))
+            .filter(failures__gte=limit).order_by(field))
+    return {row[field]: row["failures"] for row in rows}
+
+
+def locked_out_emails() -> dict[str, int]:
+    """Accounts of this site whose sign-in is paused now: e-mail -> recent failures.
+
+    Counted in the current schema only (axes' records live per client)."""
+    return _recent_failures("username", settings.AXES_FAILURE_LIMIT)
+
+
+def locked_out_addresses() -> dict[str, int]:
+    """Network addresses paused from signing in to this site now: address -> failures."""
+    return _recent_failures("ip_address", settings.LOGIN_FAILURES_PER_ADDRESS)

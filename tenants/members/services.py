@@ -6,6 +6,9 @@ by schema_context), so users of one client never see another's.
 
 from __future__ import annotations
 
+import logging
+
+from axes.utils import reset as axes_reset
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -15,8 +18,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from tenants.members.models import User
+from tenants.services import client_host, site_url
+
+logger = logging.getLogger(__name__)
 
 
 class MemberError(Exception):
@@ -36,28 +43,33 @@ def create_member(*, email: str, role: str = User.Role.MEMBER, password: str | N
     return User.objects.create_user(email, password, role=role)
 
 
-def set_password_link(*, user: User, base_url: str) -> str:
+def workspace_address() -> str:
+    """The configured address of the current client's site, without a trailing
+    slash: its primary domain with SITE_SCHEME and SITE_PORT. Links in e-mails
+    use it, never a request's Host header (which a sender controls, port and all)."""
+    return site_url(client_host(connection.tenant)).rstrip("/")
+
+
+def set_password_link(*, user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    return base_url.rstrip("/") + path
+    return workspace_address() + path
 
 
-def invite_member(*, email: str, role: str, invited_by: User, base_url: str) -> User:
+def invite_member(*, email: str, role: str, invited_by: User) -> User:
     """Create the account without a password; a worker emails a link to choose one."""
     from tenants.tasks import send_invitation_email
 
     with transaction.atomic():
         user = create_member(email=email, role=role)
         transaction.on_commit(
-            lambda: send_invitation_email.delay(
-                user_id=user.pk, invited_by_id=invited_by.pk, base_url=base_url
-            )
+            lambda: send_invitation_email.delay(user_id=user.pk, invited_by_id=invited_by.pk)
         )
     return user
 
 
-def send_invitation(*, user_id: int, invited_by_id: int, base_url: str) -> None:
+def send_invitation(*, user_id: int, invited_by_id: int) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or user.has_usable_password():
         return  # deleted, deactivated or already joined: nothing to send (safe to run twice)
@@ -67,17 +79,72 @@ def send_invitation(*, user_id: int, invited_by_id: int, base_url: str) -> None:
         "members/invite_email.txt",
         {
             "user": user,
-            "link": set_password_link(user=user, base_url=base_url),
+            "link": set_password_link(user=user),
             "invited_by": invited_by,
             "workspace": tenant,
         },
     )
     send_mail(
-        subject=f"You are invited to {getattr(tenant, 'name', 'TuneAIBot')} on TuneAIBot",
+        subject=_("You are invited to %(workspace)s on TuneAIBot")
+        % {"workspace": getattr(tenant, "name", "TuneAIBot")},
         message=body,
         from_email=None,
         recipient_list=[user.email],
     )
+
+
+def request_password_reset(*, email: str) -> None:
+    """Queue a reset link for the account with this e-mail, if there is one.
+
+    The e-mail is written and sent by a worker, so the answer to the person
+    asking takes the same time whether the account exists or not.
+    """
+    from tenants.tasks import send_password_reset_email
+
+    email = User.objects.normalize_login(email)
+    for user in User.objects.filter(email=email, is_active=True):
+        if user.has_usable_password():  # invited, not joined yet: the invitation is the way in
+            transaction.on_commit(
+                lambda pk=user.pk: send_password_reset_email.delay(user_id=pk))
+
+
+def send_password_reset(*, user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return  # deleted or deactivated meanwhile: nothing to send
+    tenant = getattr(connection, "tenant", None)
+    body = render_to_string(
+        "registration/password_reset_email.html",
+        {"email": user.email, "link": set_password_link(user=user), "workspace": tenant,
+         "address": workspace_address()},
+    )
+    send_mail(
+        subject=_("Choose a new password for %(workspace)s on TuneAIBot")
+        % {"workspace": getattr(tenant, "name", "TuneAIBot")},
+        message=body,
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def unlock_sign_in(*, email: str | None = None, ip_address: str | None = None) -> int:
+    """Lift a sign-in pause in the current schema: for an account (its e-mail),
+    a network address, or both given as one record. Returns the records removed."""
+    if not email and not ip_address:
+        raise MemberError(_("Say which account or network address to unlock."))
+    email = User.objects.normalize_login(email) or None
+    removed = axes_reset(username=email, ip=ip_address or None)
+    logger.info("Sign-in unlocked in schema %s: %s (%d records removed)", connection.schema_name,
+                "account and address" if email and ip_address else
+                "account" if email else "address", removed)
+    return removed
+
+
+def unlock_member(*, user: User, actor: User) -> int:
+    """A tenant admin lifts the pause on a member's sign-in (failed attempts forgotten)."""
+    removed = unlock_sign_in(email=user.email)
+    logger.info("User %s unlocked the sign-in of user %s", actor.pk, user.pk)
+    return removed
 
 
 def set_member_active(*, user: User, active: bool, actor: User) -> User:

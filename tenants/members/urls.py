@@ -9,7 +9,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),
     path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
@@ -18,4 +18,5 @@ urlpatterns = [
          name="password_reset_complete"),
     path("members/", views.member_list, name="members"),
     path("members/<int:pk>/active/", views.member_set_active, name="member-set-active"),
+    path("members/<int:pk>/unlock/", views.member_unlock, name="member-unlock"),
 ]

@@ -1,8 +1,15 @@
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+import math
 
-from tenants.members import selectors, services
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from redis.exceptions import RedisError
+
+from tenants.members import selectors, services, throttling
 from tenants.members.forms import InviteForm
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
@@ -17,16 +24,16 @@ def member_list(request):
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
-                base_url=request.build_absolute_uri("/"),
             )
         except services.MemberError as exc:
             form.add_error("email", str(exc))
         else:
-            messages.success(request, f"Invitation sent to {user.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
             return redirect("members")
-    return render(
-        request, "members/list.html", {"members": selectors.list_members(), "form": form}
-    )
+    return render(request, "members/list.html", {
+        "members": selectors.list_members(), "form": form,
+        "locked_out": selectors.locked_out_emails(),
+    })
 
 
 @require_POST
@@ -42,3 +49,47 @@ def member_set_active(request, pk: int):
         verb = "reactivated" if active else "deactivated"
         messages.success(request, f"{user.email} was {verb}.")
     return redirect("members")
+
+
+@require_POST
+@tenant_admin_required
+def member_unlock(request, pk: int):
+    user = get_object_or_404(User, pk=pk)
+    services.unlock_member(user=user, actor=request.user)
+    messages.success(request, _(
+        "%(email)s can sign in again: the pause after too many failed attempts was lifted."
+    ) % {"email": user.email})
+    return redirect("members")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, limited per address and per e-mail (see throttling);
+    the e-mail itself is written and sent by a worker (see services)."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            wait = throttling.password_reset_wait(request)
+        except RedisError:
+            return self._refuse(_(
+                "Password reset is unavailable for a moment. Try again in a minute."
+            ), status=503, retry_after=60)
+        if wait is not None:
+            minutes = max(1, math.ceil(wait / 60))
+            return self._refuse(ngettext(
+                "Too many password reset requests. Try again in %(minutes)d minute.",
+                "Too many password reset requests. Try again in %(minutes)d minutes.",
+                minutes,
+            ) % {"minutes": minutes}, status=429, retry_after=wait)
+        return super().post(request, *args, **kwargs)
+
+    def _refuse(self, message: str, *, status: int, retry_after: int):
+        form = self.get_form()
+        form.add_error(None, message)
+        response = self.render_to_response(self.get_context_data(form=form))
+        response.status_code = status
+        response["Retry-After"] = str(retry_after)
+        return response
+
+    def form_valid(self, form):
+        services.request_password_reset(email=form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())

@@ -87,8 +87,16 @@ def test_client_pdf_appends_the_clients_live_settings(make_client, host_client):
                                       redaction_entities=["EMAIL_ADDRESS"])
     browser = host_client(result.domain.domain)
 
+    # Nobody signed in: no client's live facts, only the way to the login page.
+    anonymous = browser.get("/compliance/security-overview.pdf")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+    assert b"gpt-4o-mini" not in anonymous.content
+
+    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
     response = browser.get("/compliance/security-overview.pdf")
 
+    assert response.status_code == 200
     text = pdf_text(response.content)
     assert "1 March 2023" in text
     assert f"Your workspace's settings: {result.client.name}" in text

@@ -17,6 +17,7 @@ import pytest
 from chat.models import Message
 from tests.conftest import OUTPUT, WorkerProcess
 from tests.support.faultschat import ask_and_watch, record, signed_in, stored, tally
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
 
@@ -169,21 +170,26 @@ def test_a_stream_broken_after_text_keeps_it(chat, model, directive, sentence, k
            else "immediate")
 
 
-def test_an_invalid_last_event_id_replays_a_finished_answer(chat, model):
+def test_an_unusable_last_event_id_never_shows_a_finished_answer_as_failed(chat, model):
     result, site = chat
     model.configure(reply_tokens=8)
     watched = ask_and_watch(site, "Replay me")
     assert watched.end.event == "done"
     url = watched.sent["answer"]["stream_url"]
 
+    # Not a stream id at all: refused with a sentence (400), not a "failed" event.
     for bad in ("not-an-id", "0-0-0", "1" * 40, "$"):
-        replay = site.events(url, last_event_id=bad)
-        assert replay[-1].event == "done", bad
-        assert replay[-1].data["html"] == watched.end.data["html"]
-    # A well-formed id past the end: the stored final state, not "failed".
+        refused = site.http.get(url, headers={"Last-Event-ID": bad})
+        assert refused.status_code == 400 and "not valid" in refused.json()["error"], bad
+    # Well-formed but not one of ours: before the start replays the whole answer...
+    replay = site.events(url, last_event_id="1-0")
+    assert replay[-1].event == "done" and text_of(replay) == watched.text
+    # ...past the end gives the stored final state, not "failed".
     beyond = site.events(url, last_event_id="99999999999999-0")
     assert beyond[-1].event == "done" and "Replay me" in beyond[-1].data["html"]
     # The normal resume still works.
     middle = next(e for e in watched.events if e.event == "delta").id
     resumed = site.events(url, last_event_id=middle)
     assert resumed[-1].event == "done"
+    assert text_of(watched.events[: watched.events.index(
+        next(e for e in watched.events if e.id == middle)) + 1] + resumed) == watched.text

@@ -1,0 +1,69 @@
+"""A victim client with real objects, a colleague of the victim, and a second
+client whose admin tries the victim's ids: created once per module."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+from django_tenants.utils import schema_context
+
+from tests.e2e.conftest import browser, page  # noqa: F401 - the e2e Chromium, for one test
+from tests.support.doors import PASSWORD, make_victim_objects
+
+
+@dataclass
+class World:
+    victim_host: str
+    victim_schema: str
+    other_host: str
+    other_schema: str
+    ids: dict[str, int]
+
+    def browser(self, host: str, email: str | None = None) -> HttpClient:
+        http = HttpClient(HTTP_HOST=host)
+        if email:
+            response = http.post("/accounts/login/", {"username": email, "password": PASSWORD})
+            assert response.status_code == 302, f"{email} could not sign in on {host}"
+        return http
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    from tenants import services
+    from tenants.members.models import User
+    from tenants.members.services import create_member
+    from tenants.models import Client
+
+    slugs = [f"doors-{name}-{uuid.uuid4().hex[:6]}" for name in ("victim", "other")]
+    with django_db_blocker.unblock():
+        victim_client, other_client = (
+            services.create_client(slug=slug, name=f"Client {slug}",
+                                   admin_email="admin@example.com", admin_password=PASSWORD)
+            for slug in slugs)
+        with schema_context(victim_client.client.schema_name):
+            victim = create_member(email="victim@example.com", password=PASSWORD)
+            create_member(email="colleague@example.com", password=PASSWORD)
+            admin = User.objects.get(email="admin@example.com")
+            ids = make_victim_objects(victim=victim, admin=admin)
+        with schema_context(other_client.client.schema_name):
+            # The other client's admin tries these ids on their own site: none of
+            # them may name an object there, or a 200 would prove nothing.
+            from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
+            from chat.models import Conversation, Message
+
+            assert not Conversation.objects.exists() and not Message.objects.exists()
+            assert not KnowledgeFile.objects.exists() and not KnowledgeChunk.objects.exists()
+            assert not User.objects.filter(pk=ids["member"]).exists()
+        connection.set_schema_to_public()
+    yield World(victim_host=victim_client.domain.domain,
+                victim_schema=victim_client.client.schema_name,
+                other_host=other_client.domain.domain,
+                other_schema=other_client.client.schema_name, ids=ids)
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for client in Client.objects.filter(slug__in=slugs):
+            services.delete_client(client=client)

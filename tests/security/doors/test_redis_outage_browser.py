@@ -1,0 +1,55 @@
+"""In a real Chromium: a page whose answer is still being written, opened
+while Redis is down, tells the employee so (the stream answers 503, which
+EventSource does not retry) instead of spinning forever."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from chat.models import Conversation, Message
+from tenants.members.models import User
+from tests.conftest import OUTPUT, WebServer
+from tests.support.doors import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_streaming_answer_opened_during_an_outage_says_the_assistant_is_unavailable(
+    make_client, worker_env, tmp_path, page
+):
+    result = make_client("outage-ui")
+    with schema_context(result.client.schema_name):
+        from compliance import selectors, services
+
+        admin = User.objects.get(email="admin@example.com")
+        services.accept_notice(user=admin)
+        conversation = Conversation.objects.create(user=admin, title="In flight")
+        question = Message.objects.create(conversation=conversation, role="user",
+                                          content="Tell me about leave")
+        Message.objects.create(conversation=conversation, role="assistant", reply_to=question,
+                               status="streaming", content="")
+        assert selectors.has_accepted_notice(user=admin)
+    server = WebServer(env={**worker_env, "REDIS_URL": f"unix://{tmp_path}/gone.sock"},
+                       log_path=OUTPUT / "web-server-doors-outage-ui.log").start()
+    try:
+        base = server.url(result.domain.domain)
+        page.goto(base + "/accounts/login/")
+        page.fill("input[name=username]", "admin@example.com")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+        page.goto(f"{base}/c/{conversation.pk}/")
+
+        error = page.locator("#composer-error")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text("temporarily unavailable")
+        expect(error).to_contain_text("conversation is safe")
+        expect(page.locator("#send-button")).to_be_enabled()
+        assert page.js_errors == []
+    finally:
+        server.stop()
