@@ -1,17 +1,26 @@
-"""Knowledge benchmarks, printed as a table.
+"""Knowledge benchmarks, printed as tables.
 
+0. Retrieval quality (`--quality`, the default part; run it on every change to
+   retrieval): the labelled corpus of bench/knowledge_corpus.py (15 policy
+   documents in Markdown, plain text, Word, PDF and HTML; questions in the
+   documents' words, paraphrased, and short) is uploaded and ingested with the
+   product's code, then every question is asked of the product's retrieval and
+   of the baseline (the full-text query this project shipped before issue 16,
+   run on the same chunks). Per phrasing: hit@1 (the first passage answers),
+   recall@5 (a passage among the first five answers), MRR, and cited-file
+   precision (share of the cited files that hold the answer); plus how often a
+   question the documents do not cover gets no citation at all.
 1. Time for a generated 100-page PDF to become ready (validate, store, extract,
-   chunk, full-text index; the ingest task's code, run in this process).
+   chunk, full-text index, local embeddings; the ingest task's code, run in
+   this process).
 2. Retrieval latency p50/p95 with N chunks (default 100,000) in one client:
-   full-text only, and hybrid (full-text + pgvector HNSW, fused by reciprocal
-   rank). The question's embedding is computed locally (the local model
-   server's bag-of-words function), so the figures are the database's share;
-   a real embeddings call adds its own network time.
+   full-text only, and hybrid with local vectors (full-text + the question's
+   local embedding + pgvector HNSW, fused). The embeddings API option adds the
+   API's own network time to the hybrid figure.
 
 Runs against an isolated data dir (.data/bench) unless DATABASE_URL is set.
-Vectors use KNOWLEDGE_EMBEDDING_DIMENSIONS (set to 256 here by default so the
-HNSW build over 100,000 rows fits a short run; pass --dimensions 1536 for the
-production size).
+The machine is shared: read latencies as upper bounds, and run it twice to
+see the spread.
 """
 
 from __future__ import annotations
@@ -32,9 +41,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from devtools.embedded import ensure_services  # noqa: E402
 
 ensure_services()  # embedded PostgreSQL/Redis where no URL is set
-if "--dimensions" in sys.argv:
-    os.environ["KNOWLEDGE_EMBEDDING_DIMENSIONS"] = sys.argv[sys.argv.index("--dimensions") + 1]
-os.environ.setdefault("KNOWLEDGE_EMBEDDING_DIMENSIONS", "256")
 
 import django  # noqa: E402
 
@@ -44,9 +50,9 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
-from chat.knowledge import retrieval, services, vectors  # noqa: E402
+from bench import knowledge_corpus as corpus  # noqa: E402
+from chat.knowledge import local_embeddings, retrieval, services, vectors  # noqa: E402
 from chat.knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
-from chat.local_model_server import embed_text  # noqa: E402
 from tenants import services as tenant_services  # noqa: E402
 from tenants.models import Client  # noqa: E402
 from tests.chat.fixtures_documents import make_text_pdf  # noqa: E402
@@ -79,7 +85,7 @@ def pdf_ready_seconds(pages: int) -> tuple[float, int]:
     return elapsed, file.chunk_count
 
 
-def load_chunks(count: int, words: list[str], rng: random.Random, dimensions: int) -> float:
+def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
     """Insert `count` chunks (and their vectors) with COPY; returns seconds."""
     started = time.perf_counter()
     file = KnowledgeFile.objects.create(display_name="bulk.txt", storage_name="bulk-none.txt",
@@ -98,36 +104,179 @@ def load_chunks(count: int, words: list[str], rng: random.Random, dimensions: in
         ids = [row[0] for row in cursor.fetchall()]
     fulltext_loaded = time.perf_counter() - started
     print(f"  loaded {count:,} chunks (full-text) in {fulltext_loaded:.1f} s", flush=True)
-    vectors.ensure_table()
+    vectors.ensure_table(dimensions=local_embeddings.DIMENSIONS)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX IF EXISTS kvector_hnsw")
         with cursor.copy(f"COPY {vectors.TABLE} (chunk_id, file_id, embedding) FROM STDIN") as copy:
-            for chunk_id, text in zip(ids, texts, strict=True):
-                vector = embed_text(text, dimensions)
-                copy.write(f"{chunk_id}\t{file.pk}\t[{','.join(f'{v:.5f}' for v in vector)}]\n")
+            for start in range(0, len(ids), 1000):
+                batch = local_embeddings.embed(texts[start:start + 1000])
+                for chunk_id, vector in zip(ids[start:start + 1000], batch, strict=True):
+                    copy.write(f"{chunk_id}\t{file.pk}\t"
+                               f"[{','.join(f'{v:.5f}' for v in vector)}]\n")
         print(f"  vectors copied at {time.perf_counter() - started:.1f} s; building HNSW…",
               flush=True)
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute(f"CREATE INDEX kvector_hnsw ON {vectors.TABLE} "
                        "USING hnsw (embedding public.vector_cosine_ops)")
-        cursor.execute("ANALYZE chat_knowledgechunk")
+        cursor.execute("ANALYZE chat_knowledgechunk")  # the word statistics ranking reads
         cursor.execute(f"ANALYZE {vectors.TABLE}")
     KnowledgeSettings.objects.update_or_create(pk=1, defaults={"semantic_search": True})
     return time.perf_counter() - started
 
 
-def time_queries(queries: list[str], *, hybrid: bool, dimensions: int) -> list[float]:
+def time_queries(queries: list[str], *, hybrid: bool) -> list[float]:
+    """The product's retrieval (retrieval.retrieve, passages fetched), with
+    semantic search (local model) on or off."""
+    KnowledgeSettings.objects.update(semantic_search=hybrid)
     timings = []
     for query in queries:
         started = time.perf_counter()
-        rankings = [retrieval.full_text_ids(query=query, conversation_id=None)]
-        if hybrid:
-            rankings.append(vectors.nearest(vector=embed_text(query, dimensions),
-                                            conversation_id=None, limit=retrieval.CANDIDATES))
-        chosen = retrieval.fuse(rankings, limit=settings.KNOWLEDGE_PASSAGES_PER_ANSWER)
-        list(retrieval.KnowledgeChunk.objects.filter(pk__in=chosen).defer("search"))
+        retrieval.retrieve(query=query, conversation_id=None, endpoint=None)
         timings.append((time.perf_counter() - started) * 1000)
+    KnowledgeSettings.objects.update(semantic_search=True)
     return timings
+
+
+# --- Retrieval quality --------------------------------------------------------------
+
+def baseline_ids(*, query: str, limit: int) -> list[int]:
+    """The full-text ranking this project shipped before issue 16, kept here
+    verbatim as the baseline: every-word matches by ts_rank_cd, then any-word
+    matches fill whatever slots are left."""
+    def ranked(*, any_word: bool, exclude: list[int], wanted: int) -> list[int]:
+        tsquery = "plainto_tsquery('english', %s)"
+        if any_word:
+            tsquery = f"NULLIF(replace({tsquery}::text, ' & ', ' | '), '')::tsquery"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH q AS (SELECT {tsquery} AS query),
+                pool AS (
+                    SELECT c.id, c.search FROM chat_knowledgechunk c, q
+                    WHERE q.query IS NOT NULL AND c.search @@ q.query
+                      AND NOT (c.id = ANY(%s))
+                    LIMIT 1000
+                )
+                SELECT pool.id FROM pool, q
+                ORDER BY ts_rank_cd(pool.search, q.query) DESC, pool.id
+                LIMIT %s
+                """,  # noqa: S608
+                [query, exclude, wanted])
+            return [row[0] for row in cursor.fetchall()]
+
+    found = ranked(any_word=False, exclude=[], wanted=limit)
+    if len(found) < limit:
+        found += ranked(any_word=True, exclude=found, wanted=limit - len(found))
+    return found
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def load_corpus() -> dict[int, str]:
+    """Upload and ingest every corpus document; returns file id -> corpus name."""
+    names = {}
+    for document in corpus.DOCUMENTS:
+        file = services.upload(user=None, name=document.name, data=corpus.render(document))
+        services.ingest(file_id=file.pk, generation=file.generation)
+        file.refresh_from_db()
+        assert file.status == KnowledgeFile.Status.READY, (document.name, file.error)
+        names[file.pk] = document.name
+    return names
+
+
+def score(*, system: str, ask, names: dict[int, str]) -> dict:
+    """Ask every question of `ask(query) -> [(file_id, text)]`; the metrics per phrasing."""
+    per: dict[str, dict[str, list[float]]] = {}
+    timings = []
+    for question in corpus.QUESTIONS:
+        for phrasing in corpus.PHRASINGS:
+            started = time.perf_counter()
+            passages = ask(getattr(question, phrasing))
+            timings.append((time.perf_counter() - started) * 1000)
+            rank = next((n for n, (file_id, text) in enumerate(passages, start=1)
+                         if names.get(file_id) == question.file
+                         and _flat(question.answer) in _flat(text)), None)
+            cited = {names.get(file_id) for file_id, _ in passages}
+            row = per.setdefault(phrasing, {"hit1": [], "recall5": [], "mrr": [],
+                                            "precision": [], "files": [], "none": []})
+            row["hit1"].append(rank == 1)
+            row["recall5"].append(rank is not None and rank <= 5)
+            row["mrr"].append(1 / rank if rank else 0.0)
+            row["files"].append(len(cited))
+            row["none"].append(not passages)
+            if passages:
+                row["precision"].append((question.file in cited) / len(cited))
+    silent = 0
+    for query in corpus.UNRELATED:
+        silent += not ask(query)
+    return {"system": system, "per": per, "silent": silent, "timings": timings}
+
+
+def print_quality(results: list[dict]) -> None:
+    print(f"\nRetrieval quality: {len(corpus.DOCUMENTS)} documents, {len(corpus.QUESTIONS)} "
+          f"facts x {len(corpus.PHRASINGS)} phrasings; {len(corpus.UNRELATED)} unrelated "
+          "questions")
+    header = (f"{'system':<34} {'phrasing':<11} {'hit@1':>6} {'rec@5':>6} {'MRR':>5} "
+              f"{'file prec':>9} {'files':>5} {'no cite':>7}")
+    print(header)
+    print("-" * len(header))
+
+    def mean(values) -> float:
+        return sum(values) / len(values) if values else 0.0
+
+    for result in results:
+        rows = dict(result["per"])
+        rows["all"] = {key: [v for phrasing in result["per"].values() for v in phrasing[key]]
+                       for key in next(iter(result["per"].values()))}
+        for phrasing, row in rows.items():
+            print(f"{result['system']:<34} {phrasing:<11} {mean(row['hit1']):>6.0%} "
+                  f"{mean(row['recall5']):>6.0%} {mean(row['mrr']):>5.2f} "
+                  f"{mean(row['precision']):>9.0%} {mean(row['files']):>5.1f} "
+                  f"{sum(row['none']):>7}")
+        timings = result["timings"]
+        print(f"{result['system']:<34} unrelated questions with no citation: "
+              f"{result['silent']}/{len(corpus.UNRELATED)}; per question p50 "
+              f"{percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms")
+    print("targets: hit@1 >= 90%, recall@5 >= 98%, paraphrase hit@1 >= 80%, "
+          "cited-file precision >= 80%")
+
+
+def quality_systems() -> list[tuple[str, object]]:
+    """(name, ask) pairs: the baseline and the product's retrieval."""
+    limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
+
+    def texts(ids: list[int]) -> list[tuple[int, str]]:
+        chunks = retrieval.KnowledgeChunk.objects.defer("search").in_bulk(ids)
+        return [(chunks[i].file_id, chunks[i].text) for i in ids]
+
+    def baseline(query: str):
+        return texts(baseline_ids(query=query, limit=limit))
+
+    def product(query: str):
+        return [(p.file_id, p.text) for p in retrieval.retrieve(
+            query=query, conversation_id=None, endpoint=None)]
+
+    def full_text_only(query: str):
+        KnowledgeSettings.objects.update(semantic_search=False)
+        try:
+            return product(query)
+        finally:
+            KnowledgeSettings.objects.update(semantic_search=True)
+
+    return [("baseline (before issue 16)", baseline),
+            ("product, full-text only", full_text_only),
+            ("product, hybrid, local vectors", product)]
+
+
+def quality() -> list[dict]:
+    names = load_corpus()
+    results = []
+    for name, ask in quality_systems():
+        ask("warm up")
+        results.append(score(system=name, ask=ask, names=names))
+    return results
 
 
 def main() -> None:
@@ -135,9 +284,11 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--dimensions", type=int, default=256)
+    parser.add_argument("--quality", action="store_true",
+                        help="only the retrieval quality tables (quick)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the quality tables this many times (to see the spread)")
     args = parser.parse_args()
-    dimensions = settings.KNOWLEDGE_EMBEDDING_DIMENSIONS
     rng = random.Random(7)
 
     tenant_services.migrate_all()
@@ -152,20 +303,37 @@ def main() -> None:
     try:
         with schema_context(client.schema_name):
             connection.tenant = client
+            for _ in range(args.repeat):
+                print_quality(quality())
+                retrieval.KnowledgeChunk.objects.all().delete()
+                KnowledgeFile.objects.all().delete()
+            if args.quality:
+                return
             seconds, chunk_count = pdf_ready_seconds(args.pages)
-            rows.append((f"{args.pages}-page PDF to ready (full-text)", f"{seconds:.2f} s",
+            rows.append((f"{args.pages}-page PDF to ready (incl. local embeddings)",
+                         f"{seconds:.2f} s",
                          f"{chunk_count} chunks", "< 10 s"))
             words = vocabulary(5000, rng)
-            load = load_chunks(args.chunks, words, rng, dimensions)
-            rows.append((f"load {args.chunks:,} chunks + vectors ({dimensions} d) + HNSW",
+            load = load_chunks(args.chunks, words, rng)
+            rows.append((f"load {args.chunks:,} chunks + local vectors + HNSW",
                          f"{load:.1f} s", "", ""))
             queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
                        for _ in range(args.queries)]
-            time_queries(queries[:20], hybrid=True, dimensions=dimensions)  # warm up
+            time_queries(queries[:20], hybrid=True)  # warm up
+            limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
+            timings = []
+            for query in queries:  # the same queries, the same moment: the machine's share
+                started = time.perf_counter()
+                list(retrieval.KnowledgeChunk.objects.filter(
+                    pk__in=baseline_ids(query=query, limit=limit)).defer("search"))
+                timings.append((time.perf_counter() - started) * 1000)
+            rows.append((f"retrieval, baseline (before issue 16), {args.chunks:,} chunks",
+                         f"p50 {percentile(timings, 50):.1f} ms",
+                         f"p95 {percentile(timings, 95):.1f} ms", ""))
             for hybrid in (False, True):
-                timings = time_queries(queries, hybrid=hybrid, dimensions=dimensions)
-                rows.append((f"retrieval, {'hybrid (FTS + HNSW, RRF)' if hybrid else 'full-text'}"
-                             f", {args.chunks:,} chunks",
+                timings = time_queries(queries, hybrid=hybrid)
+                kind = "hybrid, local vectors (FTS + HNSW)" if hybrid else "full-text only"
+                rows.append((f"retrieval, {kind}, {args.chunks:,} chunks",
                              f"p50 {percentile(timings, 50):.1f} ms",
                              f"p95 {percentile(timings, 95):.1f} ms", "p95 < 30 ms"))
     finally:

@@ -50,9 +50,7 @@ def workspace_facts() -> dict[str, str]:
             if terms else "")
     else:
         redaction = "Off: messages are sent as written"
-    embedded = ("Yes: document text is sent to the embeddings API"
-                if knowledge_selectors.get_settings().semantic_search else
-                "No: documents are indexed in our database only (full-text search)")
+    embedded = knowledge_selectors.semantic_search_in_use()
     purge = compliance_selectors.last_purge()
     usage = compliance_selectors.client_usage(controls=controls)
     return {
@@ -62,7 +60,7 @@ def workspace_facts() -> dict[str, str]:
         "Redaction before the model": redaction,
         "Conversations": _retention(controls.conversation_retention_days),
         "Files": _retention(controls.file_retention_days),
-        "Documents embedded through the API": embedded,
+        "Semantic search (document embeddings)": embedded,
         "Stored conversations": f"{Conversation.objects.count():,}",
         "Stored files": f"{KnowledgeFile.objects.count():,}",
         "Last purge": (timezone.localtime(purge.ran_at).strftime("%d %B %Y %H:%M %Z")

@@ -779,8 +779,27 @@ def _extract_plain(text: str, *, limits: Limits) -> list[Section]:
     for number, page_text in enumerate(pages):
         if number:
             builder.next_page()
-        builder.add(page_text)
+        # Headings are sections, as in Markdown and Word files, so the same
+        # document is chunked (and ranked) alike whatever its format.
+        blocks = _BLANK_LINE.split(page_text)
+        for index, block in enumerate(blocks):
+            if index + 1 < len(blocks) and _is_plain_heading(block):
+                builder.heading(_normalise_inline(block))
+            else:
+                builder.add(block + "\n\n")
     return _require_text(builder.finish(), what="file")
+
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
+_PLAIN_HEADING = re.compile(r"^[^\W_][^\n]{0,78}$")  # one line, starts with a letter or digit
+
+
+def _is_plain_heading(block: str) -> bool:
+    """A paragraph of its own that reads as a title: one short line, at most ten
+    words, not ending like a sentence ("Per diem abroad", "3. LEAVE")."""
+    block = block.strip()
+    return (bool(_PLAIN_HEADING.match(block)) and len(block.split()) <= 10
+            and block[-1] not in ".,;!?" and any(c.isalpha() for c in block))
 
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")

@@ -729,6 +729,9 @@ def build_prompt(*, answer: Message, config: BotConfig,
     system = [config.system_instructions.strip()] if config.system_instructions.strip() else []
     if passages:
         system.append(retrieval.REFERENCE_RULES)
+    elif note := retrieval.not_covered_note(conversation_id=answer.conversation_id):
+        # Nothing relevant: say so rather than cite filler (issue 16).
+        system.append(note)
     messages: list[dict[str, str]] = []
     if system:
         messages.append({"role": "system", "content": "\n\n".join(system)})

@@ -185,10 +185,12 @@ POLICY_PARTS: tuple[Section, ...] = (
             with store=False, so nothing is left at OpenAI beyond its abuse-monitoring
             logs.
 
-            - If your workspace turns on semantic search, the text of each document
-              passage is sent once to OpenAI's embeddings endpoint to compute a search
-              vector. The vectors are stored in your own schema; the same training and
-              abuse-monitoring rules apply to those calls.
+            - Semantic search uses a model that runs inside TuneAIBot by default, so
+              document text is not sent anywhere to compute search vectors. Only if
+              your workspace chooses the embeddings API instead is the text of each
+              document passage (and each question) sent to OpenAI's embeddings
+              endpoint; the vectors are stored in your own schema, and the same
+              training and abuse-monitoring rules apply to those calls.
             - Your workspace decides how long TuneAIBot keeps conversations and uploaded
               files. When a period ends, the data is deleted automatically.
             - Every call to the model is recorded in an audit trail that shows when it

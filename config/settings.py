@@ -97,6 +97,7 @@ TENANT_APPS = [
     "tenants.members",
     "compliance",
     "chat",
+    "tenants.sso",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -253,7 +254,9 @@ INSTALLED_APPS.append("axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords as Django's ModelBackend, refused for members of an "SSO only"
+    # client (its break-glass admin excepted).
+    "tenants.sso.backends.SsoAwareModelBackend",
 ]
 AXES_HANDLER = "tenants.members.throttling.AccountAndAddressHandler"
 # Failures are counted per account (the e-mail, any address) and per network
@@ -428,6 +431,25 @@ KNOWLEDGE_STALLED_AFTER_SECONDS = env.int("KNOWLEDGE_STALLED_AFTER_SECONDS", def
 # it). The vector column's size is fixed when migrations create it.
 KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="text-embedding-3-small")
 KNOWLEDGE_EMBEDDING_DIMENSIONS = env.int("KNOWLEDGE_EMBEDDING_DIMENSIONS", default=1536)
+
+# --- Single sign-on (tenants/sso) ---------------------------------------------------
+# Password sign-in goes through this backend: it refuses members of a client whose
+# sign-in is "SSO only" (except the break-glass admin).
+# (tenants.sso.backends.SsoAwareModelBackend is in AUTHENTICATION_BACKENDS, after axes.)
+# Tolerated clock difference with a client's OpenID Connect provider (seconds).
+SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=120)
+# Timeout of each call to a provider (discovery, keys, token, userinfo).
+SSO_HTTP_TIMEOUT_SECONDS = env.float("SSO_HTTP_TIMEOUT_SECONDS", default=10.0)
+# How long a provider's discovery document and keys are cached (seconds).
+SSO_METADATA_CACHE_SECONDS = env.int("SSO_METADATA_CACHE_SECONDS", default=3600)
+# Providers must use https; plain http only for local development and tests.
+SSO_ALLOW_HTTP_ISSUERS = env.bool("SSO_ALLOW_HTTP_ISSUERS", default=DEV_MODE)
+# Allow providers on loopback/private addresses (local development and tests
+# only). Otherwise a provider must resolve to public addresses, unless listed in
+# MODEL_ENDPOINT_ALLOWED_HOSTS / MODEL_ENDPOINT_ALLOWED_NETWORKS.
+SSO_ALLOW_PRIVATE_ISSUERS = env.bool("SSO_ALLOW_PRIVATE_ISSUERS", default=DEV_MODE)
+# How long a started sign-in (state, nonce, PKCE verifier) stays valid (seconds).
+SSO_LOGIN_TIMEOUT_SECONDS = env.int("SSO_LOGIN_TIMEOUT_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

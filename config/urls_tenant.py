@@ -15,6 +15,9 @@ urlpatterns = [
     path("accounts/", include("tenants.members.urls")),
     path("", include("compliance.urls")),
     path("", include("chat.privacy_urls")),
+    # Single sign-on (OpenID Connect) and the directory's SCIM 2.0 endpoint.
+    path("sso/", include("tenants.sso.urls")),
+    path("scim/v2/", include("tenants.sso.scim_urls")),
 ]
 
 # A database outage is a 503 "temporarily unavailable", not a generic 500.

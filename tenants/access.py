@@ -26,13 +26,22 @@ ANONYMOUS_ROUTES = frozenset({
     "password_reset_complete",
     "compliance:overview",  # the public security overview (no client facts)
     "healthz",  # load balancers: "ok"/"down" per service, nothing of the client
+    "sso:login",  # starts the company's single sign-on (tenants/sso)
+    "sso:callback",  # the identity provider sends the person back here
 })
 
 
 # View names that authenticate each request themselves, not with a session
 # (e.g. an API called with a bearer token): they pass the login check and must
 # answer 401/403 without their own credentials (the doors tests check that).
-SELF_AUTHENTICATING_ROUTES: frozenset[str] = frozenset()
+SELF_AUTHENTICATING_ROUTES: frozenset[str] = frozenset({
+    # SCIM 2.0 for the company's directory: a per-client bearer token, no session.
+    "scim:service-provider-config",
+    "scim:resource-types",
+    "scim:schemas",
+    "scim:users",
+    "scim:user",
+})
 
 
 def is_anonymous_route(view_name: str) -> bool:

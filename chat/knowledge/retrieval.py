@@ -1,26 +1,68 @@
-"""Which passages go with a question: full-text always, vectors when enabled,
-fused by reciprocal rank. Only the client's library and the asking
-conversation's own attachments are searched."""
+"""Which passages go with a question, and which earn a citation.
+
+Two signals, fused by score (a local re-ranking of both candidate lists):
+
+- Full-text, weighted like BM25: each question word counts by its rarity in
+  the client's passages (inverse document frequency, read from PostgreSQL's
+  statistics of the `search` column), times ts_rank's saturating term
+  frequency (a heading match counts more than body text). Only passages whose
+  matched words carry at least MIN_COVERAGE of the question's weight are
+  candidates, so a common word ("per", "days") never makes a match alone.
+- Vectors (when semantic search is on): cosine similarity of the question's
+  embedding to each passage's, from the local model by default (nothing leaves
+  the workspace) or the embeddings API when the client chose it.
+
+A passage is a candidate only when it is such a full-text match or its
+similarity reaches the floor of the model's scale (LOCAL_SIMILARITY), and it is
+sent (and cited) only when its fused relevance is close to the best one's
+(RELATIVE_CUT). When there is no candidate, nothing is sent and the prompt says
+the documents do not cover the question. Only the client's library and the
+asking conversation's own attachments are searched.
+"""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from chat import gateway, privacy
-from chat.knowledge import vectors
-from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk
+from chat.knowledge import local_embeddings, vectors
+from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 
 logger = logging.getLogger(__name__)
 
-RRF_K = 60  # the usual constant of reciprocal rank fusion
-CANDIDATES = 20  # per method, before fusion
+CANDIDATES = 20  # per signal, before fusion
+MAX_TERMS = 8  # the rarest words of a long question are the ones that matter
+# A word found in more than this share of passages says nothing about any one.
+COMMON_SHARE = 0.4
+MIN_PASSAGES_FOR_COMMON = 20
+# A full-text candidate's matched words must carry this share of the question's
+# word weight (sum of inverse document frequencies).
+MIN_COVERAGE = 0.4
+# A huge library can match a broad question many thousand times; rank at most
+# this many matches (ranking is what costs: ~20 us per passage and word). The
+# coverage rule normally keeps the pool far smaller.
+POOL = 500
+# Cosine similarity below which the local model's passage is unrelated to the
+# question, and at which it counts as fully related (API models: their own
+# scale). Calibrated on bench/knowledge.py: the corpus's unrelated questions
+# stay below 0.25 with the local model.
+LOCAL_SIMILARITY = (0.25, 0.65)
+API_SIMILARITY = (0.3, 0.7)
+# Fused relevance: full-text evidence (relative to the best match, times its
+# coverage) and semantic similarity (mapped onto the scale above).
+LEXICAL_WEIGHT = 0.5
+SEMANTIC_WEIGHT = 0.5
+# A passage is sent only when its relevance is at least this share of the best's.
+RELATIVE_CUT = 0.5
 
 
 @dataclass(frozen=True)
@@ -31,67 +73,180 @@ class Passage:
     page: int | None
     heading: str
     text: str
+    relevance: float = 0.0
 
     def citation(self, number: int) -> dict:
         return {"n": number, "chunk_id": self.chunk_id, "file_id": self.file_id,
                 "file": self.file_name, "page": self.page}
 
 
-# An OR query over common words can match a large share of a big library, and
-# ranking every match is what costs; rank at most this many of them.
-OR_POOL = 1000
+@dataclass(frozen=True)
+class LexicalMatch:
+    chunk_id: int
+    score: float  # sum over matched words of rarity x ts_rank
+    coverage: float  # share of the question's word weight this passage matches
 
 
-def full_text_ids(*, query: str, conversation_id: int | None, limit: int = CANDIDATES) -> list[int]:
-    """Chunks matching every word of the question first (best ranked); then, if
-    that is not enough, chunks matching any word — a question rarely repeats
-    every word of the passage that answers it — ranked within a bounded pool
-    so a huge library stays fast."""
-    found = _ranked_matches(query=query, conversation_id=conversation_id, limit=limit,
-                            any_word=False, exclude=[])
-    if len(found) < limit:
-        found += _ranked_matches(query=query, conversation_id=conversation_id,
-                                 limit=limit - len(found), any_word=True, exclude=found)
-    return found
+# --- Full-text -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _WordStatistics:
+    passages: float
+    shares: dict[str, float]  # the frequent words' share of passages
+    unlisted: float  # a share below every listed word's, for the others
 
 
-def _ranked_matches(*, query: str, conversation_id: int | None, limit: int, any_word: bool,
-                    exclude: list[int]) -> list[int]:
-    tsquery = f"plainto_tsquery('{SEARCH_CONFIG}', %s)"
-    if any_word:
-        tsquery = f"NULLIF(replace({tsquery}::text, ' & ', ' | '), '')::tsquery"
+# Per client schema: the statistics of its last ANALYZE (they change only then),
+# so a question does not fetch and parse thousands of words each time.
+_statistics_cache: dict[str, tuple[tuple, _WordStatistics]] = {}
+
+
+def _question_and_statistics(query: str) -> tuple[list[str], _WordStatistics]:
+    """The question's words as the search column stores them (stemmed, without
+    stop words: parsed with the column's own text-search configuration), and
+    how common words are in the client's passages, read from the planner's
+    statistics of the search column (pg_stats.most_common_elems lists the
+    frequent words with their share)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT ARRAY(SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))),
+                   c.reltuples, c.relpages, s.last_analyze, s.last_autoanalyze
+            FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE c.oid = 'chat_knowledgechunk'::regclass
+            """, [SEARCH_CONFIG, query])
+        terms, *version = cursor.fetchone()
+        key = tuple(version)
+        cached = _statistics_cache.get(connection.schema_name)
+        if cached is not None and cached[0] == key:
+            return terms, cached[1]
+        cursor.execute(
+            """
+            SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+            WHERE schemaname = current_schema() AND tablename = 'chat_knowledgechunk'
+              AND attname = 'search'
+            """)
+        row = cursor.fetchone()
+    elements, shares = (row[0], row[1]) if row and row[0] else ([], [])
+    statistics = _WordStatistics(
+        passages=max(float(version[0]), 1.0),
+        shares=dict(zip(elements, shares, strict=False)),
+        # After the list come its least and greatest frequencies.
+        unlisted=min(shares[len(elements)], 1.0) / 2 if elements else 0.0)
+    if len(_statistics_cache) > 1000:
+        _statistics_cache.clear()
+    _statistics_cache[connection.schema_name] = (key, statistics)
+    return terms, statistics
+
+
+def question_terms(query: str) -> list[str]:
+    return _question_and_statistics(query)[0]
+
+
+def term_rarity(terms: list[str], statistics: _WordStatistics
+                ) -> dict[str, tuple[float, float]]:
+    """Each word's (share of passages containing it, inverse document
+    frequency). A word not listed is rarer than the least frequent one listed;
+    before the first ANALYZE every word weighs the same."""
+    if not statistics.shares:
+        return {term: (0.0, 1.0) for term in terms}
+    smoothing = 0.5 / statistics.passages
+    out = {}
+    for term in terms:
+        share = statistics.shares.get(term, statistics.unlisted)
+        # BM25's idf, ln(1 + (N - n + 0.5) / (n + 0.5)), with n/N = share: never 0.
+        out[term] = (share, math.log(1 + (1 - share + smoothing) / (share + smoothing)))
+    return out
+
+
+def _tsquery_literal(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _pool_query(weights: dict[str, float]) -> str:
+    """A tsquery matching exactly the passages whose matched words carry at
+    least MIN_COVERAGE of the total weight: the OR of every minimal set of
+    words that reaches it (GIN answers it from the index)."""
+    total = sum(weights.values())
+    terms = sorted(weights, key=lambda term: -weights[term])
+    minimal: list[tuple[str, ...]] = []
+    for size in range(1, len(terms) + 1):
+        for group in itertools.combinations(terms, size):
+            if sum(weights[t] for t in group) < MIN_COVERAGE * total:
+                continue
+            if any(set(smaller) <= set(group) for smaller in minimal):
+                continue
+            minimal.append(group)
+    return " | ".join("(" + " & ".join(_tsquery_literal(t) for t in group) + ")"
+                      for group in minimal)
+
+
+def lexical_matches(*, query: str, conversation_id: int | None,
+                    limit: int = CANDIDATES) -> list[LexicalMatch]:
+    """Full-text candidates, best first (see the module's docstring)."""
+    terms, statistics = _question_and_statistics(query)
+    if not terms:
+        return []
+    rarity = term_rarity(terms, statistics)
+    # In a handful of passages every word is "common"; the rule needs a library.
+    informative = {t: idf for t, (share, idf) in rarity.items()
+                   if share <= COMMON_SHARE or statistics.passages < MIN_PASSAGES_FOR_COMMON}
+    if not informative:  # every word is common: rank by all of them rather than by none
+        informative = {t: idf for t, (_share, idf) in rarity.items()}
+    informative = dict(sorted(informative.items(), key=lambda item: -item[1])[:MAX_TERMS])
+    # The question's weight: the words ranked plus the common ones (which weigh
+    # little); the words beyond MAX_TERMS of a long question are left out of both.
+    total = sum(informative.values()) + sum(
+        idf for term, (share, idf) in rarity.items()
+        if term not in informative and share > COMMON_SHARE) or 1.0
+    # One ts_rank per word and passage (each call unpacks the passage's vector,
+    # which is what costs); a word's rank is 0 where the passage lacks it.
+    ranks_sql = ", ".join(["ts_rank(c.search, %s::tsquery)"] * len(informative))
+    terms_sql = [_tsquery_literal(term) for term in informative]
+    every_word = " & ".join(terms_sql)
+    # Passages with every informative word first, then those reaching the
+    # coverage: if a huge library must be cut at POOL, the weaker tier is cut
+    # (the second branch runs only if the first leaves room).
+    tier = f"""
+        SELECT c.id, {ranks_sql} FROM chat_knowledgechunk c
+        JOIN chat_knowledgefile f ON f.id = c.file_id
+        WHERE c.search @@ %s::tsquery
+          AND (f.conversation_id IS NULL OR f.conversation_id = %s)"""  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH q AS (SELECT {tsquery} AS query),
-            pool AS (
-                SELECT c.id, c.search FROM chat_knowledgechunk c
-                JOIN chat_knowledgefile f ON f.id = c.file_id, q
-                WHERE q.query IS NOT NULL AND c.search @@ q.query
-                  AND (f.conversation_id IS NULL OR f.conversation_id = %s)
-                  AND NOT (c.id = ANY(%s))
-                LIMIT %s
-            )
-            SELECT pool.id FROM pool, q
-            ORDER BY ts_rank_cd(pool.search, q.query) DESC, pool.id
+            ({tier} LIMIT %s)
+            UNION ALL
+            ({tier} AND NOT c.search @@ %s::tsquery LIMIT %s)
             LIMIT %s
-            """,  # noqa: S608 - SEARCH_CONFIG is our constant
-            [query, conversation_id, exclude, OR_POOL, limit],
+            """,  # noqa: S608 - only placeholders are interpolated
+            [*terms_sql, every_word, conversation_id, POOL,
+             *terms_sql, _pool_query(informative), conversation_id, every_word, POOL, POOL],
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    weights = list(informative.values())
+    matches = []
+    for chunk_id, *ranks in rows:
+        covered = sum(idf for idf, value in zip(weights, ranks, strict=True) if value > 0)
+        if covered >= MIN_COVERAGE * total - 1e-9:
+            score = sum(idf * value for idf, value in zip(weights, ranks, strict=True))
+            matches.append(LexicalMatch(chunk_id=chunk_id, score=score,
+                                        coverage=covered / total))
+    matches.sort(key=lambda match: (-match.score, match.chunk_id))
+    return matches[:limit]
 
 
-def fuse(rankings: list[list[int]], *, limit: int) -> list[int]:
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, chunk_id in enumerate(ranking):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:limit]
+def full_text_ids(*, query: str, conversation_id: int | None, limit: int = CANDIDATES) -> list[int]:
+    return [match.chunk_id for match in lexical_matches(
+        query=query, conversation_id=conversation_id, limit=limit)]
 
+
+# --- Vectors -------------------------------------------------------------------------
 
 def query_vector(*, query: str, endpoint: gateway.ModelEndpoint | None, model: str,
                  context: privacy.CallContext | None = None) -> list[float] | None:
-    """The question's embedding, or None (offline, or the call failed: full-text only)."""
+    """The question's embedding from the embeddings API, or None (offline, or
+    the call failed: full-text only)."""
     if endpoint is None:
         return None
     try:
@@ -101,10 +256,46 @@ def query_vector(*, query: str, endpoint: gateway.ModelEndpoint | None, model: s
         return None
 
 
+def similarity_scale(provider: str) -> tuple[float, float]:
+    return LOCAL_SIMILARITY if provider == KnowledgeSettings.Provider.LOCAL else API_SIMILARITY
+
+
+# --- Fusion --------------------------------------------------------------------------
+
+def rank(*, lexical: list[LexicalMatch], similar: dict[int, float] | None,
+         scale: tuple[float, float], limit: int) -> list[tuple[int, float]]:
+    """(chunk id, relevance) of the passages that earn a place, best first.
+
+    A passage is a candidate when it is a full-text match (enough coverage) or
+    its similarity reaches the bottom of `scale`; candidates are ranked by the
+    fused relevance, and those far below the best are dropped.
+    """
+    best = max((match.score for match in lexical), default=0.0)
+    lexical_part = {match.chunk_id: (match.score / best) * match.coverage if best else 0.0
+                    for match in lexical}
+    low, high = scale
+    semantic_part = {chunk_id: min(1.0, (similarity - low) / (high - low))
+                     for chunk_id, similarity in (similar or {}).items()}
+    candidates = set(lexical_part) | {chunk_id for chunk_id, value in semantic_part.items()
+                                      if value >= 0}
+    if similar is None:
+        scored = [(chunk_id, lexical_part[chunk_id]) for chunk_id in candidates]
+    else:
+        scored = [(chunk_id, LEXICAL_WEIGHT * lexical_part.get(chunk_id, 0.0)
+                   + SEMANTIC_WEIGHT * max(0.0, semantic_part.get(chunk_id, 0.0)))
+                  for chunk_id in candidates]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    if not scored:
+        return []
+    floor = RELATIVE_CUT * scored[0][1]
+    return [item for item in scored if item[1] >= floor and item[1] > 0][:limit]
+
+
 def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.ModelEndpoint | None,
              limit: int | None = None, context: privacy.CallContext | None = None,
              outside_db: Callable[[], AbstractContextManager] = nullcontext) -> list[Passage]:
-    """`context` says who asks (for the audit record of the question's embedding
+    """The passages that earn a citation for `query`, best first ([] when none
+    does). `context` says who asks (for the audit record of an embeddings API
     call); `outside_db` lets the caller give its database connection back while
     the embeddings API answers."""
     from chat.knowledge.selectors import get_settings
@@ -113,29 +304,64 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
     query = (query or "").strip()[:2000]
     if not query:
         return []
-    rankings = [full_text_ids(query=query, conversation_id=conversation_id)]
+    lexical = lexical_matches(query=query, conversation_id=conversation_id)
     options = get_settings()
+    similar: dict[int, float] | None = None
     if options.semantic_search and vectors.table_exists():
-        with outside_db():
-            vector = query_vector(
-                query=query, endpoint=endpoint, context=context,
-                model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
+        if options.embedding_provider == KnowledgeSettings.Provider.LOCAL:
+            vector = local_embeddings.embed([query])[0].tolist()
+        else:
+            with outside_db():
+                vector = query_vector(
+                    query=query, endpoint=endpoint, context=context,
+                    model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
         if vector is not None:
-            rankings.append(vectors.nearest(vector=vector, conversation_id=conversation_id,
-                                            limit=CANDIDATES))
-    chosen = fuse(rankings, limit=limit)
+            try:
+                with transaction.atomic():  # a failure must not abort the caller's transaction
+                    similar = vectors.similar_chunks(
+                        vector=vector, conversation_id=conversation_id, limit=CANDIDATES,
+                        also=[match.chunk_id for match in lexical])
+            except DatabaseError as exc:  # e.g. vectors of another size while switching model
+                logger.warning("Vector search failed; full-text only: %s", exc)
+                similar = None
+    chosen = rank(lexical=lexical, similar=similar,
+                  scale=similarity_scale(options.embedding_provider), limit=limit)
     if not chosen:
         return []
-    chunks = KnowledgeChunk.objects.select_related("file").defer("search").in_bulk(chosen)
+    chunks = KnowledgeChunk.objects.select_related("file").defer("search").in_bulk(
+        [chunk_id for chunk_id, _ in chosen])
     return [
         Passage(chunk_id=chunk.pk, file_id=chunk.file_id, file_name=chunk.file.display_name,
-                page=chunk.page, heading=chunk.heading, text=chunk.text)
-        for chunk_id in chosen if (chunk := chunks.get(chunk_id)) is not None
+                page=chunk.page, heading=chunk.heading, text=chunk.text, relevance=relevance)
+        for chunk_id, relevance in chosen if (chunk := chunks.get(chunk_id)) is not None
     ]
 
 
 # The rule goes in the system message; the passages themselves in a user-role
 # message of their own (services.build_prompt), opened by REFERENCE_HEADER.
+
+
+NOT_COVERED = (
+    "The company's documents were searched for the user's latest message and contain "
+    "nothing relevant to it. If answering needs company-specific information, say that "
+    "the documents do not cover this question; do not cite any document."
+)
+
+
+def not_covered_note(*, conversation_id: int | None) -> str | None:
+    """For the prompt when nothing earned a citation: a note saying the
+    documents do not cover the question, if the client has any searchable
+    document at all (else None: there was nothing to search)."""
+    from django.db.models import Q
+
+    from chat.knowledge.models import KnowledgeFile
+
+    searchable = KnowledgeFile.objects.filter(
+        Q(conversation__isnull=True) | Q(conversation_id=conversation_id),
+        status=KnowledgeFile.Status.READY)
+    return NOT_COVERED if searchable.exists() else None
+
+
 REFERENCE_RULES = (
     "Reference material from the company's documents comes in a separate user "
     "message, between <reference> and </reference>, as numbered <passage> elements. "

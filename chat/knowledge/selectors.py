@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 
@@ -14,6 +15,23 @@ def get_settings() -> KnowledgeSettings:
     if found is None:
         found, _ = KnowledgeSettings.objects.get_or_create(pk=1)
     return found
+
+
+def semantic_search_in_use() -> str:
+    """Which embeddings this client's semantic search uses, as a sentence for
+    the data page."""
+    from chat.knowledge import local_embeddings, vectors
+
+    options = get_settings()
+    if not options.semantic_search:
+        return gettext("Off: documents are indexed in our database only (full-text search)")
+    if vectors.unavailable_reason():
+        return gettext("Unavailable on this server (no pgvector): full-text search only; "
+                       "nothing is sent for embeddings")
+    if options.embedding_provider == KnowledgeSettings.Provider.LOCAL:
+        return gettext("On, local model (%(model)s): document text stays in this "
+                       "workspace") % {"model": local_embeddings.MODEL_NAME}
+    return gettext("On, embeddings API: document text is sent to the embeddings API")
 
 
 def library_files() -> QuerySet[KnowledgeFile]:

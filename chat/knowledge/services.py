@@ -15,15 +15,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat import documents, gateway
-from chat.knowledge import vectors
+from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from tenants.services import client_media_root
 
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
+LOCAL_EMBED_BATCH = 256
 PROGRESS_EVERY_SECONDS = 0.3
 
 
@@ -186,12 +188,29 @@ def ingest(*, file_id: int, generation: int) -> None:
         current.embedded_chunks = 0
         current.page_count = max(pages) if pages else None
         current.save(update_fields=["chunk_count", "embedded_chunks", "page_count", "updated"])
+    refresh_term_statistics(added=len(pieces))
     note = embed_file(file_id=file_id, generation=generation)
     KnowledgeFile.objects.filter(pk=file_id, generation=generation).update(
         status=KnowledgeFile.Status.READY, error="", error_code="", embedding_note=note,
         indexed_at=timezone.now(), updated=timezone.now(),
         progress_done=F("progress_total"),
     )
+
+
+# Below this many chunks, statistics are refreshed after every ingest (cheap);
+# above it, when a file adds a noticeable share, else autovacuum's ANALYZE does.
+ANALYZE_ALWAYS_BELOW = 50_000
+
+
+def refresh_term_statistics(*, added: int) -> None:
+    """Refresh the planner's statistics of the chunk table: full-text ranking
+    reads how common each word is from them (pg_stats.most_common_elems), so a
+    newly added file's words are weighed right from its first question."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'chat_knowledgechunk'::regclass")
+        rows = max(0.0, float(cursor.fetchone()[0]))
+        if rows < ANALYZE_ALWAYS_BELOW or added >= 0.05 * rows:
+            cursor.execute("ANALYZE chat_knowledgechunk")
 
 
 # Queued or processing this long with no progress: its task was lost or its
@@ -234,11 +253,20 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
 def embedding_unavailable_reason() -> str | None:
     """Why embeddings cannot be made right now, or None."""
     from chat import services as chat_services
+    from chat.knowledge.selectors import get_settings
     from chat.selectors import get_bot_config
 
     reason = vectors.unavailable_reason()
     if reason:
         return reason
+    if get_settings().embedding_provider == KnowledgeSettings.Provider.LOCAL:
+        try:
+            local_embeddings.package_folder()
+        except local_embeddings.LocalModelMissing:
+            return gettext("Semantic search is unavailable: the local embedding model is "
+                           "not installed on this platform (package 'wordllama'). Full-text "
+                           "search works as usual.")
+        return None
     if not vectors.table_exists():
         return "Semantic search is being set up; re-index this file to embed it."
     if chat_services.model_endpoint(get_bot_config()) is None:
@@ -247,8 +275,23 @@ def embedding_unavailable_reason() -> str | None:
     return None
 
 
+def embedding_dimensions(options: KnowledgeSettings) -> int:
+    if options.embedding_provider == KnowledgeSettings.Provider.LOCAL:
+        return local_embeddings.DIMENSIONS
+    return int(settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
+
+
+def embedding_text(*, file_name: str, heading: str, text: str) -> str:
+    """What a chunk's embedding is computed from: the document's name (what the
+    whole file is about), the section heading, the text."""
+    title = Path(file_name).stem.replace("_", " ").replace("-", " ").strip()
+    return "\n".join(part for part in (title, heading, text) if part)
+
+
 def embed_file(*, file_id: int, generation: int | None = None) -> str:
-    """Embed the file's chunks when the client enabled semantic search.
+    """Embed the file's chunks when the client has semantic search on: with the
+    local model (nothing leaves the workspace) or the embeddings API, as the
+    client chose.
 
     Returns "" or a sentence saying why the file has no embeddings.
     """
@@ -262,19 +305,30 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
     reason = embedding_unavailable_reason()
     if reason:
         return reason
-    endpoint = chat_services.model_endpoint(get_bot_config())
+    local = options.embedding_provider == KnowledgeSettings.Provider.LOCAL
+    if local and vectors.table_dimensions() != local_embeddings.DIMENSIONS:
+        with transaction.atomic():
+            vectors.ensure_table(dimensions=local_embeddings.DIMENSIONS)
+    endpoint = None if local else chat_services.model_endpoint(get_bot_config())
     model = options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL
+    file_name = KnowledgeFile.objects.filter(pk=file_id).values_list(
+        "display_name", flat=True).first() or ""
     chunks = list(KnowledgeChunk.objects.filter(file_id=file_id).order_by("index")
                   .values_list("id", "heading", "text"))
     done = 0
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start:start + EMBED_BATCH]
-        texts = [f"{heading}\n{text}" if heading else text for _, heading, text in batch]
-        try:
-            embeddings = gateway.embed(endpoint=endpoint, model=model, texts=texts)
-        except gateway.GatewayError as exc:
-            return f"Indexed for full-text search only: the embeddings call failed. " \
-                   f"{exc.admin_message}"
+    batch_size = LOCAL_EMBED_BATCH if local else EMBED_BATCH
+    for start in range(0, len(chunks), batch_size):
+        batch = chunks[start:start + batch_size]
+        texts = [embedding_text(file_name=file_name, heading=heading, text=text)
+                 for _, heading, text in batch]
+        if local:
+            embeddings = local_embeddings.embed(texts)
+        else:
+            try:
+                embeddings = gateway.embed(endpoint=endpoint, model=model, texts=texts)
+            except gateway.GatewayError as exc:
+                return f"Indexed for full-text search only: the embeddings call failed. " \
+                       f"{exc.admin_message}"
         with transaction.atomic():
             still_current = KnowledgeFile.objects.filter(pk=file_id)
             if generation is not None:
@@ -308,20 +362,31 @@ def embed_library() -> int:
     return count
 
 
-def set_semantic_search(*, enabled: bool, embedding_model: str = "") -> KnowledgeSettings:
-    """Turn semantic search on (embed the library) or off (drop every vector)."""
+def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Provider.LOCAL,
+                        embedding_model: str = "") -> KnowledgeSettings:
+    """Turn semantic search on (embed the library with the chosen provider) or
+    off (drop every vector). A change of provider replaces every vector."""
     from chat.knowledge.selectors import get_settings
     from chat.knowledge.tasks import ingest_embed_library
 
+    if provider not in KnowledgeSettings.Provider.values:
+        raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "
+                                     "or the embeddings API."))
     options = get_settings()
     if enabled and vectors.unavailable_reason():
         raise KnowledgeError(vectors.unavailable_reason())
     with transaction.atomic():
+        changed = (not options.semantic_search or options.embedding_provider != provider
+                   or options.embedding_model != embedding_model.strip()[:200])
         options.semantic_search = enabled
+        options.embedding_provider = provider
         options.embedding_model = embedding_model.strip()[:200]
         options.save()
         if enabled:
-            vectors.ensure_table()
+            if changed:  # other vectors (or none yet): start again with this model
+                vectors.drop_table()
+                KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
+            vectors.ensure_table(dimensions=embedding_dimensions(options))
             transaction.on_commit(lambda: ingest_embed_library.delay())
         else:
             vectors.drop_table()

@@ -42,9 +42,31 @@ def table_exists() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def ensure_table() -> None:
-    """Create this client's vector table and HNSW (cosine) index if missing."""
-    dimensions = int(settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
+def table_dimensions() -> int | None:
+    """The dimensions of this client's vector table, or None when it has none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(%s) AND a.attname = 'embedding'", [TABLE])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    digits = "".join(c for c in row[0] if c.isdigit())
+    return int(digits) if digits else None
+
+
+def ensure_table(*, dimensions: int | None = None) -> None:
+    """Create this client's vector table and HNSW (cosine) index if missing; a
+    table of another size (the client switched embedding model) is replaced."""
+    dimensions = int(dimensions or settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
+    with connection.cursor() as cursor:
+        # Two ingest workers may both find the table missing; one creates it.
+        # (Transaction-scoped: callers hold a transaction.)
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))",
+                       [":" + TABLE])
+    existing = table_dimensions()
+    if existing is not None and existing != dimensions:
+        drop_table()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -102,18 +124,23 @@ def count(*, file_id: int | None = None) -> int:
         return cursor.fetchone()[0]
 
 
-def nearest(*, vector: Sequence[float], conversation_id: int | None, limit: int) -> list[int]:
-    """Chunk ids closest to `vector` (cosine), from the library and this
-    conversation's attachments only."""
+def similar_chunks(*, vector: Sequence[float], conversation_id: int | None, limit: int,
+                   also: Sequence[int] = ()) -> dict[int, float]:
+    """Cosine similarity of the `limit` nearest chunks (library and this
+    conversation's attachments) and of the chunks `also` names, in one query."""
+    literal = _literal(vector)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT v.chunk_id FROM {TABLE} v
-            JOIN chat_knowledgefile f ON f.id = v.file_id
-            WHERE f.conversation_id IS NULL OR f.conversation_id = %s
-            ORDER BY v.embedding <=> %s::vector
-            LIMIT %s
+            (SELECT v.chunk_id, 1 - (v.embedding <=> %s::vector) FROM {TABLE} v
+             JOIN chat_knowledgefile f ON f.id = v.file_id
+             WHERE f.conversation_id IS NULL OR f.conversation_id = %s
+             ORDER BY v.embedding <=> %s::vector
+             LIMIT %s)
+            UNION
+            (SELECT chunk_id, 1 - (embedding <=> %s::vector) FROM {TABLE}
+             WHERE chunk_id = ANY(%s))
             """,  # noqa: S608
-            [conversation_id, _literal(vector), limit],
+            [literal, conversation_id, literal, limit, literal, list(also)],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return {row[0]: float(row[1]) for row in cursor.fetchall()}

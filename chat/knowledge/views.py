@@ -13,11 +13,12 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors as chat_selectors
 from chat.knowledge import selectors, services, vectors
-from chat.knowledge.models import KnowledgeFile
+from chat.knowledge.models import KnowledgeFile, KnowledgeSettings
 from chat.models import Conversation
 from tenants.members.permissions import tenant_admin_required
 
@@ -74,6 +75,8 @@ def library(request):
         "vector_reason": vectors.unavailable_reason(),
         "embedding_reason": services.embedding_unavailable_reason(),
         "default_embedding_model": settings.KNOWLEDGE_EMBEDDING_MODEL,
+        "semantic_in_use": selectors.semantic_search_in_use(),
+        "providers": KnowledgeSettings.Provider,
         "max_upload_mb": settings.KNOWLEDGE_MAX_UPLOAD_MB,
     })
 
@@ -129,14 +132,22 @@ def file_chunks(request, file_id: int):
 @tenant_admin_required
 def library_settings(request):
     enabled = request.POST.get("semantic_search") == "on"
+    provider = request.POST.get("embedding_provider", KnowledgeSettings.Provider.LOCAL)
     try:
-        services.set_semantic_search(enabled=enabled,
+        services.set_semantic_search(enabled=enabled, provider=provider,
                                      embedding_model=request.POST.get("embedding_model", ""))
     except services.KnowledgeError as exc:
         flash.error(request, exc.message)
     else:
-        flash.success(request, "Semantic search is on: your files are being embedded."
-                      if enabled else "Semantic search is off; stored embeddings were deleted.")
+        if not enabled:
+            flash.success(request, gettext("Semantic search is off; stored embeddings were "
+                                           "deleted."))
+        elif provider == KnowledgeSettings.Provider.LOCAL:
+            flash.success(request, gettext("Semantic search is on with the local model: your "
+                                           "files are being embedded inside the workspace."))
+        else:
+            flash.success(request, gettext("Semantic search is on with the embeddings API: "
+                                           "your files are being sent to it to be embedded."))
     return redirect("chat:knowledge:library")
 
 

@@ -52,12 +52,14 @@ def find(client: Client, phrase: str, conversation_id: int | None = None) -> lis
         return [chunks[i].text for i in ids]
 
 
-def turn_semantic_search_on(site: Site, client: Client) -> bool:
-    """Turn semantic search on. True where the database has pgvector; on a server
-    without it, checks that the admin is told why (and nothing was switched on)
-    and returns False, so the caller checks the full-text path instead."""
+def turn_semantic_search_on(site: Site, client: Client, provider: str = "api") -> bool:
+    """Turn semantic search on with the embeddings API (or `provider`). True where
+    the database has pgvector; on a server without it, checks that the admin is
+    told why (and nothing was switched on) and returns False, so the caller
+    checks the full-text path instead."""
     response = site.http.post("/knowledge/settings/", follow_redirects=True, data={
-        "semantic_search": "on", "csrfmiddlewaretoken": site.csrf()})
+        "semantic_search": "on", "embedding_provider": provider,
+        "csrfmiddlewaretoken": site.csrf()})
     with schema_context(client.schema_name):
         reason = vectors.unavailable_reason()
         enabled = KnowledgeSettings.objects.filter(semantic_search=True).exists()

@@ -79,6 +79,16 @@ ROUTES: dict[str, Rule] = {
     "members": Rule(ADMIN),
     "member-set-active": Rule(ADMIN, "POST", {"pk": "member"}),
     "member-unlock": Rule(ADMIN, "POST", {"pk": "member"}),
+    # tenants/sso/urls.py and scim_urls.py
+    "sso:login": Rule(OPEN),
+    "sso:callback": Rule(OPEN),
+    "sso:settings": Rule(ADMIN),
+    "sso:scim-token": Rule(ADMIN, "POST"),
+    "scim:service-provider-config": Rule(TOKEN),
+    "scim:resource-types": Rule(TOKEN),
+    "scim:schemas": Rule(TOKEN),
+    "scim:users": Rule(TOKEN),
+    "scim:user": Rule(TOKEN, objects={"user_id": "member"}),
     # compliance/urls.py
     "compliance:overview": Rule(OPEN),
     "compliance:accept-notice": Rule(MEMBER, "POST"),

@@ -27,7 +27,8 @@ def test_the_allow_list_is_exactly_the_routes_declared_open():
     assert set(ANONYMOUS_ROUTES) == {name for name, rule in ROUTES.items() if rule.who == OPEN}
     assert set(ANONYMOUS_ROUTES) == {
         "login", "password_reset", "password_reset_done", "password_reset_confirm",
-        "password_reset_complete", "compliance:overview", "healthz"}
+        "password_reset_complete", "compliance:overview", "healthz",
+        "sso:login", "sso:callback"}
     assert set(SELF_AUTHENTICATING_ROUTES) == {
         name for name, rule in ROUTES.items() if rule.who == TOKEN}
 

@@ -1,0 +1,161 @@
+"""Issue 16: answers cite the passage that answers them, found by meaning with
+a local model (nothing sent to any embeddings endpoint), cite nothing for a
+question the documents do not cover, and rank the same content alike in
+every format."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from bench import knowledge_corpus as corpus
+from chat.knowledge import local_embeddings, retrieval, services
+from chat.knowledge.models import KnowledgeFile, KnowledgeSettings
+from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
+from tests.support.site import Site
+
+pytestmark = pytest.mark.worker
+
+LIBRARY = ["travel-policy.md", "remote-work.txt", "leave-policy.pdf", "code-of-conduct.pdf",
+           "benefits-guide.pdf", "it-equipment.docx", "expense-reimbursement.docx"]
+
+
+def document(name: str) -> corpus.Document:
+    [found] = [d for d in corpus.DOCUMENTS if d.name == name]
+    return found
+
+
+@pytest.fixture
+def library(make_client, web_server, celery_worker, model):
+    """A client whose admin uploaded seven policy documents through the web."""
+    result = make_client("kq")
+    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    for name in LIBRARY:
+        response = upload(site, name, corpus.render(document(name)))
+        assert response.status_code == 201, response.text
+        file = wait_until_finished(site, response.json()["file"]["id"])
+        assert file["status"] == "ready", file
+        assert file["embedded_chunks"] == file["chunks"] >= 1, "embedded by the local model"
+    return result, site
+
+
+def ask(site: Site, text: str) -> list[dict]:
+    sent = site.ask(text)
+    events = site.events(sent["answer"]["stream_url"])
+    assert events[-1].event == "done", events[-1]
+    return events[-1].data["citations"]
+
+
+def prompt(model) -> list[dict]:
+    return model.requests("/v1/chat/completions")[-1]["body"]["messages"]
+
+
+def test_paraphrase_is_answered_from_the_right_passage_with_nothing_sent_for_embeddings(
+        library, model):
+    result, site = library
+    with schema_context(result.client.schema_name):
+        options = KnowledgeSettings.objects.get()
+        assert options.semantic_search and options.embedding_provider == "local", (
+            "semantic search is on by default, with the local model")
+
+    # "daily allowance ... food ... another country": the document says "per diem ... abroad".
+    citations = ask(site, "How much daily allowance do I get for food on a trip to another "
+                          "country?")
+
+    assert citations and citations[0]["file"] == "travel-policy.md"
+    assert {c["file"] for c in citations} == {"travel-policy.md"}
+    reference = "\n".join(m["content"] for m in prompt(model) if "<reference>" in m["content"])
+    assert "65 euros for each full day" in reference
+    # Neither the documents (at ingest) nor the question went to an embeddings endpoint.
+    assert model.requests("/v1/embeddings") == []
+
+
+def test_common_words_do_not_pull_in_unrelated_files(library, model):
+    _result, site = library
+    citations = ask(site, "per diem abroad")
+    assert {c["file"] for c in citations} == {"travel-policy.md"}
+
+    citations = ask(site, "How many days per week can I work remotely?")
+    assert citations[0]["file"] == "remote-work.txt"
+    assert "leave-policy.pdf" not in {c["file"] for c in citations}
+
+
+def test_unrelated_question_cites_nothing_and_the_prompt_says_so(library, model):
+    _result, site = library
+    citations = ask(site, "What is the capital of Australia?")
+    assert citations == []
+    messages = prompt(model)
+    assert not any("<reference>" in m["content"] for m in messages)
+    assert any(retrieval.NOT_COVERED in m["content"] for m in messages[:-1])
+    assert model.requests("/v1/embeddings") == []
+
+
+def test_data_page_and_library_say_which_embeddings_are_in_use(library):
+    _result, site = library
+    page = site.http.get("/workspace-data/")
+    assert page.status_code == 200
+    assert "local model" in page.text and "stays in this workspace" in page.text
+    library_page = site.http.get("/knowledge/")
+    assert "Semantic search now:" in library_page.text and "local model" in library_page.text
+
+    # Choosing the embeddings API is the client's decision, and the pages say so.
+    site.post("/knowledge/settings/", {"semantic_search": "on", "embedding_provider": "api"})
+    page = site.http.get("/workspace-data/")
+    assert "document text is sent to the embeddings API" in page.text
+
+
+def test_an_unknown_provider_is_refused_with_a_reason(library):
+    result, site = library
+    response = site.http.post("/knowledge/settings/", follow_redirects=True, data={
+        "semantic_search": "on", "embedding_provider": "elsewhere",
+        "csrfmiddlewaretoken": site.csrf()})
+    assert response.status_code == 200
+    assert "Choose where embeddings are computed" in response.text
+    with schema_context(result.client.schema_name):
+        assert KnowledgeSettings.objects.get().embedding_provider == "local"
+
+
+def _ranking(extension: str, questions: list[str]) -> list[list[tuple[str, str]]]:
+    """Upload the same documents in one format (in-process ingest), rank each
+    question, then delete them again."""
+    files = []
+    for name in ("travel-policy.md", "remote-work.txt", "it-equipment.docx"):
+        source = document(name)
+        stem = name.rsplit(".", 1)[0]
+        file = services.upload(user=None, name=f"{stem}.{extension}",
+                               data=corpus.render(source, extension=extension))
+        services.ingest(file_id=file.pk, generation=file.generation)
+        file.refresh_from_db()
+        assert file.status == KnowledgeFile.Status.READY, file.error
+        files.append(file)
+    try:
+        return [[(p.file_name.rsplit(".", 1)[0], p.heading, p.text) for p in
+                 retrieval.retrieve(query=question, conversation_id=None, endpoint=None)]
+                for question in questions]
+    finally:
+        for file in files:
+            services.delete_file(file=file)
+
+
+def test_the_same_content_ranks_the_same_in_txt_markdown_and_docx(make_client):
+    result = make_client("kf")
+    questions = ["per diem abroad", "How often are laptops replaced?",
+                 "How many days per week can I work remotely?", "hotel limit",
+                 "Can I work from another country?"]
+    with schema_context(result.client.schema_name):
+        connection.tenant = result.client
+        rankings = {extension: _ranking(extension, questions)
+                    for extension in ("txt", "md", "docx")}
+    assert all(rankings["md"]), "every question found something"
+    assert rankings["txt"] == rankings["md"] == rankings["docx"]
+
+
+def test_local_model_runs_offline_from_the_packaged_weights():
+    folder = local_embeddings.package_folder()
+    assert (folder / "weights" / "l2_supercat_256.safetensors").is_file()
+    vectors = local_embeddings.embed(["notebook computer", "laptop", "sourdough bread", ""])
+    assert vectors.shape == (4, local_embeddings.DIMENSIONS)
+    similar, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert similar > unrelated + 0.2
+    assert not vectors[3].any(), "no tokens, no direction"
