@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0004_knowledge_vectors_not_in_template'),
+        ('chat', '0005_knowledge_local_embeddings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
