@@ -293,9 +293,20 @@ def send_message(*, user, conversation: Conversation | None, text: str,
     if conversation is not None and conversation.messages.filter(
         role=Message.Role.ASSISTANT, status__in=[Message.Status.PENDING, Message.Status.STREAMING]
     ).exists():
+        # The answer being written may be this very request's (a twin sent at
+        # the same moment committed it since the lookup above).
+        first = _first_result(user=user, request_id=request_id)
+        if first is not None:
+            return Sent(first, repeated=True)
         raise ChatError("Wait for the current answer to finish, or stop it, before sending "
                         "another message.", status=409)
-    _check_allowance(user=user)
+    try:
+        _check_allowance(user=user)
+    except ChatError:  # a twin's hits may have filled the window: its result, if any
+        first = _first_result(user=user, request_id=request_id)
+        if first is not None:
+            return Sent(first, repeated=True)
+        raise
     config = selectors.get_bot_config()
     try:
         with transaction.atomic():
