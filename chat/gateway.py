@@ -14,14 +14,18 @@ only, checked and pinned on every connection, no redirects).
 
 from __future__ import annotations
 
+import email.utils
+import functools
 import hashlib
 import hmac
 import logging
+import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import django.db
 import httpx
 import openai
 from django.conf import settings
@@ -71,11 +75,16 @@ class GatewayError(Exception):
     """A model call failed. `user_message` is for the employee, `admin_message`
     says exactly what a tenant admin should fix."""
 
-    def __init__(self, kind: str, *, user_message: str, admin_message: str) -> None:
+    def __init__(self, kind: str, *, user_message: str, admin_message: str,
+                 retryable: bool = False, retry_after: float | None = None) -> None:
         super().__init__(admin_message)
         self.kind = kind
         self.user_message = user_message
         self.admin_message = admin_message
+        # Worth another attempt if nothing was shown yet (busy, 5xx, timeout,
+        # a connection or stream cut); `retry_after`: the wait the server asked for.
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 def _ask_admin() -> str:
@@ -150,13 +159,23 @@ def stream_chat(
     max_tokens: int,
     on_delta: Callable[[str], bool],
     context: privacy.CallContext | None = None,
+    on_wait: Callable[[GatewayError, float], bool] | None = None,
+    deadline: float | None = None,
+    on_audit_failure: Callable[[Callable[[], None]], None] | None = None,
 ) -> Completion:
     """Stream a chat completion; `on_delta` gets each piece of text and returns
     False to stop early (the partial text is kept).
 
-    The SDK retries 429 (honouring Retry-After), 5xx, timeouts and connection
-    errors with backoff before the first byte; a stream that breaks midway
-    is reported as `truncated`.
+    Until the first piece of text, a 429 (honouring Retry-After), a 5xx, a
+    timeout, a refused connection or a stream cut short is tried again, up to
+    MODEL_MAX_RETRIES times and CHAT_RETRY_WAIT_SECONDS of waiting in all;
+    `on_wait(error, seconds)` is told before each wait (it tells the employee,
+    waits, and returns False to give up: the employee pressed Stop). After
+    text was shown a break is final: `truncated`, `stalled` (nothing for
+    CHAT_CHUNK_IDLE_SECONDS) or `malformed`. `deadline` (time.monotonic())
+    ends the answer as `deadline`, its text so far kept. If the audit record
+    cannot be written (database down), `on_audit_failure` gets the recorder
+    to run later instead of the answer failing.
 
     Every call passes the privacy step: personal data is replaced by
     placeholders before it leaves, the originals are put back into what
@@ -175,7 +194,7 @@ def stream_chat(
     try:
         completion = _stream_chat(endpoint=endpoint, model=model, messages=outbound,
                                   temperature=temperature, max_tokens=max_tokens,
-                                  on_delta=restored_delta)
+                                  on_delta=restored_delta, on_wait=on_wait, deadline=deadline)
     except GatewayError as exc:
         audit["error_kind"] = exc.kind
         raise
@@ -193,8 +212,18 @@ def stream_chat(
             finish_reason=completion.finish_reason, stopped=completion.stopped,
         )
     finally:
-        privacy.finish_call(context, kind="chat", endpoint=endpoint.display_url, model=model,
-                            latency_ms=round((time.monotonic() - started) * 1000), **audit)
+        record = functools.partial(
+            privacy.finish_call, context, kind="chat", endpoint=endpoint.display_url,
+            model=model, latency_ms=round((time.monotonic() - started) * 1000), **audit)
+        try:
+            record()
+        except django.db.Error:
+            # The database went away while the model wrote: the answer is not
+            # lost for it; the caller records the call once the database is back.
+            if on_audit_failure is None:
+                raise
+            logger.warning("Audit record of a chat call deferred: the database is unreachable")
+            on_audit_failure(record)
 
 
 def _stream_chat(
@@ -205,9 +234,60 @@ def _stream_chat(
     temperature: float,
     max_tokens: int,
     on_delta: Callable[[str], bool],
+    on_wait: Callable[[GatewayError, float], bool] | None = None,
+    deadline: float | None = None,
 ) -> Completion:
-    client = client_for(endpoint)
-    parts: list[str] = []
+    # Our own retries (not the SDK's): the employee is told about each wait,
+    # and the waits are bounded in all.
+    client = client_for(endpoint).with_options(max_retries=0)
+    idle = settings.CHAT_CHUNK_IDLE_SECONDS
+    waited = 0.0
+    attempt = 0
+    while True:
+        parts: list[str] = []
+        timeout = idle if deadline is None else max(1.0, min(idle, deadline - time.monotonic()))
+        try:
+            return _stream_once(
+                client.with_options(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))),
+                endpoint=endpoint, model=model, messages=messages, temperature=temperature,
+                max_tokens=max_tokens, on_delta=on_delta, parts=parts, deadline=deadline)
+        except GatewayError as error:
+            if parts or not error.retryable or attempt >= settings.MODEL_MAX_RETRIES:
+                raise
+            wait = _backoff(attempt) if error.retry_after is None else error.retry_after
+            over_budget = waited + wait > settings.CHAT_RETRY_WAIT_SECONDS
+            if over_budget or (deadline is not None and time.monotonic() + wait > deadline):
+                if error.retry_after is not None and over_budget:
+                    raise _too_busy(endpoint, wait) from error
+                raise
+            attempt += 1
+            waited += wait
+            logger.info("Model call to %s failed (%s); attempt %d in %.1f s",
+                        endpoint.display_url, error.kind, attempt + 1, wait)
+            if on_wait is None:
+                time.sleep(wait)
+            elif not on_wait(error, wait):
+                return Completion(text="", prompt_tokens=None, completion_tokens=None,
+                                  finish_reason="stopped", stopped=True)
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds before another attempt when the server did not say: 1, 2, 4... ±25 %."""
+    return min(8.0, 2.0 ** attempt) * random.uniform(0.75, 1.25)
+
+
+def _stream_once(
+    client: openai.OpenAI,
+    *,
+    endpoint: ModelEndpoint,
+    model: str,
+    messages: list[dict[str, str]],
+    temperature: float,
+    max_tokens: int,
+    on_delta: Callable[[str], bool],
+    parts: list[str],
+    deadline: float | None,
+) -> Completion:
     usage = None
     finish_reason = None
     try:
@@ -221,14 +301,9 @@ def _stream_chat(
             store=False,
         )
         with stream:
-            for chunk in stream:
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                if not chunk.choices:
-                    continue
-                choice = chunk.choices[0]
-                finish_reason = choice.finish_reason or finish_reason
-                text = choice.delta.content if choice.delta else None
+            for chunk_usage, chunk_finish, text in _chunks(stream, endpoint):
+                usage = chunk_usage or usage
+                finish_reason = chunk_finish or finish_reason
                 if text:
                     parts.append(text)
                     if not on_delta(text):
@@ -236,6 +311,8 @@ def _stream_chat(
                             text="".join(parts), prompt_tokens=None,
                             completion_tokens=None, finish_reason="stopped", stopped=True,
                         )
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _past_deadline(endpoint)
     except endpoint_policy.EndpointRefused as exc:  # at connect time: nothing was sent
         raise _refused(endpoint, exc.reason) from None
     except openai.APIError as exc:
@@ -250,6 +327,31 @@ def _stream_chat(
         completion_tokens=getattr(usage, "completion_tokens", None),
         finish_reason=finish_reason,
     )
+
+
+def _chunks(stream, endpoint: ModelEndpoint) -> Iterator[tuple[object, str | None, str | None]]:
+    """(usage, finish_reason, text) per chunk; a chunk that is not the JSON
+    an OpenAI-compatible API sends is reported as `malformed`."""
+    iterator = iter(stream)
+    while True:
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # bad JSON or shape
+            raise _malformed(endpoint) from exc
+        try:
+            usage = chunk.usage
+            if not chunk.choices:
+                yield usage, None, None
+                continue
+            choice = chunk.choices[0]
+            text = choice.delta.content if choice.delta else None
+            if text is not None and not isinstance(text, str):
+                raise TypeError(type(text).__name__)
+            yield usage, choice.finish_reason, text
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise _malformed(endpoint) from exc
 
 
 def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
@@ -309,13 +411,71 @@ def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
 
 
 def _truncated(endpoint: ModelEndpoint) -> GatewayError:
+    # Retried if nothing was shown yet; after that, the text so far is kept.
     return GatewayError(
         "truncated",
         user_message=_("The answer was cut off because the connection to the model service "
                        "broke. Please try again."),
         admin_message=_("The stream from %(url)s ended before it was complete.") % {
             "url": endpoint.display_url},
+        retryable=True,
     )
+
+
+def _malformed(endpoint: ModelEndpoint) -> GatewayError:
+    return GatewayError(
+        "malformed",
+        user_message=_("The model service sent a malformed response, so the answer stopped "
+                       "there. Please try again."),
+        admin_message=_("%(url)s sent a streamed chunk that is not valid OpenAI-compatible "
+                        "JSON.") % {"url": endpoint.display_url},
+    )
+
+
+def _past_deadline(endpoint: ModelEndpoint) -> GatewayError:
+    return GatewayError(
+        "deadline",
+        user_message=_("The answer took longer than the %(seconds)d-second limit, so it was "
+                       "stopped; what was written so far is kept. Press Retry to try again.")
+        % {"seconds": settings.CHAT_ANSWER_DEADLINE_SECONDS},
+        admin_message=_("%(url)s was still sending after CHAT_ANSWER_DEADLINE_SECONDS "
+                        "(%(seconds)d s).") % {"url": endpoint.display_url,
+                                               "seconds": settings.CHAT_ANSWER_DEADLINE_SECONDS},
+    )
+
+
+def _too_busy(endpoint: ModelEndpoint, seconds: float) -> GatewayError:
+    return GatewayError(
+        "rate_limited",
+        user_message=_("The model service is too busy right now (it asked us to wait "
+                       "%(seconds)d seconds). Please try again in a few minutes.")
+        % {"seconds": round(seconds)},
+        admin_message=_("%(url)s answered 429 with Retry-After %(seconds)d s, longer than "
+                        "CHAT_RETRY_WAIT_SECONDS (%(budget)d s).")
+        % {"url": endpoint.display_url, "seconds": round(seconds),
+           "budget": settings.CHAT_RETRY_WAIT_SECONDS},
+    )
+
+
+def _retry_after(exc: openai.APIError) -> float | None:
+    """The wait a 429/503 asked for (Retry-After: seconds or an HTTP date)."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    try:
+        if headers.get("retry-after-ms"):
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        raw = headers.get("retry-after")
+        if not raw:
+            return None
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(raw)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _translate(
@@ -351,7 +511,7 @@ def _translate(
     if isinstance(exc, openai.RateLimitError):
         quota = getattr(exc, "code", None) == "insufficient_quota"
         return GatewayError(
-            "rate_limited",
+            "rate_limited", retryable=not quota, retry_after=_retry_after(exc),
             user_message=_("The assistant is receiving too many requests right now. "
                            "Please try again in a minute."),
             admin_message=(
@@ -363,8 +523,19 @@ def _translate(
             ),
         )
     if isinstance(exc, openai.APITimeoutError):
+        if streamed:
+            return GatewayError(
+                "stalled",
+                user_message=_("The model stopped sending the answer partway (nothing came "
+                               "for %(seconds)d seconds); what was written so far is kept. "
+                               "Press Retry to try again.")
+                % {"seconds": settings.CHAT_CHUNK_IDLE_SECONDS},
+                admin_message=_("%(url)s sent nothing for CHAT_CHUNK_IDLE_SECONDS "
+                                "(%(seconds)d s) in the middle of an answer.")
+                % {"url": url, "seconds": settings.CHAT_CHUNK_IDLE_SECONDS},
+            )
         return GatewayError(
-            "timeout",
+            "timeout", retryable=True,
             user_message=_("The model took too long to answer. Please try again."),
             admin_message=_("%(url)s did not answer within %(seconds)s s after %(retries)s "
                             "retries.") % {"url": url,
@@ -375,7 +546,7 @@ def _translate(
         if streamed:
             return _truncated(endpoint)
         return GatewayError(
-            "unreachable",
+            "unreachable", retryable=True,
             user_message=_("The assistant could not reach its model service.") + " "
             + _ask_admin(),
             admin_message=_("Could not connect to %(url)s. Check the base URL under "
@@ -403,7 +574,7 @@ def _translate(
         )
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return GatewayError(
-            "unavailable",
+            "unavailable", retryable=True, retry_after=_retry_after(exc),
             user_message=_("The model service is having problems. Please try again shortly."),
             admin_message=_("%(url)s answered %(status)s after %(retries)s retries.") % {
                 "url": url, "status": exc.status_code, "retries": settings.MODEL_MAX_RETRIES},

@@ -19,12 +19,15 @@ Endpoints::
 Behaviour (constructor keywords, ``configure()``, or ``POST /_control``):
 ``reply_text``, ``reply_tokens``, ``token_delay``, ``first_token_delay``,
 ``fail_next``, ``fail_status``, ``retry_after``, ``truncate_after``,
-``stall_after``, ``hang``; ``{"reset": true}`` restores the constructor's.
+``stall_after``, ``hang``, ``cut_next`` (the next N chat streams are cut
+before their first token); ``{"reset": true}`` restores the constructor's.
 
 A chat request whose last user message holds directives steers only that
 request: ``[[reply: exact text]]``, ``[[tokens: 20]]``, ``[[fail: 429]]``,
 ``[[hang]]``, ``[[truncate: 3]]``, ``[[stall: 3]]``, ``[[token-delay: 0.01]]``,
-``[[first-token-delay: 0.5]]``. Directives are removed from the echoed text.
+``[[first-token-delay: 0.5]]``, ``[[malformed: 3]]`` (after 3 tokens, a chunk that is
+not JSON). A slow drip is ``[[token-delay: 25]]`` (one chunk every 25 s).
+Directives are removed from the echoed text.
 
 Run in the foreground: ``python -m chat.local_model_server --port 8099``.
 """
@@ -90,6 +93,7 @@ class Behaviour:
     truncate_after: int | None = None  # close streams after K tokens, no [DONE]
     stall_after: int | None = None  # stop streams after K tokens, keep the socket open
     hang: bool = False  # never answer /v1 requests
+    cut_next: int = 0  # cut the next N chat streams before their first token
 
     def updated(self, changes: Mapping[str, object]) -> Behaviour:
         unknown = sorted(set(changes) - _BEHAVIOUR_FIELDS)
@@ -116,13 +120,15 @@ class BehaviourOptions(TypedDict, total=False):
     truncate_after: int | None
     stall_after: int | None
     hang: bool
+    cut_next: int
 
 
 _BEHAVIOUR_FIELDS = frozenset(field.name for field in dataclasses.fields(Behaviour))
 _NULLABLE_SETTINGS = frozenset(
     {"reply_text", "reply_tokens", "retry_after", "truncate_after", "stall_after"}
 )
-_COUNT_SETTINGS = frozenset({"reply_tokens", "fail_next", "truncate_after", "stall_after"})
+_COUNT_SETTINGS = frozenset(
+    {"reply_tokens", "fail_next", "truncate_after", "stall_after", "cut_next"})
 _SECONDS_SETTINGS = frozenset({"token_delay", "first_token_delay", "retry_after"})
 
 
@@ -385,7 +391,7 @@ class _Connection:
 
 
 _DIRECTIVE = re.compile(
-    r"\[\[\s*(reply|tokens|fail|hang|truncate|stall|token-delay|first-token-delay)"
+    r"\[\[\s*(reply|tokens|fail|hang|truncate|stall|token-delay|first-token-delay|malformed)"
     r"\s*(?::(.*?))?\]\]",
     re.IGNORECASE | re.DOTALL,
 )
@@ -408,6 +414,7 @@ class _Directives:
     stall: int | None = None
     token_delay: float | None = None
     first_token_delay: float | None = None
+    malformed: int | None = None
 
 
 def _parse_directives(text: str) -> tuple[_Directives, str]:
@@ -478,6 +485,7 @@ class _ReplyPlan:
     first_token_delay: float
     truncate_after: int | None
     stall_after: int | None
+    malformed_after: int | None = None
 
 
 def _plan_reply(
@@ -506,6 +514,7 @@ def _plan_reply(
         first_token_delay=_first_set(directives.first_token_delay, behaviour.first_token_delay),
         truncate_after=_first_set(directives.truncate, behaviour.truncate_after),
         stall_after=_first_set(directives.stall, behaviour.stall_after),
+        malformed_after=directives.malformed,
     )
 
 
@@ -650,6 +659,14 @@ class ModelService:
         }
         with self._lock:
             self._records.append(entry)
+
+    def _take_stream_cut(self) -> bool:
+        with self._lock:
+            behaviour = self._behaviour
+            if behaviour.cut_next <= 0:
+                return False
+            self._behaviour = dataclasses.replace(behaviour, cut_next=behaviour.cut_next - 1)
+        return True
 
     def _take_injected_failure(self) -> ApiError | None:
         with self._lock:
@@ -905,7 +922,12 @@ class ModelService:
             return _sse(chunk)
 
         await conn.start_stream(headers)
-        cutoffs = [k for k in (plan.truncate_after, plan.stall_after) if k is not None]
+        if self._take_stream_cut():
+            await conn.send_chunk(event({"role": "assistant", "content": "", "refusal": None}))
+            await conn.close_mid_response()
+            return
+        cutoffs = [k for k in (plan.truncate_after, plan.stall_after, plan.malformed_after)
+                   if k is not None]
         visible = plan.tokens[: min(cutoffs)] if cutoffs else plan.tokens
 
         # The role chunk leaves together with the first token, as the real API's does.
@@ -930,7 +952,11 @@ class ModelService:
 
         await conn.send_chunk(b"".join(pending))
         if cutoffs:
-            if plan.truncate_after == min(cutoffs):
+            if plan.malformed_after == min(cutoffs):
+                await conn.send_chunk(b'data: {"id": "chatcmpl-broken", "choices": [{"delta"\n\n')
+                await conn.send_chunk(b"data: [DONE]\n\n")
+                await conn.end_stream()
+            elif plan.truncate_after == min(cutoffs):
                 await conn.close_mid_response()
             else:
                 await conn.wait_until_peer_closes()

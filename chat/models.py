@@ -124,4 +124,27 @@ class Message(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class SendRequest(models.Model):
+    """The request id the browser sent with a message (one per composed
+    message, kept across retries): a repeat of it returns the first result
+    instead of storing the question again. Unique per user, so even two
+    requests at the same moment store one question (the second waits on the
+    unique index, then reads the first's answer)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    request_id = models.CharField(max_length=64)
+    answer = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "request_id"],
+                                               name="send_request_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"request {self.request_id} → answer {self.answer_id}"
+
+
 from chat.knowledge.models import *  # noqa: E402,F401,F403

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
-from chat.models import BotConfig, Conversation, Message
+from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
@@ -253,33 +253,91 @@ def _check_allowance(*, user) -> None:
         raise ChatError(exc.message, status=429) from exc
 
 
-def send_message(*, user, conversation: Conversation | None, text: str) -> Message:
+@dataclass(frozen=True)
+class Sent:
+    answer: Message
+    repeated: bool = False  # the same request id was sent before: its first result
+
+
+REQUEST_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _validate_request_id(request_id: str) -> str:
+    request_id = (request_id or "").strip()
+    if request_id and (len(request_id) > 64 or not set(request_id) <= REQUEST_ID_CHARS):
+        raise ChatError(gettext("This message's request id is not valid (up to 64 letters, "
+                                "digits and dashes). Reload the page and send it again."))
+    return request_id
+
+
+def _first_result(*, user, request_id: str) -> Message | None:
+    if not request_id:
+        return None
+    earlier = (SendRequest.objects.select_related("answer__conversation", "answer__reply_to")
+               .filter(user=user, request_id=request_id).first())
+    return earlier.answer if earlier else None
+
+
+def send_message(*, user, conversation: Conversation | None, text: str,
+                 request_id: str = "") -> Sent:
     """Store the question and a pending answer (in a new conversation when none
-    is given); a worker writes the answer."""
+    is given); a worker writes the answer.
+
+    `request_id` (the browser's, one per composed message): a repeat — a
+    double click, a retried request, two requests at the same moment — gets
+    the first one's answer back, and nothing is stored twice (a unique index
+    decides between simultaneous ones)."""
+    request_id = _validate_request_id(request_id)
+    first = _first_result(user=user, request_id=request_id)
+    if first is not None:
+        return Sent(first, repeated=True)
     text = _validate_text(text)
     if conversation is not None and conversation.messages.filter(
         role=Message.Role.ASSISTANT, status__in=[Message.Status.PENDING, Message.Status.STREAMING]
     ).exists():
+        # The answer being written may be this very request's (a twin sent at
+        # the same moment committed it since the lookup above).
+        first = _first_result(user=user, request_id=request_id)
+        if first is not None:
+            return Sent(first, repeated=True)
         raise ChatError(gettext("Wait for the current answer to finish, or stop it, before "
                                 "sending another message."), status=409)
-    _check_allowance(user=user)
+    try:
+        _check_allowance(user=user)
+    except ChatError:  # a twin's hits may have filled the window: its result, if any
+        first = _first_result(user=user, request_id=request_id)
+        if first is not None:
+            return Sent(first, repeated=True)
+        raise
     config = selectors.get_bot_config()
-    with transaction.atomic():
-        if conversation is None:
-            conversation = Conversation.objects.create(user=user, title=_title_from(text))
-        else:
-            if conversation.title == "New chat":
-                conversation.title = _title_from(text)
-            conversation.save(update_fields=["title", "updated"])  # moves it to the top
-        question = Message.objects.create(
-            conversation=conversation, role=Message.Role.USER, content=text,
-        )
-        answer = Message.objects.create(
-            conversation=conversation, role=Message.Role.ASSISTANT, reply_to=question,
-            status=Message.Status.PENDING, model=config.model,
-        )
-        _enqueue_on_commit(answer)
-    return answer
+    try:
+        with transaction.atomic():
+            if conversation is None:
+                conversation = Conversation.objects.create(user=user, title=_title_from(text))
+            else:
+                if conversation.title == "New chat":
+                    conversation.title = _title_from(text)
+                conversation.save(update_fields=["title", "updated"])  # moves it to the top
+            question = Message.objects.create(
+                conversation=conversation, role=Message.Role.USER, content=text,
+            )
+            answer = Message.objects.create(
+                conversation=conversation, role=Message.Role.ASSISTANT, reply_to=question,
+                status=Message.Status.PENDING, model=config.model,
+            )
+            if request_id:
+                # Waits here while a simultaneous twin's transaction is open;
+                # fails once it committed (everything above is rolled back).
+                SendRequest.objects.create(user=user, request_id=request_id, answer=answer)
+            _enqueue_on_commit(answer)
+    except IntegrityError:
+        first = _first_result(user=user, request_id=request_id)
+        if first is None:
+            raise
+        logger.info("Send request %s arrived twice at once; answered with the first result",
+                    request_id)
+        return Sent(first, repeated=True)
+    return Sent(answer)
 
 
 def regenerate(*, answer: Message) -> Message:
@@ -410,6 +468,7 @@ class _Job:
     config: BotConfig
     prompt: list[dict[str, str]]
     context: privacy.CallContext | None = None
+    token: str = ""  # our lease on the answer
 
 
 def generate_answer(*, message_id: int) -> None:
@@ -429,13 +488,15 @@ def generate_answer(*, message_id: int) -> None:
         try:
             job = _claim(schema=schema, message_id=message_id)
             if job is not None:
+                job.token = token
                 _write(schema=schema, job=job)
         except Exception:
             logger.exception("Answer %s in %s crashed", message_id, schema)
             if job is not None:
                 with db_slot():
                     job.answer.refresh_from_db()
-                    if not job.answer.is_finished:
+                    if (not job.answer.is_finished
+                            and streams.get_final(schema, message_id) is None):
                         _finish_failed(job.answer, schema, user_message=gettext(
                             "Something went wrong while answering. Please try again."),
                             admin_message=gettext(
@@ -458,6 +519,8 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
         answer = (Message.objects.select_related("conversation__user", "reply_to")
                   .filter(pk=message_id, role=Message.Role.ASSISTANT).first())
         if answer is None or answer.is_finished or answer.superseded:
+            return None
+        if _save_kept_final(schema, answer):  # finished, but its save had failed
             return None
         translation.activate(_asker_language(answer))
         if answer.status == Message.Status.STREAMING:
@@ -492,64 +555,178 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
 
 def _write(*, schema: str, job: _Job) -> None:
     """Stream from the model into Redis, then store the result. No database
-    connection is held while the model writes."""
+    connection is held while the model writes; the outcome is kept in Redis
+    until the database has it, so a finished answer is never lost."""
     answer = job.answer
     started = time.monotonic()
+    deadline = started + settings.CHAT_ANSWER_DEADLINE_SECONDS
     first_token: list[float] = []
+    shown: list[str] = []  # what the employee has seen, kept if the answer breaks
     checks = {"at": started}
+    lost: list[bool] = []  # another worker took the answer over: stop without a word
     writer = streams.DeltaWriter(schema, answer.pk)
+
+    def carry_on() -> bool:
+        state = streams.writer_check(schema, answer.pk, job.token)
+        if state == "lost":
+            lost.append(True)
+        return state is None
 
     def on_delta(text: str) -> bool:
         if not first_token:
             first_token.append(time.monotonic())
+        shown.append(text)
         writer.write(text)
         now = time.monotonic()
         if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
             checks["at"] = now
-            if streams.stop_requested(schema, answer.pk):
+            return carry_on()
+        return True
+
+    def on_wait(error: gateway.GatewayError, seconds: float) -> bool:
+        """Tell the employee why nothing comes yet, then wait (False: Stop pressed)."""
+        streams.append(schema, answer.pk, "status", {
+            "status": "retrying", "reason": error.kind, "retry_in": round(seconds),
+            "notice": _wait_notice(error.kind, seconds)})
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(0.25, left))
+            if not carry_on():
                 return False
         return True
 
+    audits: list = []  # audit records the database could not take yet
     try:
         try:
-            completion = _stream(job, on_delta)
+            completion = _stream(job, on_delta, on_wait=on_wait, deadline=deadline,
+                                 on_audit_failure=audits.append)
         finally:
-            writer.flush()  # the last text goes before any end event
+            if lost:
+                writer.drop()
+            else:
+                writer.flush()  # the last text goes before any end event
     except gateway.GatewayError as exc:
-        logger.warning("Answer %s in %s failed: %s", answer.pk, schema, exc.admin_message)
-        with db_slot():
-            answer.refresh_from_db()
-            _finish_failed(answer, schema, user_message=exc.user_message,
-                           admin_message=exc.admin_message)
+        if lost:
+            return
+        logger.warning("Answer %s in %s failed (%s): %s", answer.pk, schema, exc.kind,
+                       exc.admin_message)
+        content = "".join(shown)
+        _finish(schema, answer, {
+            "status": Message.Status.FAILED, "content": content, "error": str(exc.user_message),
+            "error_detail": str(exc.admin_message)},
+            event={"error": str(exc.user_message), "html": markdown_to_html(content)},
+            audits=audits)
+        return
+    if lost:
+        logger.warning("Answer %s in %s: another worker took it over (this one's lease "
+                       "lapsed); stopped writing", answer.pk, schema)
         return
     elapsed = time.monotonic() - started
-    with db_slot():
-        answer.content = completion.text
-        answer.status = Message.Status.CANCELLED if completion.stopped else Message.Status.DONE
-        answer.prompt_tokens = completion.prompt_tokens
-        answer.completion_tokens = completion.completion_tokens
-        answer.latency_ms = round(elapsed * 1000)
-        answer.first_token_ms = round((first_token[0] - started) * 1000) if first_token else None
-        answer.save(update_fields=["content", "status", "prompt_tokens", "completion_tokens",
-                                   "latency_ms", "first_token_ms", "citations", "updated"])
-    streams.append(schema, answer.pk, answer.status, {
-        "html": markdown_to_html(answer.content), "latency_ms": answer.latency_ms,
+    fields = {
+        "content": completion.text,
+        "status": Message.Status.CANCELLED if completion.stopped else Message.Status.DONE,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "latency_ms": round(elapsed * 1000),
+        "first_token_ms": round((first_token[0] - started) * 1000) if first_token else None,
+        "citations": answer.citations,
+    }
+    _finish(schema, answer, fields, event={
+        "html": markdown_to_html(completion.text), "latency_ms": fields["latency_ms"],
         "model": answer.model,
-        "usage": {"prompt_tokens": answer.prompt_tokens,
-                  "completion_tokens": answer.completion_tokens},
+        "usage": {"prompt_tokens": completion.prompt_tokens,
+                  "completion_tokens": completion.completion_tokens},
         "redacted": job.context.user_items if job.context else [],
         "citations": answer.citations,
-    })
+    }, audits=audits)
 
 
-def _stream(job: _Job, on_delta) -> gateway.Completion:
+def _wait_notice(kind: str, seconds: float) -> str:
+    n = max(1, round(seconds))
+    if kind == "rate_limited":
+        return gettext("The model is busy; retrying in %(seconds)d s…") % {"seconds": n}
+    if kind == "timeout":
+        return gettext("The model is not answering; trying again in %(seconds)d s…") % {
+            "seconds": n}
+    return gettext("The model service had a problem; retrying in %(seconds)d s…") % {
+        "seconds": n}
+
+
+_FINAL_FIELDS = ("content", "status", "prompt_tokens", "completion_tokens", "latency_ms",
+                 "first_token_ms", "citations", "error", "error_detail")
+
+
+def _finish(schema: str, answer: Message, fields: dict, *, event: dict,
+            audits: list | None = None) -> None:
+    """End an answer: its outcome goes to Redis first (kept until saved), then
+    to the database and the browser. If the save fails (database down), the
+    browser is shown the outcome anyway and the save is retried; if it still
+    fails, the abandoned-answer sweep saves the kept copy later."""
+    streams.keep_final(schema, answer.pk, fields)
+    give_up = time.monotonic() + settings.CHAT_FINAL_SAVE_SECONDS
+    pause = 0.5
+    shown = False
+    while True:
+        try:
+            with db_slot():
+                _save_final(answer.pk, fields)
+            while audits:  # the model call's audit record, deferred while the DB was down
+                audits[0]()
+                audits.pop(0)
+        except Exception as exc:  # the database is unreachable (or was cut off mid-save)
+            if not shown:  # the employee sees the whole answer now, not "failed"
+                streams.append(schema, answer.pk, fields["status"], event)
+                shown = True
+            if time.monotonic() + pause > give_up:
+                logger.error("Answer %s in %s is finished but could not be saved (%s); it "
+                             "is kept in Redis for the abandoned-answer sweep (%d audit "
+                             "record(s) of its model call not written)", answer.pk,
+                             schema, exc, len(audits or []))
+                return
+            logger.warning("Saving answer %s in %s failed (%s); retrying in %.1f s",
+                           answer.pk, schema, exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+            continue
+        streams.drop_final(schema, answer.pk)
+        if not shown:
+            streams.append(schema, answer.pk, fields["status"], event)
+        for name, value in fields.items():
+            setattr(answer, name, value)
+        return
+
+
+def _save_final(answer_id: int, fields: dict) -> int:
+    """Store a finished answer's outcome, unless it already ended otherwise."""
+    values = {name: fields[name] for name in _FINAL_FIELDS if name in fields}
+    return Message.objects.filter(
+        pk=answer_id, status__in=[Message.Status.PENDING, Message.Status.STREAMING],
+    ).update(**values, updated=timezone.now())
+
+
+def _save_kept_final(schema: str, answer: Message) -> bool:
+    """If the answer's outcome waits in Redis (its save had failed), save it now."""
+    fields = streams.get_final(schema, answer.pk)
+    if fields is None:
+        return False
+    _save_final(answer.pk, fields)
+    streams.drop_final(schema, answer.pk)
+    answer.refresh_from_db()
+    logger.info("Answer %s in %s: saved its kept outcome (%s)", answer.pk, schema,
+                fields.get("status"))
+    return True
+
+
+def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None,
+            on_audit_failure=None) -> gateway.Completion:
     if job.endpoint is None:
         on_delta(str(OFFLINE_TEXT))
         return gateway.Completion(str(OFFLINE_TEXT), None, None, "stop")
     return gateway.stream_chat(
         endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
         temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
-        on_delta=on_delta, context=job.context,
+        on_delta=on_delta, context=job.context, on_wait=on_wait, deadline=deadline,
+        on_audit_failure=on_audit_failure,
     )
 
 
@@ -557,7 +734,7 @@ def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_mes
     answer.status = Message.Status.FAILED
     answer.error = user_message
     answer.error_detail = admin_message
-    answer.save(update_fields=["status", "error", "error_detail", "updated"])
+    answer.save(update_fields=["status", "content", "error", "error_detail", "updated"])
     streams.append(schema, answer.pk, "failed", {
         "error": user_message, "html": markdown_to_html(answer.content)})
 
@@ -593,38 +770,58 @@ def build_prompt(*, answer: Message, config: BotConfig,
     return messages
 
 
-ABANDONED_AFTER_SECONDS = 120  # streaming, but no worker and no progress this long
 # Pending this long: its task was lost (longer than a redelivery takes).
 PENDING_TIMEOUT_SECONDS = getattr(settings, "CHAT_PENDING_TIMEOUT_SECONDS", 900)
 
 
 def fail_if_abandoned(*, answer: Message) -> bool:
-    """An answer left 'streaming' by a dead worker, or 'pending' by a lost task,
-    ends failed (with a Retry button), so nothing waits forever."""
+    """An answer left 'streaming' by a dead worker (its lease expired) is
+    saved from its kept outcome if it had finished, else redone once (the
+    broker's own redelivery waits CELERY_VISIBILITY_TIMEOUT), else failed;
+    one left 'pending' by a lost task ends failed. Failed answers get a Retry
+    button, so nothing waits forever. True if the answer is now finished."""
     schema = connection.schema_name
-    quiet_for = (timezone.now() - answer.updated).total_seconds()
-    limit = {Message.Status.STREAMING: ABANDONED_AFTER_SECONDS,
-             Message.Status.PENDING: PENDING_TIMEOUT_SECONDS}.get(answer.status)
-    if limit is None or quiet_for < limit or streams.lease_alive(schema, answer.pk):
+    if answer.is_finished or streams.lease_alive(schema, answer.pk):
         return False
     with translation.override(_asker_language(answer)):
         if answer.status == Message.Status.PENDING:
+            quiet_for = (timezone.now() - answer.updated).total_seconds()
+            if quiet_for < PENDING_TIMEOUT_SECONDS:
+                return False
             _finish_failed(answer, schema, user_message=gettext(
                 "The assistant did not get to your question in time. Please try again."),
                 admin_message=gettext("The task for this answer was never run (lost queue?)."))
-        else:
-            _finish_failed(answer, schema, user_message=gettext(
-                "The assistant stopped while answering. Please try again."),
-                admin_message=gettext("No worker was writing this answer."))
+            return True
+        if _save_kept_final(schema, answer):
+            return True
+        if answer.attempts < 2:
+            if streams.redo_requested(schema, answer.pk, answer.attempts):
+                return False  # queued; a worker starts it over
+            if streams.claim_redo(schema, answer.pk, answer.attempts,
+                                  seconds=PENDING_TIMEOUT_SECONDS):
+                from chat.tasks import generate_answer
+
+                logger.warning("Answer %s in %s: its worker died (lease expired); redoing it",
+                               answer.pk, schema)
+                streams.append(schema, answer.pk, "status", {
+                    "status": "retrying", "reason": "worker_lost",
+                    "notice": gettext("The assistant stopped while answering; starting the "
+                                      "answer again…")})
+                generate_answer.delay(message_id=answer.pk)
+            return False
+        _finish_failed(answer, schema, user_message=gettext(
+            "The assistant stopped while answering. Please try again."),
+            admin_message=gettext("No worker was writing this answer."))
     return True
 
 
 def fail_abandoned_answers() -> int:
-    """Run per client by celery beat."""
+    """Run per client by celery beat: answers whose worker died are saved,
+    redone or failed (see fail_if_abandoned)."""
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Message.Status.STREAMING,
-          updated__lt=now - timezone.timedelta(seconds=ABANDONED_AFTER_SECONDS))
+          updated__lt=now - timezone.timedelta(seconds=streams.LEASE_SECONDS))
         | Q(status=Message.Status.PENDING,
             updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
     )

@@ -130,6 +130,12 @@ class DeltaWriter:
         with self._lock:
             self._flush_locked()
 
+    def drop(self) -> None:
+        """Forget what waits (this writer no longer owns the answer)."""
+        with self._lock:
+            self._pending.clear()
+            _flusher.forget(self)
+
     def flush_if_stale(self) -> None:
         """Flush if text has waited a whole interval; stop being watched once
         nothing waits (under this writer's lock, so no write slips between)."""
@@ -216,10 +222,39 @@ def stop_requested(schema: str, message_id: int) -> bool:
 
 
 @_unavailable_on_redis_error
+def writer_check(schema: str, message_id: int, token: str) -> str | None:
+    """"stop" if the employee pressed Stop; "lost" if another worker now holds
+    the answer's lease (ours lapsed, say while Redis was unreachable, and the
+    answer is being redone): this writer must stop without a word, or the
+    text would be written twice. None: carry on."""
+    pipe = _client().pipeline(transaction=False)
+    pipe.exists(_key(schema, message_id, "stop"))
+    pipe.get(_key(schema, message_id, "lease"))
+    stop, holder = pipe.execute()
+    if holder is not None and holder != token:
+        return "lost"
+    return "stop" if stop else None
+
+
+@_unavailable_on_redis_error
 def take_lease(schema: str, message_id: int, token: str) -> bool:
     """True if this worker now owns the answer (nobody else holds a live lease)."""
     return bool(_client().set(_key(schema, message_id, "lease"), token, nx=True,
                               ex=LEASE_SECONDS))
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# Renew a lease that is ours or has lapsed; never one another worker took.
+_RENEW = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return false
+"""
 
 
 class LeaseKeeper:
@@ -241,11 +276,14 @@ class LeaseKeeper:
                 self._thread.start()
 
     def release(self, schema: str, message_id: int) -> None:
+        key = _key(schema, message_id, "lease")
         with self._lock:
-            self._leases.pop(_key(schema, message_id, "lease"), None)
-        _delete_lease(schema, message_id)
+            token = self._leases.pop(key, None)
+        if token is not None:  # only our own lease: another worker may hold it now
+            _delete_lease(schema, message_id, token)
 
     def _run(self) -> None:
+        renew = _client().register_script(_RENEW)
         while True:
             time.sleep(max(0.5, LEASE_SECONDS / 3))
             with self._lock:
@@ -255,15 +293,15 @@ class LeaseKeeper:
             try:
                 pipe = _client().pipeline(transaction=False)
                 for key, token in leases.items():
-                    pipe.set(key, token, ex=LEASE_SECONDS)
+                    renew(keys=[key], args=[token, LEASE_SECONDS], client=pipe)
                 pipe.execute()
             except (redis.RedisError, OSError):
                 continue  # Redis is back soon, or the answer fails on its own
 
 
 @_unavailable_on_redis_error
-def _delete_lease(schema: str, message_id: int) -> None:
-    _client().delete(_key(schema, message_id, "lease"))
+def _delete_lease(schema: str, message_id: int, token: str) -> None:
+    _client().eval(_RELEASE, 1, _key(schema, message_id, "lease"), token)
 
 
 leases = LeaseKeeper()
@@ -276,7 +314,45 @@ def lease_alive(schema: str, message_id: int) -> bool:
 
 @_unavailable_on_redis_error
 def discard(schema: str, message_id: int) -> None:
-    _client().delete(*(_key(schema, message_id, part) for part in ("events", "stop", "lease")))
+    _client().delete(*(_key(schema, message_id, part)
+                       for part in ("events", "stop", "lease", "final", "redo1", "redo2")))
+
+
+# A finished answer's outcome waits here until the database has it (the
+# worker's save may fail while PostgreSQL is down): whoever finds it later —
+# the worker retrying, the abandoned-answer sweep, a redelivered task — saves
+# it instead of failing or redoing the answer.
+FINAL_KEEP_SECONDS = getattr(settings, "CHAT_FINAL_KEEP_SECONDS", 7 * 86400)
+
+
+@_unavailable_on_redis_error
+def keep_final(schema: str, message_id: int, fields: dict) -> None:
+    _client().set(_key(schema, message_id, "final"), json.dumps(fields), ex=FINAL_KEEP_SECONDS)
+
+
+@_unavailable_on_redis_error
+def get_final(schema: str, message_id: int) -> dict | None:
+    raw = _client().get(_key(schema, message_id, "final"))
+    return json.loads(raw) if raw else None
+
+
+@_unavailable_on_redis_error
+def drop_final(schema: str, message_id: int) -> None:
+    _client().delete(_key(schema, message_id, "final"))
+
+
+@_unavailable_on_redis_error
+def claim_redo(schema: str, message_id: int, attempt: int, *, seconds: int) -> bool:
+    """True once per attempt of an answer: the caller re-enqueues it (several
+    browsers and the sweep may notice the same dead worker at once)."""
+    return bool(_client().set(_key(schema, message_id, f"redo{attempt}"), "1", nx=True,
+                              ex=seconds))
+
+
+@_unavailable_on_redis_error
+def redo_requested(schema: str, message_id: int, attempt: int) -> bool:
+    """A redo after this attempt was requested (within the key's lifetime)."""
+    return bool(_client().exists(_key(schema, message_id, f"redo{attempt}")))
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,9 @@ def send(request, conversation_id: int | None = None):
         if conversation_id else None
     )
     try:
-        answer = services.send_message(user=request.user, conversation=conversation,
-                                       text=form.cleaned_data.get("text", ""))
+        sent = services.send_message(user=request.user, conversation=conversation,
+                                     text=form.cleaned_data.get("text", ""),
+                                     request_id=request.POST.get("request_id", ""))
     except services.ChatError as exc:
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
@@ -90,15 +91,18 @@ def send(request, conversation_id: int | None = None):
         if conversation is not None:
             return redirect("chat:conversation", conversation.pk)
         return redirect("chat:home")
+    answer = sent.answer
     conversation = answer.conversation
     if _wants_json(request):
+        # A repeat of the same request id: the first result, nothing new stored.
         return JsonResponse({
             "conversation_id": conversation.pk,
             "conversation_url": reverse("chat:conversation", args=[conversation.pk]),
             "title": conversation.title,
             "question": {"id": answer.reply_to_id, "text": answer.reply_to.content},
             "answer": _answer_json(answer),
-        }, status=201)
+            "repeated": sent.repeated,
+        }, status=200 if sent.repeated else 201)
     return redirect("chat:conversation", conversation.pk)
 
 
@@ -188,7 +192,10 @@ async def answer_stream(request, message_id: int):
                                               "reload the page.")}, status=400)
     # The first read does not wait: if Redis is down the answer is a 503 with
     # the usual sentence, not an event stream that fails at once.
-    reader = streams.read(schema, answer.pk, after=after, wait_first=False)
+    # A well-formed id past the end (or of an expired stream) gets the stored
+    # final state after STALE_CHECK_MS, never "failed".
+    reader = streams.read(schema, answer.pk, after=after, wait_first=False,
+                          block_ms=STALE_CHECK_MS)
     try:
         first = await anext(reader)
     except streams.StreamUnavailable as exc:
@@ -205,6 +212,10 @@ def _own_answer(request, message_id: int) -> Message:
     if not request.user.is_authenticated:
         raise PermissionError
     return selectors.get_answer(user=request.user, message_id=message_id)
+
+
+# While an answer's stream is quiet, check this often that a worker holds it.
+STALE_CHECK_MS = getattr(settings, "CHAT_STALE_CHECK_SECONDS", 5) * 1000
 
 
 def _sse(event: str, data: dict, event_id: str | None = None) -> str:
@@ -236,7 +247,10 @@ async def _events(schema: str, answer: Message, reader, first: list):
 
 
 def _stale_state(schema: str, answer_id: int) -> dict | None:
-    """The stored outcome if the answer finished without (or after) its stream."""
+    """The stored outcome if the answer finished without (or after) its stream;
+    an answer whose worker died is redone (or failed) on the way."""
+    if streams.lease_alive(schema, answer_id):
+        return None  # a worker is on it (the model is slow to answer)
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
         if answer is None:

@@ -371,8 +371,11 @@ CELERY_BEAT_SCHEDULE = {
 # key anywhere, chat runs in a clearly labelled offline mode.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
-MODEL_TIMEOUT_SECONDS = env.float("MODEL_TIMEOUT_SECONDS", default=60.0)
-MODEL_MAX_RETRIES = env.int("MODEL_MAX_RETRIES", default=3)
+# A call that sends nothing for this long is timed out; a failed call is tried
+# again up to MODEL_MAX_RETRIES times: a hanging model fails after about
+# (1 + 2) x 30 s + backoff = ~93 s (see the answer-path block below).
+MODEL_TIMEOUT_SECONDS = env.float("MODEL_TIMEOUT_SECONDS", default=30.0)
+MODEL_MAX_RETRIES = env.int("MODEL_MAX_RETRIES", default=2)
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=20000)
 CHAT_RATE_LIMIT_PER_USER = env.str("CHAT_RATE_LIMIT_PER_USER", default="30/minute")
 CHAT_RATE_LIMIT_PER_CLIENT = env.str("CHAT_RATE_LIMIT_PER_CLIENT", default="600/minute")
@@ -384,6 +387,25 @@ CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
 CHAT_STREAM_FLUSH_MS = env.int("CHAT_STREAM_FLUSH_MS", default=40)
 # An answer still pending after this many seconds had its task lost: it fails.
 CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=900)
+
+# --- The answer path under faults (issue 12; chat/gateway.py, chat/services.py) ---
+# An answer ends (its text so far kept, with a Retry button) this long after it
+# started, however slowly the model drips...
+CHAT_ANSWER_DEADLINE_SECONDS = env.int("CHAT_ANSWER_DEADLINE_SECONDS", default=300)
+# ...or when the model sends nothing for this long (before the first token: the
+# attempt is retried; after it: the answer ends "stalled").
+CHAT_CHUNK_IDLE_SECONDS = env.float("CHAT_CHUNK_IDLE_SECONDS", default=MODEL_TIMEOUT_SECONDS)
+# Waiting between attempts (Retry-After honoured) never adds up to more than
+# this; a 429 asking for longer fails at once with a clear sentence.
+CHAT_RETRY_WAIT_SECONDS = env.int("CHAT_RETRY_WAIT_SECONDS", default=60)
+# A finished answer whose save fails (database down) is kept in Redis and the
+# save retried this long by its worker; after that the abandoned-answer sweep
+# saves it. Redis keeps it CHAT_FINAL_KEEP_SECONDS.
+CHAT_FINAL_SAVE_SECONDS = env.int("CHAT_FINAL_SAVE_SECONDS", default=300)
+CHAT_FINAL_KEEP_SECONDS = env.int("CHAT_FINAL_KEEP_SECONDS", default=7 * 86400)
+# How often a watching browser's stream checks that a worker still holds the
+# answer's lease (a dead worker's answer is redone once: CHAT_LEASE_SECONDS + this).
+CHAT_STALE_CHECK_SECONDS = env.int("CHAT_STALE_CHECK_SECONDS", default=5)
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
 # first; older ones still decrypt, so keys can be rotated).
 ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])

@@ -32,8 +32,36 @@
     const response = await fetch(url, {method: "POST", body, headers: {"X-CSRFToken": csrf(), "Accept": "application/json"}});
     let payload = {};
     try { payload = await response.json(); } catch (e) { payload = {}; }
-    if (!response.ok) throw new Error(payload.error || interpolate(gettext("The server answered %(status)s. Please try again."), {status: response.status}, true));
+    if (!response.ok) {
+      const error = new Error(payload.error || interpolate(gettext("The server answered %(status)s. Please try again."), {status: response.status}, true));
+      error.status = response.status;
+      throw error;
+    }
     return payload;
+  }
+
+  // One id per composed message, kept across retries of the same submit: the
+  // server stores a message once per id and answers a repeat with the first
+  // result (a double click, a retry after a lost response, a new chat too).
+  function newRequestId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  let draft = null;  // {text, id}: the message being sent, until it is stored
+
+  // A send whose response was lost (network error, a proxy's 502/504) is tried
+  // again with the same request id: it is stored at most once.
+  async function postMessage(url, data) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await post(url, data);
+      } catch (err) {
+        const transient = err instanceof TypeError || err.status === 502 || err.status === 504;
+        if (!transient || attempt >= 2) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+      }
+    }
   }
 
   function userBubble(text) {
@@ -54,7 +82,7 @@
     el.dataset.status = answer.status;
     el.dataset.streamUrl = answer.stream_url;
     el.innerHTML = `<div class="bubble"><span class="badge offline" hidden></span>
-      <p class="muted redaction-note" hidden></p><div class="content"></div><p class="error answer-error" hidden></p>
+      <p class="muted redaction-note" hidden></p><p class="muted answer-notice" role="status" hidden></p><div class="content"></div><p class="error answer-error" hidden></p>
       <p class="muted answer-note" hidden></p><p class="muted citations" hidden></p></div>
       <div class="answer-actions">
       <button type="button" class="link act-stop" data-url="${base}stop/"></button>
@@ -74,8 +102,17 @@
     return el;
   }
 
+  // "The model is busy; retrying in 20 s…": why nothing comes yet.
+  function showNotice(el, text) {
+    const notice = el.querySelector(".answer-notice");
+    if (!notice) return;
+    notice.textContent = text || "";
+    notice.hidden = !text;
+  }
+
   function finish(el, status, data) {
     el.dataset.status = status;
+    showNotice(el, "");
     const content = el.querySelector(".content");
     if (data.html !== undefined && (data.html || status !== "failed")) content.innerHTML = data.html;
     const err = el.querySelector(".answer-error");
@@ -119,9 +156,11 @@
     const source = new EventSource(el.dataset.streamUrl);
     source.addEventListener("status", (e) => {
       const data = JSON.parse(e.data);
-      el.dataset.status = data.status;
+      el.dataset.status = data.status === "retrying" ? "streaming" : data.status;
       if (data.offline) el.querySelector(".badge.offline").hidden = false;
+      if (data.notice) showNotice(el, data.notice);
     });
+    // The answer starts over (its worker stopped): the text so far is dropped.
     source.addEventListener("reset", () => { text = ""; content.textContent = ""; });
     source.addEventListener("redacted", (e) => {
       const note = el.querySelector(".redaction-note");
@@ -134,6 +173,7 @@
     source.addEventListener("delta", (e) => {
       text += JSON.parse(e.data).text;
       content.textContent = text;
+      showNotice(el, "");
       el.dataset.status = "streaming";
       list.scrollTop = list.scrollHeight;
     });
@@ -180,8 +220,10 @@
       return;
     }
     setBusy(true);
+    if (!draft || draft.text !== text) draft = {text, id: newRequestId()};
     try {
-      const data = await post(chat.dataset.sendUrl, {text});
+      const data = await postMessage(chat.dataset.sendUrl, {text, request_id: draft.id});
+      draft = null;
       const welcome = list.querySelector(".welcome");
       if (welcome) welcome.remove();
       if (location.pathname !== data.conversation_url) {

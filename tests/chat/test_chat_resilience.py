@@ -122,8 +122,9 @@ def test_abandoned_streaming_answer_ends_failed(make_client, web_server, model):
         user = User.objects.get(email="admin@example.com")
         conversation = Conversation.objects.create(user=user)
         question = Message.objects.create(conversation=conversation, role="user", content="Hi")
+        # Already redone once (attempts=2): a second dead worker means it fails.
         answer = Message.objects.create(conversation=conversation, role="assistant",
-                                        reply_to=question, status="streaming", attempts=1)
+                                        reply_to=question, status="streaming", attempts=2)
         lost = Message.objects.create(conversation=conversation, role="assistant",
                                       reply_to=question, status="pending")
         waiting = Message.objects.create(conversation=conversation, role="assistant",
