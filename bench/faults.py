@@ -341,9 +341,22 @@ class Bench:
                 row.note = note
         for thread in threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()) + 5)
+        self._settle(answers, deadline=deadline)
         self._tally(row, answers)
         row.app_up = self._recovered()
         return row
+
+    def _settle(self, answers: list[Answer], *, deadline: float) -> None:
+        """Give the database until the scenario's limit to agree that every answer ended
+        (a save or a redo may finish just after the screen showed the outcome)."""
+        ids = [a.accepted["answer"]["id"] for a in answers if a.accepted]
+        while time.monotonic() < deadline:
+            with schema_context(self.client.schema_name):
+                open_ = Message.objects.filter(pk__in=ids).exclude(
+                    status__in=("done", "failed", "cancelled")).count()
+            if not open_:
+                return
+            time.sleep(0.5)
 
     def _tally(self, row: Row, answers: list[Answer]) -> None:
         row.tried = len(answers)

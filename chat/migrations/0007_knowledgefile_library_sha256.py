@@ -17,7 +17,7 @@ def fill_library_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("chat", "0005_knowledge_local_embeddings")]
+    dependencies = [("chat", "0006_send_request")]
 
     operations = [
         migrations.AddField(
