@@ -36,6 +36,7 @@ from django.db import DatabaseError, connection, transaction
 from chat import gateway, privacy
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
+from chat.search import has_cjk
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def _question_and_statistics(query: str) -> tuple[list[str], _WordStatistics]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT ARRAY(SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))),
+            SELECT ARRAY(SELECT lexeme FROM unnest(public.cjk_tsvector(%s::regconfig, %s))),
                    c.reltuples, c.relpages, s.last_analyze, s.last_autoanalyze
             FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
             WHERE c.oid = 'chat_knowledgechunk'::regclass
@@ -181,10 +182,33 @@ def _pool_query(weights: dict[str, float]) -> str:
                       for group in minimal)
 
 
+def _without_absent_pieces(terms: list[str]) -> list[str]:
+    """The question's words without the Korean/Japanese two-character pieces
+    that no passage contains. Such a piece is not a word the documents lack but
+    one that straddles two words of the question ("휴가는 며칠" -> "는며" is
+    not, but "가는" and "며칠" are; "ですか" -> "すか"): counted, it would weigh
+    down the coverage of every passage. English words are kept as they are
+    (a word the documents lack is evidence the question is about something
+    else)."""
+    pieces = [term for term in terms if has_cjk(term)]
+    if not pieces:
+        return terms
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT piece FROM unnest(%s::text[], %s::text[]) AS t(piece, literal)
+            WHERE EXISTS (SELECT 1 FROM chat_knowledgechunk c
+                          WHERE c.search @@ literal::tsquery)
+            """, [pieces, [_tsquery_literal(piece) for piece in pieces]])
+        present = {row[0] for row in cursor.fetchall()}
+    return [term for term in terms if not has_cjk(term) or term in present]
+
+
 def lexical_matches(*, query: str, conversation_id: int | None,
                     limit: int = CANDIDATES) -> list[LexicalMatch]:
     """Full-text candidates, best first (see the module's docstring)."""
     terms, statistics = _question_and_statistics(query)
+    terms = _without_absent_pieces(terms)
     if not terms:
         return []
     rarity = term_rarity(terms, statistics)
