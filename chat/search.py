@@ -28,26 +28,39 @@ owner has.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.postgres.search import SearchQuery, SearchVector
 
-# Hangul syllables and jamo; kana (incl. the long-vowel mark, half-width
-# katakana), CJK ideographs and the iteration marks 々 〆. The SQL below and
-# this pattern must list the same characters.
-CJK_CLASS = (r"\u3040-\u30FF\u31F0-\u31FF\u3005\u3006\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF"
-             r"\uFF66-\uFF9F")
-HANGUL_CLASS = r"\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3"
-CJK_PATTERN = re.compile(f"[{CJK_CLASS}{HANGUL_CLASS}]")
+from chat.cjk import CJK_CLASS, HANGUL, HIRAGANA, KANJI, KATAKANA, cjk_share, has_cjk
+
+__all__ = ["CJKSearchQuery", "CJKSearchVector", "cjk_share", "has_cjk"]
+
+# Korean particles and endings taken off the end of a word of three or more
+# syllables before it is cut into pieces ("회사에서" -> 회사, "결혼하면" -> 결혼,
+# "연차휴가는" -> 연차휴가), in the index and in questions alike: the pieces of
+# the rest are a subset of the whole word's, so a word still matches wherever
+# it appears, but "에서" or "하면" no longer count as words of the question.
+KOREAN_ENDINGS = (
+    "에서는", "으로는", "에서", "에게", "한테", "까지", "부터", "처럼", "보다", "에는", "에도",
+    "으로", "이나", "이랑", "하면", "하는", "하고", "해서", "하여", "합니다", "입니다",
+    "습니다", "인가요", "한가요", "나요", "가요", "까요", "어요", "아요", "해요", "예요",
+    "이에요", "는데", "려고", "으면", "은", "는", "이", "가", "을", "를", "의", "에", "도",
+    "만", "와", "과", "로", "한", "할",
+)
 
 FUNCTIONS_SQL = r"""
 CREATE OR REPLACE FUNCTION public.cjk_bigrams(document text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
-  SELECT coalesce(string_agg(CASE WHEN length(run) = 1 THEN run ELSE (
-      SELECT string_agg(substr(run, i, 2), ' ' ORDER BY i)
-      FROM generate_series(1, length(run) - 1) AS i) END, ' '), '')
-  FROM (SELECT m[1] AS run FROM regexp_matches(
-    document, '([@KANA_KANJI@]+|[@HANGUL@]+)', 'g') AS m) AS runs
+  SELECT coalesce(string_agg(CASE
+      WHEN length(run) > 1 THEN (
+        SELECT string_agg(substr(run, i, 2), ' ' ORDER BY i)
+        FROM generate_series(1, length(run) - 1) AS i)
+        || CASE WHEN run ~ '^[@KANJI@]+$'
+           THEN ' ' || rtrim(regexp_replace(run, '(.)', '\1 ', 'g')) ELSE '' END
+      WHEN run ~ '^[@HIRAGANA@]$' THEN NULL
+      ELSE run END, ' '), '')
+  FROM (SELECT regexp_replace(m[1], '^([@HANGUL@]{2,})(@KOREAN_ENDINGS@)$', '\1') AS run
+        FROM regexp_matches(
+          document, '([@KANJI@]+|[@KATAKANA@]+|[@HIRAGANA@]+|[@HANGUL@]+)', 'g') AS m) AS runs
 $fn$;
 
 CREATE OR REPLACE FUNCTION public.cjk_tsvector(config regconfig, document text)
@@ -66,8 +79,11 @@ RETURNS tsquery LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
          && plainto_tsquery('simple'::regconfig, public.cjk_bigrams(query))
     ELSE websearch_to_tsquery(config, query) END
 $fn$;
-""".replace("@CJK@", CJK_CLASS + HANGUL_CLASS).replace("@KANA_KANJI@", CJK_CLASS).replace(
-    "@HANGUL@", HANGUL_CLASS)
+"""
+for _name, _class in {"CJK": CJK_CLASS, "HIRAGANA": HIRAGANA, "KATAKANA": KATAKANA,
+                      "KANJI": KANJI, "HANGUL": HANGUL,
+                      "KOREAN_ENDINGS": "|".join(KOREAN_ENDINGS)}.items():
+    FUNCTIONS_SQL = FUNCTIONS_SQL.replace(f"@{_name}@", _class)
 
 # Reverse of the migration (after the columns that use them are gone).
 DROP_FUNCTIONS_SQL = """
@@ -75,18 +91,6 @@ DROP FUNCTION IF EXISTS public.cjk_websearch_tsquery(regconfig, text);
 DROP FUNCTION IF EXISTS public.cjk_tsvector(regconfig, text);
 DROP FUNCTION IF EXISTS public.cjk_bigrams(text);
 """
-
-
-def has_cjk(text: str) -> bool:
-    return bool(CJK_PATTERN.search(text or ""))
-
-
-def cjk_share(text: str) -> float:
-    """The share of the text's letters that are Hangul, kana or kanji."""
-    letters = [char for char in text or "" if char.isalpha()]
-    if not letters:
-        return 0.0
-    return sum(1 for char in letters if CJK_PATTERN.match(char)) / len(letters)
 
 
 class CJKSearchVector(SearchVector):

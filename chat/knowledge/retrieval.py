@@ -34,9 +34,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from chat import gateway, privacy
+from chat.cjk import cjk_share, has_cjk, is_hiragana
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
-from chat.search import has_cjk
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,13 @@ POOL = 500
 # stay below 0.25 with the local model.
 LOCAL_SIMILARITY = (0.25, 0.65)
 API_SIMILARITY = (0.3, 0.7)
+# The local model (WordLlama) is English-centric: Korean and Japanese text
+# gets near-identical embeddings (bench/knowledge.py: 0.70-0.85 similarity to
+# every passage, relevant or not), which would cite unrelated passages. A
+# question with at least this share of Korean/Japanese letters is ranked by
+# full text alone when the local model is in use (an embeddings API model is
+# multilingual and keeps its vectors).
+LOCAL_MODEL_CJK_SHARE = 0.5
 # Fused relevance: full-text evidence (relative to the best match, times its
 # coverage) and semantic similarity (mapped onto the scale above).
 LEXICAL_WEIGHT = 0.5
@@ -193,6 +200,11 @@ def _without_absent_pieces(terms: list[str]) -> list[str]:
     pieces = [term for term in terms if has_cjk(term)]
     if not pieces:
         return terms
+    if any(not is_hiragana(piece) for piece in pieces):
+        # Hiragana-only pieces are particles and endings (は, ます, ですか)
+        # when the question has kanji or katakana words to go by.
+        terms = [term for term in terms if not is_hiragana(term)]
+        pieces = [piece for piece in pieces if not is_hiragana(piece)]
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -331,8 +343,10 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
     lexical = lexical_matches(query=query, conversation_id=conversation_id)
     options = get_settings()
     similar: dict[int, float] | None = None
-    if options.semantic_search and vectors.table_exists():
-        if options.embedding_provider == KnowledgeSettings.Provider.LOCAL:
+    local = options.embedding_provider == KnowledgeSettings.Provider.LOCAL
+    if options.semantic_search and vectors.table_exists() and not (
+            local and cjk_share(query) >= LOCAL_MODEL_CJK_SHARE):
+        if local:
             vector = local_embeddings.embed([query])[0].tolist()
         else:
             with outside_db():
