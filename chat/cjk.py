@@ -14,6 +14,7 @@ HANGUL = r"\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3"
 CJK_CLASS = HIRAGANA + KATAKANA + KANJI + HANGUL
 CJK_PATTERN = re.compile(f"[{CJK_CLASS}]")
 HIRAGANA_ONLY = re.compile(f"^[{HIRAGANA}]+$")
+HANGUL_ONLY = re.compile(f"^[{HANGUL}]+$")
 
 
 def has_cjk(text: str) -> bool:
@@ -22,6 +23,10 @@ def has_cjk(text: str) -> bool:
 
 def is_hiragana(text: str) -> bool:
     return bool(HIRAGANA_ONLY.match(text))
+
+
+def is_hangul(text: str) -> bool:
+    return bool(HANGUL_ONLY.match(text))
 
 
 def cjk_share(text: str) -> float:

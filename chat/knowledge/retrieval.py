@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from chat import gateway, privacy
-from chat.cjk import cjk_share, has_cjk, is_hiragana
+from chat.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 
@@ -190,13 +190,18 @@ def _pool_query(weights: dict[str, float]) -> str:
 
 
 def _without_absent_pieces(terms: list[str]) -> list[str]:
-    """The question's words without the Korean/Japanese two-character pieces
-    that no passage contains. Such a piece is not a word the documents lack but
-    one that straddles two words of the question ("휴가는 며칠" -> "는며" is
-    not, but "가는" and "며칠" are; "ですか" -> "すか"): counted, it would weigh
-    down the coverage of every passage. English words are kept as they are
-    (a word the documents lack is evidence the question is about something
-    else)."""
+    """The question's words, less the Korean/Japanese pieces (chat.search) that
+    say nothing about which passage answers:
+
+    - hiragana-only pieces (particles, endings: ます, すか) and one-syllable
+      Korean words (수, 안, 해) when the question has other pieces;
+    - pieces no passage contains: a two-character piece of a run without
+      spaces is often not a word but the seam between two ("何日休めますか" ->
+      "日休"); counted, it would weigh down the coverage of every passage.
+
+    English words are kept as they are (a word the documents lack is evidence
+    that the question is about something else). A single kanji or syllable can
+    never make a match alone (lexical_matches)."""
     pieces = [term for term in terms if has_cjk(term)]
     if not pieces:
         return terms
@@ -205,6 +210,12 @@ def _without_absent_pieces(terms: list[str]) -> list[str]:
         # when the question has kanji or katakana words to go by.
         terms = [term for term in terms if not is_hiragana(term)]
         pieces = [piece for piece in pieces if not is_hiragana(piece)]
+    if any(len(piece) > 1 for piece in pieces):
+        # A Korean word of one syllable in a question is almost always a
+        # grammatical one (수 "can", 안 "not", 해 "do", 제 "my").
+        noise = {piece for piece in pieces if len(piece) == 1 and is_hangul(piece)}
+        terms = [term for term in terms if term not in noise]
+        pieces = [piece for piece in pieces if piece not in noise]
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -213,7 +224,7 @@ def _without_absent_pieces(terms: list[str]) -> list[str]:
                           WHERE c.search @@ literal::tsquery)
             """, [pieces, [_tsquery_literal(piece) for piece in pieces]])
         present = {row[0] for row in cursor.fetchall()}
-    return [term for term in terms if not has_cjk(term) or term in present]
+    return [term for term in terms if term not in pieces or term in present]
 
 
 def lexical_matches(*, query: str, conversation_id: int | None,
@@ -261,9 +272,13 @@ def lexical_matches(*, query: str, conversation_id: int | None,
         )
         rows = cursor.fetchall()
     weights = list(informative.values())
+    single = [len(term) == 1 and has_cjk(term) for term in informative]
     matches = []
     for chunk_id, *ranks in rows:
         covered = sum(idf for idf, value in zip(weights, ranks, strict=True) if value > 0)
+        found = [one for one, value in zip(single, ranks, strict=True) if value > 0]
+        if len(found) == 1 and found[0]:
+            continue  # one kanji or Hangul syllable alone (都, 日) is not evidence
         if covered >= MIN_COVERAGE * total - 1e-9:
             score = sum(idf * value for idf, value in zip(weights, ranks, strict=True))
             matches.append(LexicalMatch(chunk_id=chunk_id, score=score,
