@@ -1,12 +1,14 @@
 from django import forms
+from django.utils.translation import gettext_lazy
 
+from compliance.entities import SUPPORTED_ENTITIES
 from compliance.models import DataControls
-from compliance.redaction import SUPPORTED_ENTITIES
 
 
 class DataControlsForm(forms.ModelForm):
     redaction_entities = forms.MultipleChoiceField(
-        choices=list(SUPPORTED_ENTITIES.items()), required=False,
+        choices=[(entity, gettext_lazy(label)) for entity, label in SUPPORTED_ENTITIES.items()],
+        required=False,
         widget=forms.CheckboxSelectMultiple, label="Kinds of data to redact")
     redaction_terms = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 5}),

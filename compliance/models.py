@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from compliance.redaction import SUPPORTED_ENTITIES
+from compliance.entities import default_entities_for
 
 
 class OverviewSection(models.Model):
@@ -57,7 +57,9 @@ class OverviewReview(models.Model):
 
 
 def default_entities() -> list[str]:
-    return list(SUPPORTED_ENTITIES)
+    # A client's row is set to its country's defaults when it is provisioned
+    # (compliance.services.apply_country_defaults); this is the country-less set.
+    return default_entities_for(None)
 
 
 class DataControls(models.Model):

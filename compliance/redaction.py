@@ -1,7 +1,7 @@
 """PII redaction for every request that leaves for the model API.
 
 Built on Microsoft Presidio's pattern recognizers and run fully offline: the
-analyzer gets a blank spaCy pipeline (tokenizer only, nothing downloaded) and
+analyzer gets a word splitter instead of a spaCy model (nothing downloaded) and
 the e-mail check reads the public-suffix snapshot bundled with ``tldextract``
 instead of fetching the live list.
 
@@ -11,15 +11,15 @@ persists ``RedactionResult.mapping`` (placeholder -> original, plain JSON) and
 passes it back in with the next message, and ``restore`` puts the originals
 back into the model's answer.
 
-Placeholder labels (entity type -> label in ``<LABEL_n>``):
+The kinds of data, their labels and placeholder labels live in
+``compliance.entities`` (importable without Presidio).
 
-    EMAIL_ADDRESS -> EMAIL        US_ITIN -> ITIN
-    PHONE_NUMBER  -> PHONE        US_SSN -> SSN
-    CREDIT_CARD   -> CARD         UK_NINO -> NINO
-    IBAN_CODE     -> IBAN         ES_NIF -> NIF
-    IP_ADDRESS    -> IP           IT_FISCAL_CODE -> CODICE_FISCALE
-    CUSTOM_TERM   -> TERM         PL_PESEL -> PESEL
-                                  FI_PERSONAL_IDENTITY_CODE -> HETU
+Text written in Korean, Japanese or Chinese has no spaces between a value and
+its particle ("…@example.com로", "…4328입니다"), so every pattern here treats
+Hangul, kana, kanji and CJK punctuation as a boundary, the way ``\\b`` treats a
+space, while still never splitting a run of digits or Latin letters. Full-width
+forms ("０９０－１２３４－５６７８") are folded to ASCII for matching only; the
+placeholders replace the text as written.
 
 Known limit: a text that already contains a placeholder-shaped string such
 as "<EMAIL_1>" is passed through, and ``restore`` will fill it in.
@@ -28,15 +28,15 @@ as "<EMAIL_1>" is passed through, and ``restore`` will fill it in.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-import spacy
 import tldextract
 from presidio_analyzer import (
     AnalyzerEngine,
@@ -46,8 +46,11 @@ from presidio_analyzer import (
     RecognizerRegistry,
     RecognizerResult,
 )
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, SlimSpacyNlpEngine
+from presidio_analyzer.context_aware_enhancers import (
+    ContextAwareEnhancer,
+    LemmaContextAwareEnhancer,
+)
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
@@ -56,6 +59,11 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     ItFiscalCodeRecognizer,
+    KrBrnRecognizer,
+    KrDriverLicenseRecognizer,
+    KrFrnRecognizer,
+    KrPassportRecognizer,
+    KrRrnRecognizer,
     PlPeselRecognizer,
     UkNinoRecognizer,
     UsItinRecognizer,
@@ -64,7 +72,13 @@ from presidio_analyzer.predefined_recognizers import (
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 from presidio_anonymizer.entities import RecognizerResult as AnonymizerResult
-from spacy.tokens import Doc
+
+from compliance.entities import (
+    CUSTOM_TERM,
+    CUSTOM_TERM_LABEL,
+    PLACEHOLDER_LABELS,
+    SUPPORTED_ENTITIES,
+)
 
 __all__ = [
     "CUSTOM_TERM",
@@ -80,46 +94,8 @@ __all__ = [
     "warm_up",
 ]
 
-CUSTOM_TERM = "CUSTOM_TERM"
-CUSTOM_TERM_LABEL = "Term from your redaction list"
-
-# Entity type -> label shown on the tenant's data-controls page. The order is
-# also the tie-break when two detectors claim the same span with equal
-# confidence: the more specific type listed first wins (ITIN before SSN, since
-# both share the ddd-dd-dddd shape).
-SUPPORTED_ENTITIES: dict[str, str] = {
-    "EMAIL_ADDRESS": "E-mail addresses",
-    "PHONE_NUMBER": "Phone numbers",
-    "CREDIT_CARD": "Payment card numbers",
-    "IBAN_CODE": "Bank account numbers (IBAN)",
-    "IP_ADDRESS": "IP addresses",
-    "US_ITIN": "US taxpayer numbers (ITIN)",
-    "US_SSN": "US Social Security numbers",
-    "UK_NINO": "UK National Insurance numbers",
-    "ES_NIF": "Spanish tax ids (NIF/DNI)",
-    "IT_FISCAL_CODE": "Italian fiscal codes (codice fiscale)",
-    "PL_PESEL": "Polish national ids (PESEL)",
-    "FI_PERSONAL_IDENTITY_CODE": "Finnish personal identity codes (HETU)",
-}
 DEFAULT_ENTITIES: frozenset[str] = frozenset(SUPPORTED_ENTITIES)
 
-# Short labels keep prompts readable and cost fewer tokens than Presidio's
-# entity names; every label is unique so a placeholder names its type.
-PLACEHOLDER_LABELS: dict[str, str] = {
-    "EMAIL_ADDRESS": "EMAIL",
-    "PHONE_NUMBER": "PHONE",
-    "CREDIT_CARD": "CARD",
-    "IBAN_CODE": "IBAN",
-    "IP_ADDRESS": "IP",
-    "US_ITIN": "ITIN",
-    "US_SSN": "SSN",
-    "UK_NINO": "NINO",
-    "ES_NIF": "NIF",
-    "IT_FISCAL_CODE": "CODICE_FISCALE",
-    "PL_PESEL": "PESEL",
-    "FI_PERSONAL_IDENTITY_CODE": "HETU",
-    CUSTOM_TERM: "TERM",
-}
 _ENTITY_BY_LABEL: dict[str, str] = {label: e for e, label in PLACEHOLDER_LABELS.items()}
 _PRIORITY: dict[str, int] = {e: i for i, e in enumerate([CUSTOM_TERM, *SUPPORTED_ENTITIES])}
 
@@ -157,41 +133,225 @@ class RedactionResult:
     items: list[RedactedItem]
 
 
+# --- text written without spaces ------------------------------------------------
+
+# Hangul (jamo, compatibility jamo, syllables), kana, CJK ideographs (with
+# extensions and compatibility forms), CJK symbols and punctuation, and the
+# half-width/full-width forms block.
+_CJK_CHARS = (
+    "\u1100-\u11ff\u3000-\u303f\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff\uf900-\ufaff\ufe30-\ufe4f"
+    "\uff00-\uffef\U00020000-\U0002fa1f"
+)
+# A character that continues a Latin word or a number: \w minus those scripts.
+# Valid in both ``re`` and ``regex`` (which Presidio compiles patterns with).
+_W = rf"[^\W{_CJK_CHARS}]"
+# Where a token of Latin letters or digits starts and ends (what \b means
+# next to one), with a Hangul, kana or kanji neighbour counting as a gap.
+_WORD_START = rf"(?<!{_W})"
+_WORD_END = rf"(?!{_W})"
+_CJK_RE = re.compile(f"[{_CJK_CHARS}]")
+_LATIN_WORD_CHAR = re.compile(_W)
+# Where a sentence ends: CJK and Latin full stops, question and exclamation
+# marks, line breaks ("." only before a space or a non-Latin character, so a
+# domain or a decimal does not end one).
+_SENTENCE_END = re.compile(r"[。．！？!?\n]|\.(?=\s|[^\x00-\x7f])")
+
+# Full-width ASCII (U+FF01-FF5E), the ideographic space and Unicode hyphens and
+# minus signs, folded one character for one so offsets stay the same.
+_FOLD = str.maketrans(
+    {
+        **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},
+        "\u3000": " ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2212": "-",
+    }
+)
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+def _cjk_boundaries(regex: str) -> str:
+    """A shipped Presidio pattern with its word boundaries made CJK-aware.
+
+    Every ``\\b`` in those patterns sits next to a digit or a Latin letter:
+    at the start of the pattern or of an alternative it is where a token
+    starts, anywhere else where one ends. One-sided lookarounds also run
+    several times faster than a two-sided \\b rewritten by hand. Raises if a
+    ``\\w`` is left over, so a Presidio upgrade that writes its boundaries
+    differently fails loudly instead of leaking inside CJK text.
+    """
+    rewritten = regex.replace(r"[\w:]", rf"(?:{_W}|:)")
+    parts = rewritten.split(r"\b")
+    out = parts[0]
+    for part in parts[1:]:
+        if out.endswith("\\"):  # an escaped backslash followed by "b"
+            out += r"\b" + part
+            continue
+        starts_token = out == "" or out.endswith(("(", "|", "(?:"))
+        out += (_WORD_START if starts_token else _WORD_END) + part
+    if r"\w" in out:
+        raise ValueError(f"Cannot make this pattern CJK-aware: {regex}")
+    return out
+
+
+def _with_cjk_boundaries(recognizer: PatternRecognizer) -> PatternRecognizer:
+    recognizer.patterns = [
+        Pattern(p.name, _cjk_boundaries(p.regex), p.score) for p in recognizer.patterns
+    ]
+    return recognizer
+
+
 # --- offline Presidio pieces --------------------------------------------------
 
 
-class _BlankSpacyNlpEngine(SlimSpacyNlpEngine):
-    """Presidio NLP engine on ``spacy.blank``: tokens only, no model download.
+class _TokenNlpEngine(NlpEngine):
+    """Presidio NLP engine that only splits words: no model, no download.
 
     Pattern recognizers need no NER; the tokens feed the context enhancer
-    ("ssn", "phone" next to a weak match). A blank pipeline has no lemmatizer,
-    so the lower-cased token stands in for the lemma.
+    ("ssn", "phone" next to a weak match), and the lower-cased token stands in
+    for the lemma. A regular expression does that several times faster than
+    even a blank spaCy pipeline, and, unlike spaCy's vocabulary, keeps nothing
+    of the texts it has seen (a worker's memory would otherwise grow with
+    every new word it redacts).
     """
 
-    def __init__(self) -> None:
-        super().__init__(
-            models=[{"lang_code": "en", "model_name": "blank:en"}], auto_download=False
-        )
+    # Words and numbers, keeping inner dots, hyphens and apostrophes
+    # ("e-mail", "555-123-4567", "don't"); any other non-space is a token.
+    _TOKEN = re.compile(r"[^\W_]+(?:[.\-'’][^\W_]+)*|\S")
 
     def load(self) -> None:
-        self.nlp = {"en": spacy.blank("en")}
+        return None
 
-    def is_stopword(self, word: str, language: str) -> bool:
-        # Presidio skips stop words when it collects context, and spaCy lists
-        # "call" as one. Counting every word also keeps the window tight:
-        # five real tokens, not five content words.
-        return False
+    def is_loaded(self) -> bool:
+        return True
 
-    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        matches = list(self._TOKEN.finditer(text))
+        tokens = [m.group() for m in matches]
         return NlpArtifacts(
             entities=[],
-            tokens=doc,
-            tokens_indices=[token.idx for token in doc],
-            lemmas=[token.lower_ for token in doc],
+            tokens=tokens,
+            tokens_indices=[m.start() for m in matches],
+            lemmas=[token.lower() for token in tokens],
             nlp_engine=self,
             language=language,
             scores=[],
         )
+
+    def process_batch(
+        self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1,
+        **kwargs: object,
+    ) -> Iterator[tuple[str, NlpArtifacts]]:
+        for text in texts:
+            yield text, self.process_text(text, language)
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        # Presidio skips stop words when it collects context; "call" is one
+        # in the usual lists. Counting every word also keeps the window tight:
+        # five real tokens, not five content words.
+        return False
+
+    def is_punct(self, word: str, language: str) -> bool:
+        return not any(ch.isalnum() for ch in word)
+
+    def get_supported_entities(self) -> list[str]:
+        return []
+
+    def get_supported_languages(self) -> list[str]:
+        return ["en"]
+
+
+class _ContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's token-window context check, or a character window in CJK.
+
+    Korean and Japanese glue particles to words ("주민등록번호는",
+    "マイナンバーは") and Japanese and Chinese write without spaces, so a
+    whole-token comparison never sees the cue. When the sentence around a
+    weak match is CJK, cue words are looked for in the characters just before
+    and after it, within that sentence: CJK cues as substrings, Latin ones
+    ("RRN", "SSN") as whole words.
+    """
+
+    BEFORE = 30
+    AFTER = 15
+
+    def __init__(self) -> None:
+        # whole_word: the stock substring mode lets "ip" match "ship".
+        # "... 0519115028 as a callback number": cues follow too.
+        super().__init__(context_matching_mode="whole_word", context_suffix_count=3)
+        self._cues: dict[str, re.Pattern[str] | None] = {}
+
+    def _cue_regex(self, recognizer: EntityRecognizer) -> re.Pattern[str] | None:
+        if recognizer.id not in self._cues:
+            words = sorted({w.lower() for w in recognizer.context or [] if w.strip()}, key=len)
+            parts = [
+                re.escape(w)
+                if _CJK_RE.search(w)
+                else rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])"
+                for w in reversed(words)
+            ]
+            self._cues[recognizer.id] = (
+                re.compile("|".join(parts), re.IGNORECASE) if parts else None
+            )
+        return self._cues[recognizer.id]
+
+    def _windows(self, text: str, result: RecognizerResult) -> tuple[str, str]:
+        # Within the sentence: dense CJK text puts many words in a few
+        # characters, and a cue from the sentence before or after is no cue.
+        before = text[max(0, result.start - self.BEFORE) : result.start]
+        after = text[result.end : result.end + self.AFTER]
+        return _SENTENCE_END.split(before)[-1], _SENTENCE_END.split(after, maxsplit=1)[0]
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        latin: list[RecognizerResult] = []
+        cjk: list[tuple[RecognizerResult, str, str]] = []
+        for result in raw_results:
+            before, after = self._windows(text, result)
+            if _CJK_RE.search(before) or _CJK_RE.search(after):
+                # Results are made afresh for each call: no copy needed.
+                cjk.append((result, before, after))
+            else:
+                latin.append(result)
+        results = (
+            super().enhance_using_context(text, latin, nlp_artifacts, recognizers, context)
+            if latin
+            else []
+        )
+        by_id = {recognizer.id: recognizer for recognizer in recognizers}
+        for result, before, after in cjk:
+            results.append(result)
+            metadata = result.recognition_metadata or {}
+            if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
+                continue
+            recognizer = by_id.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
+            cues = self._cue_regex(recognizer) if recognizer is not None else None
+            found = cues and (cues.search(before) or cues.search(after))
+            if not found:
+                continue
+            result.score = min(
+                ContextAwareEnhancer.MAX_SCORE,
+                max(
+                    result.score + self.context_similarity_factor,
+                    self.min_score_with_context_similarity,
+                ),
+            )
+            if result.analysis_explanation is not None:
+                result.analysis_explanation.set_supportive_context_word(found.group(0))
+                result.analysis_explanation.set_improved_score(result.score)
+        return results
 
 
 # The stock EmailRecognizer calls tldextract.extract(), which fetches the
@@ -201,8 +361,33 @@ _OFFLINE_TLDEXTRACT = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())
 
 
 class _OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail check (offline) on a pattern whose local part and
+    domain stop at CJK characters: Presidio's ``\\w`` takes "주소는" and "로"
+    into "주소는jane@example.com로"."""
+
+    _SPECIALS = r"[!#$%&'*+\-/=?^`{|}~]"
+    _LOCAL = rf"(?:{_W}|{_SPECIALS})"
+    _LABEL = rf"{_W}+(?:-+{_W}+)*"
+    PATTERNS = [
+        Pattern(
+            "Email (Medium)",
+            rf"(?<!{_W})(?<![!#$%&'*+\-/=?^`{{|}}~])"
+            rf"({_LOCAL}(?:(?:{_LOCAL}|\.)*{_LOCAL})?@{_LABEL}(?:\.{_LABEL})+)(?!{_W})",
+            0.5,
+        )
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(patterns=self.PATTERNS)
+
     def validate_result(self, pattern_text: str) -> bool:
         return _OFFLINE_TLDEXTRACT(pattern_text).fqdn != ""
+
+
+# Start and end of a number: not inside a Latin word or a longer number, and
+# not right after a sign, slash or dot that makes it part of something else.
+_NUM_START = rf"(?<!{_W})(?<![+\-./#])"
+_NUM_END = r"(?![\d.,]\d|\d)"
 
 
 class _PhoneRecognizer(PatternRecognizer):
@@ -216,8 +401,8 @@ class _PhoneRecognizer(PatternRecognizer):
     """
 
     _EXT = r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?"
-    _START = r"(?<![\w+\-./#])"
-    _END = r"(?![\d.,]\d|\d)"
+    _START = _NUM_START
+    _END = _NUM_END
     PATTERNS = [
         # +44 20 7946 0958, +1-207-843-9150x008, +33 (0)6 44 83 37 88, +442074960666
         Pattern(
@@ -270,6 +455,23 @@ class _PhoneRecognizer(PatternRecognizer):
         "dial",
         "landline",
         "hotline",
+        # Korean, Japanese, Chinese (matched inside words, see _ContextEnhancer)
+        "전화",
+        "연락처",
+        "휴대폰",
+        "핸드폰",
+        "휴대전화",
+        "팩스",
+        "電話",
+        "携帯",
+        "連絡先",
+        "ファックス",
+        "电话",
+        "手机",
+        "联系",
+        "致电",
+        "拨打",
+        "回拨",
     ]
 
     _DATE_SHAPE = re.compile(r"^\d{1,4}[/\-.]\d{1,2}[/\-.]\d{1,4}$")
@@ -294,7 +496,8 @@ class _PhoneRecognizer(PatternRecognizer):
             # the pattern, and it may well start with 00 or 0.
             return False
         # "0722-4704-55" is a reference code; trunk-prefixed numbers are
-        # written with spaces or at most one hyphen ("030-901820").
+        # written with spaces or at most one hyphen ("030-901820"). Korean and
+        # Japanese numbers with two hyphens have their own recognizer.
         if body.startswith("0") and not body.startswith("00") and body.count("-") > 1:
             return True
         digits = sum(ch.isdigit() for ch in body) - (2 if body.startswith("00") else 0)
@@ -302,6 +505,67 @@ class _PhoneRecognizer(PatternRecognizer):
         # country code or trunk 0: "030 901820", "+49 30 901820"); shorter
         # runs are account numbers and references ("020-14620").
         return not 9 <= digits <= 15
+
+
+class _KrJpPhoneRecognizer(PatternRecognizer):
+    """Korean, Japanese and Chinese numbers as written at home: trunk 0, two
+    separators ("010-1234-5678", "02-123-4567", "03-1234-5678",
+    "0466-12-3456", "0120-123-456") or none for mobiles ("01012345678"),
+    Japan's bracketed area code ("03(1234)5678") and Chinese mobiles
+    ("138-1234-5678"). The generic recognizer
+    refuses two hyphens after a 0 (reference codes look like that in the
+    West); these shapes pin down the groups instead.
+    """
+
+    _START = _NUM_START
+    _END = _NUM_END
+    PATTERNS = [
+        # Korean mobiles 010/011/016-019; 010 also unseparated (01012345678).
+        Pattern("kr_mobile", _START + r"01[016789]([ .\-])\d{3,4}\1\d{4}" + _END, 0.65),
+        Pattern("kr_mobile_bare", _START + r"010\d{8}" + _END, 0.65),
+        # Seoul 02, regional 031-064, internet phones 070.
+        Pattern(
+            "kr_landline",
+            _START + r"0(?:2|[3-6][1-5]|70)([ .\-])\d{3,4}\1\d{4}" + _END,
+            0.65,
+        ),
+        # Japanese mobiles and IP phones 070/080/090, also unseparated.
+        Pattern("jp_mobile", _START + r"0[789]0([ .\-]?)\d{4}\1\d{4}" + _END, 0.65),
+        # Japanese landlines: area code, exchange, 4-digit line, 10 digits in all.
+        Pattern("jp_landline", _START + r"0\d{1,4}([ \-])\d{1,4}\1\d{4}" + _END, 0.6),
+        Pattern("jp_landline_brackets", _START + r"0\d{1,4}\(\d{1,4}\)\d{4}" + _END, 0.6),
+        # Free dial and navi dial: 0120-123-456, 0570-123-456, 0800-123-4567.
+        Pattern("jp_free_dial", _START + r"0(?:120|570|800)([ \-])\d{3}\1\d{3,4}" + _END, 0.6),
+        # Chinese mobiles 138-1234-5678, 138 1234 5678; bare ones need a cue
+        # (an 11-digit run is also an order number).
+        Pattern("cn_mobile", _START + r"1[3-9]\d([ \-])\d{4}\1\d{4}" + _END, 0.6),
+        Pattern("cn_mobile_bare", _START + r"1[3-9]\d{9}" + _END, 0.35),
+        # Korean company numbers 1588-1234: years look alike, so a cue is needed.
+        Pattern("kr_company", _START + r"1[5-8]\d{2}-\d{4}" + _END, 0.3),
+    ]
+
+    _KR_LANDLINE = re.compile(r"0(?:2|[3-6][1-5]|70)([ .\-])\d{3,4}\1\d{4}")
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="PHONE_NUMBER",
+            patterns=self.PATTERNS,
+            context=_PhoneRecognizer.CONTEXT,
+            supported_language="en",
+            name="KrJpPhoneRecognizer",
+        )
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        digits = sum(ch.isdigit() for ch in pattern_text)
+        if pattern_text.startswith("1"):
+            return digits not in (8, 11)
+        if re.match(r"0[789]0|01[016789]", pattern_text):
+            return digits not in (10, 11)
+        if self._KR_LANDLINE.fullmatch(pattern_text):
+            return False  # 02-123-4567 has nine digits, 031-1234-5678 eleven
+        # Japanese landlines and free dial have ten; "034-91-4076" (nine) is
+        # a US Social Security number.
+        return digits != 10
 
 
 class _CreditCardRecognizer(CreditCardRecognizer):
@@ -315,15 +579,29 @@ class _CreditCardRecognizer(CreditCardRecognizer):
     nearby.
     """
 
-    _START = r"(?<![\w\-.])"
-    _END = r"(?![\w\-]|[.,]\d)"
+    _START = rf"(?<!{_W})(?<![\-.])"
+    _END = rf"(?!{_W}|-|[.,]\d)"
     PATTERNS = [
         Pattern("card_digits", _START + r"[0-6]\d{11,18}" + _END, 0.3),
         Pattern("card_4x4", _START + r"[1-6]\d{3}([ \-])\d{4}\1\d{4}\1\d{4}" + _END, 0.3),
         Pattern("card_4x4_3", _START + r"[1-6]\d{3}([ \-])(?:\d{4}\1){3}\d{3}" + _END, 0.3),
         Pattern("card_4_6_5", _START + r"3\d{3}([ \-])\d{6}\1\d{4,5}" + _END, 0.3),
     ]
-    CONTEXT = [*CreditCardRecognizer.CONTEXT, "payment", "paid", "pay", "charge", "debit"]
+    CONTEXT = [
+        *CreditCardRecognizer.CONTEXT,
+        "payment",
+        "paid",
+        "pay",
+        "charge",
+        "debit",
+        "카드",
+        "결제",
+        "カード",
+        "決済",
+        "卡号",
+        "信用卡",
+        "银行卡",
+    ]
 
     def __init__(self) -> None:
         super().__init__(patterns=self.PATTERNS, context=self.CONTEXT)
@@ -333,7 +611,11 @@ class _CreditCardRecognizer(CreditCardRecognizer):
         if not super().validate_result(pattern_text):
             return False
         # None keeps the pattern score (0.3), which only context can lift:
-        # 12-digit Maestro, and the old 0604 Maestro range, look like ids.
+        # 12-digit Maestro, and the old 0604 Maestro range, look like ids; so
+        # do 13 digits not starting with 4 (only old Visa cards had 13), which
+        # a bare Korean registration number passes one time in ten.
+        if digits == 13 and not pattern_text.startswith("4"):
+            return None
         return True if digits >= 13 and not pattern_text.startswith("0") else None
 
 
@@ -341,6 +623,10 @@ class _IpRecognizer(IpRecognizer):
     """Presidio's IP recognizer minus four-part version numbers ("v1.2.3.4")."""
 
     _VERSION_BEFORE = re.compile(r"\b(?:v|version|release|build|firmware|ver\.?)\s*$", re.I)
+
+    def __init__(self) -> None:
+        super().__init__()
+        _with_cjk_boundaries(self)
 
     def analyze(
         self,
@@ -364,7 +650,9 @@ class _PlPeselRecognizer(PlPeselRecognizer):
     PATTERNS = [
         Pattern(
             "PESEL",
-            r"\b[0-9]{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12][0-9]|3[01])[0-9]{5}\b",
+            _WORD_START
+            + r"[0-9]{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12][0-9]|3[01])[0-9]{5}"
+            + _WORD_END,
             0.4,
         )
     ]
@@ -372,23 +660,300 @@ class _PlPeselRecognizer(PlPeselRecognizer):
     def __init__(self) -> None:
         super().__init__(patterns=self.PATTERNS, supported_language="en")
 
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # Presidio checks the checksum only. The birth date must also be real
+        # and lie between 1900 and today (months 01-12 for the 1900s, 21-32
+        # for the 2000s): Chinese mobiles (1[3-9]x xxxx xxxx) otherwise pass
+        # one time in ten as PESELs of people born after 2100 or before 1900.
+        if not super().validate_result(pattern_text):
+            return False
+        year, month, day = int(pattern_text[:2]), int(pattern_text[2:4]), int(pattern_text[4:6])
+        century = {0: 1900, 1: 1900, 2: 2000, 3: 2000}.get(month // 10)
+        if century is None:
+            return False
+        try:
+            born = dt.date(century + year, month % 20, day)
+        except ValueError:
+            return False
+        return born <= dt.date.today()
+
+
+class _FiPersonalIdentityCodeRecognizer(FiPersonalIdentityCodeRecognizer):
+    """Presidio's HETU patterns minus the one without word boundaries, which
+    fires inside longer ids ("211230-7848826", a Korean registration number,
+    holds a valid-looking "211230-7848")."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_language="en")
+        self.patterns = [p for p in self.patterns if r"\b" in p.regex]
+        _with_cjk_boundaries(self)
+
+
+# --- Korean and Japanese ids ---------------------------------------------------------
+
+# Bare-digit forms of the ids below score 0.35: under the 0.5 cut, so only a
+# cue word lifts them (to 0.7), and then above a bare run that merely looks
+# like a phone number with a cue nearby (0.3 -> 0.65), since their date or
+# check digit has been checked as well.
+
+
+def _birth_date_ok(digits: str, century_by_digit: Mapping[str, int]) -> bool:
+    """YYMMDD plus the century the 7th digit stands for: a real, past date."""
+    century = century_by_digit.get(digits[6])
+    if century is None:
+        return False
+    try:
+        born = dt.date(century + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        return False
+    return born <= dt.date.today()
+
+
+class _KrRrnRecognizer(KrRrnRecognizer):
+    """주민등록번호 YYMMDD-GNNNNNN.
+
+    Since October 2020 the last six digits are random, so the old weighted
+    check digit proves nothing about a new number. Chosen rule: the written
+    form with a hyphen counts when the birth date is a real date and the 7th
+    digit fits (1-4 for citizens); a passed check digit raises it to certain.
+    The same 13 digits without the hyphen are as likely a barcode (Korean EAN
+    codes start 880...), so they count only next to a cue such as
+    "주민등록번호" or "RRN".
+    """
+
+    CENTURIES: Mapping[str, int] = {"1": 1900, "2": 1900, "3": 2000, "4": 2000}
+    _DATE = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    _START = r"(?<!\d)(?<!\d[\-.])"
+    _END = r"(?![\-.]?\d)"
+    PATTERNS = [
+        Pattern("RRN (hyphen)", _START + _DATE + r"\s?-\s?[1-4]\d{6}" + _END, 0.5),
+        Pattern("RRN (bare)", _START + _DATE + r"[1-4]\d{6}" + _END, 0.35),
+    ]
+    CONTEXT = [
+        *KrRrnRecognizer.CONTEXT,
+        "주민등록번호",
+        "주민번호",
+        "주민등록",
+        "resident registration",
+        "resident number",
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(
+            patterns=self.PATTERNS,
+            context=self.CONTEXT,
+            supported_language="en",
+            replacement_pairs=[("-", ""), (" ", "")],
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        digits = EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs)
+        if len(digits) != 13 or not digits.isdigit():
+            return False
+        if not _birth_date_ok(digits, self.CENTURIES):
+            return False
+        if "-" not in pattern_text:
+            return None  # the pattern score (0.35): a cue word must lift it
+        return True if self._validate_checksum(digits) else None
+
+
+class _KrFrnRecognizer(KrFrnRecognizer):
+    """외국인등록번호: the RRN shape with 5-8 as the 7th digit, same rule."""
+
+    CENTURIES: Mapping[str, int] = {"5": 1900, "6": 1900, "7": 2000, "8": 2000}
+    PATTERNS = [
+        Pattern(
+            "FRN (hyphen)",
+            _KrRrnRecognizer._START + _KrRrnRecognizer._DATE + r"\s?-\s?[5-8]\d{6}"
+            + _KrRrnRecognizer._END,
+            0.5,
+        ),
+        Pattern(
+            "FRN (bare)",
+            _KrRrnRecognizer._START + _KrRrnRecognizer._DATE + r"[5-8]\d{6}"
+            + _KrRrnRecognizer._END,
+            0.35,
+        ),
+    ]
+    CONTEXT = [*KrFrnRecognizer.CONTEXT, "외국인등록", "registration card", "ARC"]
+
+    def __init__(self) -> None:
+        super().__init__(
+            patterns=self.PATTERNS,
+            context=self.CONTEXT,
+            supported_language="en",
+            replacement_pairs=[("-", ""), (" ", "")],
+        )
+
+    validate_result = _KrRrnRecognizer.validate_result
+
+
+class _KrBrnRecognizer(KrBrnRecognizer):
+    """사업자등록번호 NNN-NN-NNNNN with its check digit (Presidio's algorithm).
+
+    Written with hyphens and a passing check digit it is certain; ten bare
+    digits pass the check one time in ten, so they need a cue word.
+    """
+
+    PATTERNS = [
+        Pattern("BRN (hyphen)", r"(?<!\d)(?<!\d-)\d{3}-\d{2}-\d{5}(?!-?\d)", 0.5),
+        Pattern("BRN (bare)", r"(?<!\d)(?<!\d[\-.])\d{10}(?![\-.]?\d)", 0.35),
+    ]
+    CONTEXT = [
+        *KrBrnRecognizer.CONTEXT,
+        "사업자 번호",
+        "business registration",
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en")
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        if not super().validate_result(pattern_text):
+            return False
+        return True if "-" in pattern_text else None
+
+
+class _KrPassportRecognizer(KrPassportRecognizer):
+    """여권번호. The current form (M123A4567) is distinctive on its own; the
+    older one (M12345678) reads like a product code without a cue word."""
+
+    PATTERNS = [
+        Pattern("Passport (current)", r"(?<![A-Z0-9])[MSROD]\d{3}[A-Z]\d{4}(?![A-Z0-9])", 0.5),
+        Pattern("Passport (previous)", r"(?<![A-Z0-9])[MSROD]\d{8}(?![A-Z0-9])", 0.3),
+    ]
+    CONTEXT = [*KrPassportRecognizer.CONTEXT, "여권번호", "passport no"]
+
+    def __init__(self) -> None:
+        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en")
+
+
+class _KrDriverLicenseRecognizer(KrDriverLicenseRecognizer):
+    """운전면허번호 AA-YY-NNNNNN-CC, where AA is a numeric region code or,
+    on licences issued since 2011, the region's name ("서울 12-345678-90").
+    Presidio's pattern scores 0.05 and knows no region names. Twelve bare
+    digits read like a tracking number, so they need a cue word."""
+
+    REGIONS = (
+        "서울|부산|경기|강원|충북|충남|전북|전남|경북|경남|제주|대구|인천|광주|대전|울산|세종"
+    )
+    PATTERNS = [
+        Pattern(
+            "Driver licence (hyphens)",
+            r"(?<!\d)(?<!\d-)\d{2}-\d{2}-\d{6}-\d{2}(?!-?\d)",
+            0.5,
+        ),
+        Pattern(
+            "Driver licence (region name)",
+            rf"(?:{REGIONS})\s?\d{{2}}-\d{{6}}-\d{{2}}(?!-?\d)",
+            0.6,
+        ),
+        Pattern("Driver licence (bare)", r"(?<!\d)(?<!\d[\-.])\d{12}(?![\-.]?\d)", 0.35),
+    ]
+    CONTEXT = [*KrDriverLicenseRecognizer.CONTEXT, "면허", "driver", "driving licence"]
+
+    def __init__(self) -> None:
+        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en")
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        if _CJK_RE.match(pattern_text):
+            return True
+        if not super().validate_result(pattern_text):
+            return False
+        return None
+
+
+class _JpMyNumberRecognizer(PatternRecognizer):
+    """マイナンバー (個人番号): twelve digits, the last a check digit.
+
+    Check digit per the official rule (総務省令第85号, 2014): with P(n) the
+    n-th of the first eleven digits counted from the right and Q(n) = n+1 for
+    n <= 6, n-5 for n >= 7, r = sum(P(n) * Q(n)) mod 11; the check digit is 0
+    when r <= 1, else 11 - r. Grouped 4-4-4 with a passing check digit it is
+    certain; twelve bare digits pass one time in ten, so they need a cue word.
+    """
+
+    PATTERNS = [
+        Pattern(
+            "My Number (grouped)",
+            r"(?<!\d)(?<!\d[ \-])\d{4}([ \-])\d{4}\1\d{4}(?![ \-]?\d)",
+            0.5,
+        ),
+        Pattern("My Number (bare)", r"(?<!\d)(?<!\d[\-.])\d{12}(?![\-.]?\d)", 0.35),
+    ]
+    CONTEXT = [
+        "マイナンバー",
+        "個人番号",
+        "マイナンバーカード",
+        "my number",
+        "mynumber",
+        "마이넘버",
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="JP_MY_NUMBER",
+            patterns=self.PATTERNS,
+            context=self.CONTEXT,
+            supported_language="en",
+        )
+
+    @staticmethod
+    def check_digit(first_eleven: str) -> int:
+        total = sum(
+            int(digit) * (n + 1 if n <= 6 else n - 5)
+            for n, digit in enumerate(reversed(first_eleven), start=1)
+        )
+        remainder = total % 11
+        return 0 if remainder <= 1 else 11 - remainder
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        digits = "".join(ch for ch in pattern_text if ch.isdigit())
+        if len(digits) != 12 or self.check_digit(digits[:11]) != int(digits[11]):
+            return False
+        return True if digits != pattern_text else None
+
+
+class _JpPassportRecognizer(PatternRecognizer):
+    """旅券番号: two letters and seven digits (TK1234567). The shape is
+    common for order numbers, so it counts only next to a cue word."""
+
+    PATTERNS = [Pattern("JP passport", r"(?<![A-Z0-9])[A-Z]{2}\d{7}(?![A-Z0-9])", 0.3)]
+    CONTEXT = ["旅券", "パスポート", "旅券番号", "passport", "여권"]
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="JP_PASSPORT",
+            patterns=self.PATTERNS,
+            context=self.CONTEXT,
+            supported_language="en",
+        )
+
 
 def _recognizers() -> list[EntityRecognizer]:
     return [
         _OfflineEmailRecognizer(),
         _PhoneRecognizer(),
+        _KrJpPhoneRecognizer(),
         _CreditCardRecognizer(),
         IbanRecognizer(),
         _IpRecognizer(),
-        UsItinRecognizer(),
-        UsSsnRecognizer(),
-        UkNinoRecognizer(),
+        _with_cjk_boundaries(UsItinRecognizer()),
+        _with_cjk_boundaries(UsSsnRecognizer()),
+        _with_cjk_boundaries(UkNinoRecognizer()),
         # Country recognizers default to their own language; every message is
         # analysed as "en" here, and the ids look the same in any language.
-        EsNifRecognizer(supported_language="en"),
+        _with_cjk_boundaries(EsNifRecognizer(supported_language="en")),
         ItFiscalCodeRecognizer(supported_language="en"),
         _PlPeselRecognizer(),
-        FiPersonalIdentityCodeRecognizer(supported_language="en"),
+        _FiPersonalIdentityCodeRecognizer(),
+        _KrRrnRecognizer(),
+        _KrFrnRecognizer(),
+        _KrBrnRecognizer(),
+        _KrPassportRecognizer(),
+        _KrDriverLicenseRecognizer(),
+        _JpMyNumberRecognizer(),
+        _JpPassportRecognizer(),
     ]
 
 
@@ -403,9 +968,9 @@ _engines_lock = threading.Lock()
 
 
 def _get_engines() -> _Engines:
-    # Building the analyzer compiles dozens of patterns and a spaCy tokenizer
-    # (~0.5 s), so it happens once per process; the lock stops two threads of
-    # a worker from building it twice.
+    # Building the analyzer sets up dozens of recognizers (their patterns
+    # compile on first use), so it happens once per process; the lock stops
+    # two threads of a worker from building it twice.
     global _engines
     if _engines is None:
         with _engines_lock:
@@ -415,14 +980,9 @@ def _get_engines() -> _Engines:
                 )
                 analyzer = AnalyzerEngine(
                     registry=registry,
-                    nlp_engine=_BlankSpacyNlpEngine(),
+                    nlp_engine=_TokenNlpEngine(),
                     supported_languages=["en"],
-                    # whole_word: the stock substring mode lets "ip" match "ship".
-                    context_aware_enhancer=LemmaContextAwareEnhancer(
-                        context_matching_mode="whole_word",
-                        # "... 0519115028 as a callback number": cues follow too.
-                        context_suffix_count=3,
-                    ),
+                    context_aware_enhancer=_ContextEnhancer(),
                 )
                 _engines = _Engines(analyzer=analyzer, anonymizer=AnonymizerEngine())
     return _engines
@@ -444,12 +1004,21 @@ def _term_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     if not unique:
         return None
     ordered = sorted(unique.values(), key=len, reverse=True)
-    body = "|".join(r"\s+".join(re.escape(word) for word in term.split(" ")) for term in ordered)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+    # A term is a whole word where it starts or ends with a Latin letter or
+    # digit ("Acme" not in "subacme"); next to Hangul, kana or kanji, or where
+    # the term itself is written in them, there are no word gaps to ask for:
+    # "Acme는", "김철수님", "com蓝鳍科技" all count.
+    def bounded(term: str) -> str:
+        body = r"\s+".join(re.escape(word) for word in term.split(" "))
+        start = rf"(?<!{_W})" if _LATIN_WORD_CHAR.match(term[0]) else ""
+        end = rf"(?!{_W})" if _LATIN_WORD_CHAR.match(term[-1]) else ""
+        return start + body + end
+
+    return re.compile("|".join(bounded(term) for term in ordered), re.IGNORECASE)
 
 
 def _find_terms(text: str, terms: Sequence[str]) -> list[RecognizerResult]:
-    pattern = _term_regex(tuple(terms))
+    pattern = _term_regex(tuple(_fold(term) for term in terms))
     if pattern is None:
         return []
     return [RecognizerResult(CUSTOM_TERM, m.start(), m.end(), 1.0) for m in pattern.finditer(text)]
@@ -457,8 +1026,27 @@ def _find_terms(text: str, terms: Sequence[str]) -> list[RecognizerResult]:
 
 # --- placeholders -------------------------------------------------------------
 
-_DIGIT_KEYED = {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN", "PL_PESEL"}
-_COMPACT_KEYED = {"IBAN_CODE", "UK_NINO", "ES_NIF", "IT_FISCAL_CODE", "FI_PERSONAL_IDENTITY_CODE"}
+_DIGIT_KEYED = {
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "US_SSN",
+    "US_ITIN",
+    "PL_PESEL",
+    "KR_RRN",
+    "KR_FRN",
+    "KR_BRN",
+    "JP_MY_NUMBER",
+}
+_COMPACT_KEYED = {
+    "IBAN_CODE",
+    "UK_NINO",
+    "ES_NIF",
+    "IT_FISCAL_CODE",
+    "FI_PERSONAL_IDENTITY_CODE",
+    "KR_PASSPORT",
+    "KR_DRIVER_LICENSE",
+    "JP_PASSPORT",
+}
 
 
 def _identity(entity_type: str, value: str) -> str:
@@ -467,6 +1055,7 @@ def _identity(entity_type: str, value: str) -> str:
     "(555) 123-4567" and "555.123.4567", "ACME" and "Acme" are the same thing
     to the reader, so they must be the same placeholder to the model.
     """
+    value = _fold(value)
     if entity_type in _DIGIT_KEYED:
         key = "".join(ch for ch in value if ch.isdigit() or ch == "+")
     elif entity_type in _COMPACT_KEYED:
@@ -562,10 +1151,13 @@ def redact(
         # A lone string would be read letter by letter: "Acme" as A, c, m, e.
         raise TypeError("Pass terms and entities as lists of strings, not a single string.")
     chosen = _resolve_entities(entities)
-    candidates: list[RecognizerResult] = _find_terms(text, terms)
+    # Matching runs on a copy with full-width forms folded to ASCII (same
+    # length, same offsets); what is replaced is the text as written.
+    folded = _fold(text)
+    candidates: list[RecognizerResult] = _find_terms(folded, terms)
     if chosen and text.strip():
         found = _get_engines().analyzer.analyze(
-            text=text,
+            text=folded,
             language="en",
             entities=chosen,
             # An explicit threshold of 0 bypasses Presidio's per-recognizer
@@ -623,7 +1215,9 @@ def _lookup(entity_type: str, book: _PlaceholderBook) -> Callable[[str], str]:
 # ordinary words are never rewritten.
 _ECHO_RE = re.compile(
     r"(?:<|&lt;|\[|\{)\s*([A-Za-z]+(?:_[A-Za-z]+)*)_(\d+)\s*(?:>|&gt;|\]|\})"
-    r"|(?<![\w<])([A-Z]+(?:_[A-Z]+)*)_(\d+)(?![\w>])"
+    # Bare: Hangul, kana or kanji right before or after still count as a
+    # boundary ("EMAIL_1로").
+    rf"|(?<!{_W})(?<!<)([A-Z]+(?:_[A-Z]+)*)_(\d+)(?!{_W})(?!>)"
 )
 
 
@@ -653,7 +1247,7 @@ _PENDING_TAIL_RE = re.compile(
     # a partial "&lt;"
     r"|&(?:lt?)?"
     # an upper-case word that could become a bare "EMAIL_1"
-    r"|(?<!\w)[A-Z][A-Z0-9_]{0,40})$"
+    rf"|(?<!{_W})[A-Z][A-Z0-9_]{{0,40}})$"
 )
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from compliance.entities import ENTITY_LABELS, default_entities_for
 from compliance.models import (
     AuditRecord,
     DataControls,
@@ -21,9 +23,8 @@ from compliance.models import (
     OverviewSection,
     PurgeRecord,
 )
-from compliance.redaction import CUSTOM_TERM, CUSTOM_TERM_LABEL, SUPPORTED_ENTITIES
 
-ENTITY_LABELS = {**SUPPORTED_ENTITIES, CUSTOM_TERM: CUSTOM_TERM_LABEL}
+__all__ = ["ENTITY_LABELS"]  # re-exported: chat.privacy reads the labels from here
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,10 @@ def overview() -> Overview:
 def get_data_controls() -> DataControls:
     controls = DataControls.objects.order_by("pk").first()
     if controls is None:
-        controls, _ = DataControls.objects.get_or_create(pk=1)
+        # Normally made at provisioning; if not, the client's country decides.
+        country = getattr(getattr(connection, "tenant", None), "country", "")
+        controls, _ = DataControls.objects.get_or_create(
+            pk=1, defaults={"redaction_entities": default_entities_for(country)})
     return controls
 
 

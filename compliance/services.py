@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance import audit_signing, selectors
+from compliance.entities import SUPPORTED_ENTITIES, default_entities_for
 from compliance.models import AuditRecord, DataControls, NoticeAcceptance, PurgeRecord
-from compliance.redaction import SUPPORTED_ENTITIES
 
 GENESIS = "0" * 64
 
@@ -37,6 +37,15 @@ def update_data_controls(*, controls: DataControls, **fields) -> DataControls:
         setattr(controls, name, value)
     controls.full_clean()
     controls.save()
+    return controls
+
+
+def apply_country_defaults(*, country: str) -> DataControls:
+    """Set this client's kinds of data to redact to its country's defaults
+    (compliance.entities.default_entities_for); run when a client is created."""
+    controls = selectors.get_data_controls()
+    controls.redaction_entities = default_entities_for(country)
+    controls.save(update_fields=["redaction_entities", "updated"])
     return controls
 
 

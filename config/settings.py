@@ -422,6 +422,10 @@ SSO_HTTP_TIMEOUT_SECONDS = env.float("SSO_HTTP_TIMEOUT_SECONDS", default=10.0)
 SSO_METADATA_CACHE_SECONDS = env.int("SSO_METADATA_CACHE_SECONDS", default=3600)
 # Providers must use https; plain http only for local development and tests.
 SSO_ALLOW_HTTP_ISSUERS = env.bool("SSO_ALLOW_HTTP_ISSUERS", default=DEV_MODE)
+# Allow providers on loopback/private addresses (local development and tests
+# only). Otherwise a provider must resolve to public addresses, unless listed in
+# MODEL_ENDPOINT_ALLOWED_HOSTS / MODEL_ENDPOINT_ALLOWED_NETWORKS.
+SSO_ALLOW_PRIVATE_ISSUERS = env.bool("SSO_ALLOW_PRIVATE_ISSUERS", default=DEV_MODE)
 # How long a started sign-in (state, nonce, PKCE verifier) stays valid (seconds).
 SSO_LOGIN_TIMEOUT_SECONDS = env.int("SSO_LOGIN_TIMEOUT_SECONDS", default=600)
 

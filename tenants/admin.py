@@ -28,14 +28,14 @@ class ClientCreationForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = ("name", "slug")
+        fields = ("name", "slug", "country")
 
     def clean(self):
         data = super().clean()
         try:
             services.validate_new_client(
                 name=data.get("name", ""), slug=data.get("slug", ""),
-                admin_email=data.get("admin_email", ""),
+                admin_email=data.get("admin_email", ""), country=data.get("country", ""),
             )
         except services.ProvisioningError as exc:
             raise forms.ValidationError(str(exc)) from exc
@@ -45,6 +45,7 @@ class ClientCreationForm(forms.ModelForm):
         self.provisioned = services.create_client(
             name=self.cleaned_data["name"], slug=self.cleaned_data["slug"],
             admin_email=self.cleaned_data["admin_email"],
+            country=self.cleaned_data["country"],
         )
         self.instance = self.provisioned.client
         return self.instance
@@ -55,11 +56,11 @@ class ClientCreationForm(forms.ModelForm):
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "status", "created")
+    list_display = ("name", "slug", "country", "status", "created")
     list_filter = ("status",)
     search_fields = ("name", "slug")
-    readonly_fields = ("schema_name", "slug", "created", "sign_in_lockouts")
-    fields = ("name", "slug", "schema_name", "status", "created", "sign_in_lockouts")
+    readonly_fields = ("schema_name", "slug", "country", "created", "sign_in_lockouts")
+    fields = ("name", "slug", "country", "schema_name", "status", "created", "sign_in_lockouts")
     inlines = [DomainInline]
 
     @admin.display(description=_("Sign-in lockouts"))
@@ -114,14 +115,14 @@ class ClientAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ClientCreationForm
-            kwargs["fields"] = ("name", "slug", "admin_email")
+            kwargs["fields"] = ("name", "slug", "country", "admin_email")
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else ()
 
     def get_fields(self, request, obj=None):
-        return self.fields if obj else ("name", "slug", "admin_email")
+        return self.fields if obj else ("name", "slug", "country", "admin_email")
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []

@@ -1,4 +1,6 @@
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
 
@@ -12,6 +14,12 @@ class Client(TenantMixin):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=40, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Where the client's people are (ISO 3166 alpha-2): picks the kinds of
+    # personal data redacted by default (Korean ids for "KR", ...).
+    country = models.CharField(
+        max_length=2, default="US",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter country code such as KR."))],
+        help_text=_("Two-letter ISO 3166 country code, e.g. KR, JP or US."))
     created = models.DateTimeField(auto_now_add=True)
 
     # The schema is created by tenants.services (cloned from the template) and

@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.utils.translation import gettext
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+from phonenumbers import SUPPORTED_REGIONS
 
 from tenants.members.models import User
 from tenants.models import Client, Domain
@@ -93,8 +95,20 @@ def migrate_all(*, verbosity: int = 0) -> None:
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
 
 
-def validate_new_client(*, name: str, slug: str, admin_email: str) -> None:
+def normalize_country(country: str) -> str:
+    """The ISO 3166 alpha-2 code, upper-case; ProvisioningError if unknown."""
+    code = (country or "").strip().upper()
+    if code not in SUPPORTED_REGIONS:
+        raise ProvisioningError(
+            gettext("'%(country)s' is not a country code we know; use a two-letter ISO 3166 "
+                    "code such as KR, JP or US.") % {"country": country}
+        )
+    return code
+
+
+def validate_new_client(*, name: str, slug: str, admin_email: str, country: str = "US") -> None:
     """Raise ProvisioningError with a sentence if any input is unusable."""
+    normalize_country(country)
     if not name.strip():
         raise ProvisioningError("The client needs a name.")
     if len(name) > 120:
@@ -123,22 +137,29 @@ def validate_new_client(*, name: str, slug: str, admin_email: str) -> None:
 
 
 def create_client(
-    *, name: str, slug: str, admin_email: str, admin_password: str | None = None
+    *, name: str, slug: str, admin_email: str, admin_password: str | None = None,
+    country: str = "US",
 ) -> ProvisionedClient:
-    """Create a client: its schema (cloned), primary domain and first tenant admin.
+    """Create a client: its schema (cloned), primary domain, first tenant admin
+    and data controls whose default kinds of personal data follow ``country``.
 
     All of it happens in one transaction (PostgreSQL DDL is transactional), so
     a failure anywhere leaves no schema, domain or row behind.
     """
+    # Provisioning sets up the client's compliance defaults; compliance itself
+    # imports tenants, hence the import here.
+    from compliance import services as compliance_services
+
     slug = slug.strip().lower()
     admin_email = admin_email.strip().lower()
     connection.set_schema_to_public()  # clients are rows of the public schema
-    validate_new_client(name=name, slug=slug, admin_email=admin_email)
+    validate_new_client(name=name, slug=slug, admin_email=admin_email, country=country)
+    country = normalize_country(country)
     password = admin_password or secrets.token_urlsafe(12)
     schema = schema_name_for(slug)
     try:
         with transaction.atomic():
-            client = Client(schema_name=schema, name=name.strip(), slug=slug)
+            client = Client(schema_name=schema, name=name.strip(), slug=slug, country=country)
             client.save(verbosity=0)
             domain = Domain.objects.create(
                 domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=client, is_primary=True
@@ -147,6 +168,9 @@ def create_client(
                 admin = User.objects.create_user(
                     admin_email, password, role=User.Role.ADMIN
                 )
+                # After the clone: whatever the template held, the new client's
+                # defaults are its country's.
+                compliance_services.apply_country_defaults(country=country)
     except ProvisioningError:
         raise
     except Exception as exc:

@@ -71,9 +71,31 @@ def check_issuer_url(issuer: str) -> None:
         raise ProviderError(f"The issuer must be an https:// address (got {issuer!r}).")
     if parts.query or parts.fragment:
         raise ProviderError("The issuer must not carry a query or fragment.")
+    check_public_address(issuer)
+
+
+def check_public_address(url: str) -> None:
+    """A tenant admin chooses the provider: like a client model endpoint, its
+    host must resolve to public addresses only (no loopback, private, link-local
+    or cloud-metadata address), unless the platform allow-lists it
+    (MODEL_ENDPOINT_ALLOWED_HOSTS / _NETWORKS) or development allows local
+    providers (SSO_ALLOW_PRIVATE_ISSUERS). Checked before every request."""
+    if settings.SSO_ALLOW_PRIVATE_ISSUERS:
+        return
+    from chat import endpoint_policy
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        endpoint_policy.resolve_checked(parts.hostname or "", port)
+    except ValueError as exc:
+        raise ProviderError(f"The provider address {url} has an invalid port.") from exc
+    except endpoint_policy.EndpointRefused as exc:
+        raise ProviderError(f"The provider address {url} is not allowed: {exc.reason}") from exc
 
 
 def _get_json(url: str, *, what: str) -> dict:
+    check_public_address(url)
     try:
         response = requests.get(url, timeout=_timeout(), allow_redirects=False,
                                 headers={"Accept": "application/json"})
@@ -150,6 +172,7 @@ def redeem_code(provider: Provider, *, code: str, code_verifier: str,
                 redirect_uri: str) -> dict:
     """Trade the authorization code (with its PKCE verifier) for tokens."""
     metadata = discover(provider.issuer)
+    check_public_address(metadata["token_endpoint"])
     with _session(provider, metadata, redirect_uri=redirect_uri) as session:
         try:
             token = session.fetch_token(
@@ -209,6 +232,7 @@ def userinfo(provider: Provider, *, access_token: str) -> dict:
     url = metadata.get("userinfo_endpoint")
     if not url or not access_token:
         return {}
+    check_public_address(url)
     try:
         response = requests.get(url, timeout=_timeout(), allow_redirects=False,
                                 headers={"Authorization": f"Bearer {access_token}"})

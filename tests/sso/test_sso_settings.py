@@ -159,3 +159,33 @@ def test_the_only_admin_is_not_demoted_by_the_groups_claim(make_sso_client, host
     with schema_context(sso.schema):
         assert User.objects.get(email=f"{login}@acme.example").role == "admin"
     assert "stays tenant admin" in sso.settings().last_error
+
+
+def test_a_provider_on_an_internal_address_is_refused_outside_development(
+        make_client, host_client, oidc_provider, make_sso_client):
+    """The provider is chosen by a tenant admin: like a model endpoint, it must
+    not make the server call loopback, private or metadata addresses."""
+    from django.test import override_settings
+
+    from tenants.sso import oidc
+
+    result = make_client("ssopriv")
+    browser = admin_browser(host_client, result.domain.domain)
+    configured = make_sso_client("ssopriv2")  # saved while local providers were allowed
+
+    with override_settings(SSO_ALLOW_PRIVATE_ISSUERS=False, MODEL_ENDPOINT_ALLOWED_HOSTS=[]):
+        refused = browser.post("/sso/settings/", form(issuer=oidc_provider.issuer))
+        metadata = browser.post("/sso/settings/", form(
+            issuer="http://169.254.169.254/latest"))
+        sign_in = host_client(configured.domain).get("/sso/login/")
+    with override_settings(SSO_ALLOW_PRIVATE_ISSUERS=False,
+                           MODEL_ENDPOINT_ALLOWED_HOSTS=["127.0.0.1", "localhost"]):
+        oidc.discover(oidc_provider.issuer, use_cache=False)  # an allow-listed gateway works
+
+    assert refused.status_code == 200
+    assert "is not allowed" in refused.content.decode()
+    assert "is not allowed" in metadata.content.decode()
+    with schema_context(result.client.schema_name):
+        assert not selectors.get_settings().is_ready, "nothing was saved"
+    # A provider saved earlier is checked again before each request: no redirect to it.
+    assert oidc_provider.issuer not in sign_in.get("Location", "")
