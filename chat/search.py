@@ -6,21 +6,30 @@ for "연차" or "有給" never matches it. Korean attaches particles and endings
 words, and Japanese has no spaces at all.
 
 The search columns are therefore built with `public.cjk_tsvector(config, text)`
-(created by migration chat 0006, an IMMUTABLE SQL function, so it can define
-a generated column): the text outside Hangul, kana and kanji goes through the
-usual configuration unchanged ("english" stems it, "simple" does not), and
-each Hangul or kana/kanji run becomes its overlapping two-character pieces
-("연차휴가는" -> 연차 차휴 휴가 가는; "有給休暇は" -> 有給 給休 休暇 暇は),
-indexed with the "simple" configuration. A question or search box query goes
-through the same function, so a Korean or Japanese word of two or more
-characters matches wherever it appears inside a longer run, the GIN index
-answers it, and ts_rank counts it like any word. A single-character run is kept
-as one piece (e.g. 月); a single character inside a longer run is not
-searchable on its own.
+(created by migration chat 0006; IMMUTABLE, so it can define a generated
+column): the text outside Hangul, kana and kanji goes through the usual
+configuration unchanged ("english" stems it, "simple" does not), and each run
+of one script (Hangul, kanji, katakana, hiragana) becomes pieces, indexed
+with the "simple" configuration (`public.cjk_bigrams`):
 
-Only core PostgreSQL is used (regexp_matches, generate_series, to_tsvector): no
-extension, so it works the same on the embedded PostgreSQL 16 and on Debian's
-PostgreSQL 15. The functions live in the `public` schema (every client's
+- its overlapping two-character pieces ("有給休暇" -> 有給 給休 休暇);
+- a Korean word of three syllables or more first loses one listed particle or
+  ending ("연차휴가는" -> 연차휴가 -> 연차 차휴 휴가; "결혼하면" -> 결혼), so
+  "하면" or "에서" do not count as words;
+- a kanji run also gives each of its characters (an abbreviation such as
+  有休 then still meets 有給休暇); a run of one character is kept as it is,
+  except a lone hiragana (a particle: は, を).
+
+A question or search-box query goes through the same function, so a word of
+two or more characters matches wherever it appears inside a longer run, the
+GIN index answers it, and ts_rank counts it like any word. Retrieval weighs
+the pieces (chat.knowledge.retrieval: particles, seams between words and a
+lone kanji are not evidence).
+
+Only core PostgreSQL is used (PL/pgSQL, which every database has, regexp_matches,
+to_tsvector): no extension such as pg_trgm to install or to be allowed to
+create, so it works the same on the embedded PostgreSQL 16 and on Debian's
+PostgreSQL 15 (both checked). The functions live in the `public` schema (every client's
 search_path ends with it, and cloning the template schema keeps the columns
 pointing at them); creating them needs CREATE on `public`, which the database
 owner has.
@@ -49,18 +58,42 @@ KOREAN_ENDINGS = (
 
 FUNCTIONS_SQL = r"""
 CREATE OR REPLACE FUNCTION public.cjk_bigrams(document text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
-  SELECT coalesce(string_agg(CASE
-      WHEN length(run) > 1 THEN (
-        SELECT string_agg(substr(run, i, 2), ' ' ORDER BY i)
-        FROM generate_series(1, length(run) - 1) AS i)
-        || CASE WHEN run ~ '^[@KANJI@]+$'
-           THEN ' ' || rtrim(regexp_replace(run, '(.)', '\1 ', 'g')) ELSE '' END
-      WHEN run ~ '^[@HIRAGANA@]$' THEN NULL
-      ELSE run END, ' '), '')
-  FROM (SELECT regexp_replace(m[1], '^([@HANGUL@]{2,})(@KOREAN_ENDINGS@)$', '\1') AS run
-        FROM regexp_matches(
-          document, '([@KANJI@]+|[@KATAKANA@]+|[@HIRAGANA@]+|[@HANGUL@]+)', 'g') AS m) AS runs
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+DECLARE
+  run text;
+  n int;
+  pieces text[] := '{}';
+BEGIN
+  FOR run IN SELECT m[1] FROM regexp_matches(
+      document, '([@KANJI@]+|[@KATAKANA@]+|[@HIRAGANA@]+|[@HANGUL@]+)', 'g') AS m LOOP
+    n := length(run);
+    IF n > 2 AND run ~ '^[@HANGUL@]' THEN
+      -- the shortest listed ending that leaves two syllables or more
+      FOR k IN 1 .. 3 LOOP
+        IF n - k >= 2 AND right(run, k) = ANY('{@KOREAN_ENDINGS@}'::text[]) THEN
+          run := left(run, n - k);
+          n := n - k;
+          EXIT;
+        END IF;
+      END LOOP;
+    END IF;
+    IF n = 1 THEN
+      IF run !~ '^[@HIRAGANA@]$' THEN
+        pieces := pieces || run;
+      END IF;
+    ELSE
+      FOR i IN 1 .. n - 1 LOOP
+        pieces := pieces || substr(run, i, 2);
+      END LOOP;
+      IF run ~ '^[@KANJI@]+$' THEN
+        FOR i IN 1 .. n LOOP
+          pieces := pieces || substr(run, i, 1);
+        END LOOP;
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN array_to_string(pieces, ' ');
+END
 $fn$;
 
 CREATE OR REPLACE FUNCTION public.cjk_tsvector(config regconfig, document text)
@@ -82,7 +115,7 @@ $fn$;
 """
 for _name, _class in {"CJK": CJK_CLASS, "HIRAGANA": HIRAGANA, "KATAKANA": KATAKANA,
                       "KANJI": KANJI, "HANGUL": HANGUL,
-                      "KOREAN_ENDINGS": "|".join(KOREAN_ENDINGS)}.items():
+                      "KOREAN_ENDINGS": ",".join(KOREAN_ENDINGS)}.items():
     FUNCTIONS_SQL = FUNCTIONS_SQL.replace(f"@{_name}@", _class)
 
 # Reverse of the migration (after the columns that use them are gone).
