@@ -118,14 +118,6 @@ for _name, _class in {"CJK": CJK_CLASS, "HIRAGANA": HIRAGANA, "KATAKANA": KATAKA
                       "KOREAN_ENDINGS": ",".join(KOREAN_ENDINGS)}.items():
     FUNCTIONS_SQL = FUNCTIONS_SQL.replace(f"@{_name}@", _class)
 
-# Reverse of the migration (after the columns that use them are gone).
-DROP_FUNCTIONS_SQL = """
-DROP FUNCTION IF EXISTS public.cjk_websearch_tsquery(regconfig, text);
-DROP FUNCTION IF EXISTS public.cjk_tsvector(regconfig, text);
-DROP FUNCTION IF EXISTS public.cjk_bigrams(text);
-"""
-
-
 class CJKSearchVector(SearchVector):
     """SearchVector built with public.cjk_tsvector (see the module docstring)."""
 

@@ -16,7 +16,9 @@ class Migration(migrations.Migration):
     dependencies = [("chat", "0005_knowledge_local_embeddings")]
 
     operations = [
-        migrations.RunSQL(chat.search.FUNCTIONS_SQL, chat.search.DROP_FUNCTIONS_SQL),
+        # Reversed, the functions stay: they live in `public`, and the other
+        # clients' columns still use them until their own reversal.
+        migrations.RunSQL(chat.search.FUNCTIONS_SQL, migrations.RunSQL.noop),
         migrations.RemoveIndex(model_name="message", name="message_search"),
         migrations.RemoveField(model_name="message", name="search"),
         migrations.AddField(
