@@ -17,7 +17,7 @@ from bench import knowledge_corpus as corpus
 from bench import knowledge_corpus_ja as ja
 from bench import knowledge_corpus_ko as ko
 from chat import documents
-from chat.knowledge import retrieval
+from chat.knowledge import retrieval, services
 from chat.knowledge.models import KnowledgeSettings
 from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
 from tests.support.site import Site
@@ -136,3 +136,19 @@ def test_conversation_search_finds_korean_and_japanese_words_inside_sentences(
     assert found("budget") == {"Question three"}
     assert found("연휴") == set()  # not a word of any message
     assert found("給料") == set()
+
+
+@pytest.mark.parametrize("language", [ko, ja], ids=["ko", "ja"])
+def test_plain_text_in_korean_and_japanese_keeps_every_paragraph(language):
+    """A one-line Japanese paragraph has no spaces ("ten words" never bounds
+    it) and ends with 。: it must stay text, not become a heading whose text
+    is lost. Short title lines still become headings."""
+    [document] = [d for d in language.DOCUMENTS if d.name.endswith(".txt")]
+    sections = documents.extract(kind=documents.DocumentKind.TEXT,
+                                 data=corpus.as_text(document).encode(),
+                                 limits=services.limits())
+    text = "\n".join(section.text for section in sections)
+    for _heading, paragraphs in document.sections:
+        for paragraph in paragraphs:
+            assert documents.normalise_text(paragraph) in text
+    assert [s.heading for s in sections] == [heading for heading, _ in document.sections]
