@@ -216,14 +216,18 @@ def _without_absent_pieces(terms: list[str]) -> list[str]:
         noise = {piece for piece in pieces if len(piece) == 1 and is_hangul(piece)}
         terms = [term for term in terms if term not in noise]
         pieces = [piece for piece in pieces if piece not in noise]
+    if not pieces:
+        return terms
+    # One EXISTS per piece, each with its own constant query, so that the GIN
+    # index answers it (a piece taken from an array is not known when the
+    # query is planned: a piece no passage has then means reading them all).
+    exists = ", ".join(["EXISTS (SELECT 1 FROM chat_knowledgechunk c "
+                        "WHERE c.search @@ %s::tsquery)"] * len(pieces))
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT piece FROM unnest(%s::text[], %s::text[]) AS t(piece, literal)
-            WHERE EXISTS (SELECT 1 FROM chat_knowledgechunk c
-                          WHERE c.search @@ literal::tsquery)
-            """, [pieces, [_tsquery_literal(piece) for piece in pieces]])
-        present = {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT {exists}",  # noqa: S608 - only placeholders
+                       [_tsquery_literal(piece) for piece in pieces])
+        present = {piece for piece, found in zip(pieces, cursor.fetchone(), strict=True)
+                   if found}
     return [term for term in terms if term not in pieces or term in present]
 
 
