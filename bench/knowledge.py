@@ -51,6 +51,7 @@ from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from bench import knowledge_corpus as corpus  # noqa: E402
+from bench import knowledge_corpus_ja, knowledge_corpus_ko  # noqa: E402
 from chat.knowledge import local_embeddings, retrieval, services, vectors  # noqa: E402
 from chat.knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
 from tenants import services as tenant_services  # noqa: E402
@@ -83,6 +84,46 @@ def pdf_ready_seconds(pages: int) -> tuple[float, int]:
     file.refresh_from_db()
     assert file.status == KnowledgeFile.Status.READY, file.error
     return elapsed, file.chunk_count
+
+
+# Korean words for the latency run in Korean (--latency-language ko): like the
+# English run's 5,000 words, a vocabulary of 5,000 words of 2-4 syllables, from
+# 1,000 syllables (Korean text uses about 2,000), with particles and endings
+# attached as in text. (Built from 50 syllables instead, every two-syllable
+# piece is in ~12% of all passages: a far harder case than real text; see
+# the report of issue 13.)
+KOREAN_ENDINGS = ["", "", "", "는", "은", "을", "를", "이", "가", "에서", "으로", "하면", "합니다"]
+
+
+def korean_vocabulary(size: int, rng: random.Random, *, syllables: int = 1000) -> list[str]:
+    inventory = [chr(code) for code in rng.sample(range(0xAC00, 0xD7A4), syllables)]
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(inventory) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def korean_sentence_words(words: list[str], count: int, rng: random.Random) -> str:
+    return " ".join(rng.choice(words) + rng.choice(KOREAN_ENDINGS) for _ in range(count))
+
+
+def load_korean_chunks(count: int, words: list[str], rng: random.Random) -> float:
+    """Insert `count` Korean chunks with COPY (no vectors: a Korean question is
+    ranked by full text alone with the local model); returns seconds."""
+    started = time.perf_counter()
+    file = KnowledgeFile.objects.create(display_name="bulk-ko.txt", storage_name="bulk-ko.txt",
+                                        kind="txt", size_bytes=0, sha256="1" * 64,
+                                        status=KnowledgeFile.Status.READY, chunk_count=count)
+    buffer = io.StringIO()
+    for index in range(count):
+        text = korean_sentence_words(words, 160, rng)
+        buffer.write(f"{file.pk}\t{index}\t{index // 3 + 1}\t\t{text}\t{len(text)}\n")
+    with connection.cursor() as cursor:
+        with cursor.copy("COPY chat_knowledgechunk (file_id, index, page, heading, text, "
+                         "char_count) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute("ANALYZE chat_knowledgechunk")
+    return time.perf_counter() - started
 
 
 def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
@@ -139,10 +180,17 @@ def time_queries(queries: list[str], *, hybrid: bool) -> list[float]:
 
 # --- Retrieval quality --------------------------------------------------------------
 
-def baseline_ids(*, query: str, limit: int) -> list[int]:
+# The search column as it was before issue 13 (the english configuration only,
+# no Korean/Japanese pieces), computed on the fly for the quality baseline.
+OLD_VECTOR = ("(setweight(to_tsvector('english', c.heading), 'A') || "
+              "setweight(to_tsvector('english', c.text), 'B'))")
+
+
+def baseline_ids(*, query: str, limit: int, vector: str = "c.search") -> list[int]:
     """The full-text ranking this project shipped before issue 16, kept here
     verbatim as the baseline: every-word matches by ts_rank_cd, then any-word
-    matches fill whatever slots are left."""
+    matches fill whatever slots are left. `vector=OLD_VECTOR` runs it on the
+    search column as it was before issue 13 (no index: small corpora only)."""
     def ranked(*, any_word: bool, exclude: list[int], wanted: int) -> list[int]:
         tsquery = "plainto_tsquery('english', %s)"
         if any_word:
@@ -152,8 +200,8 @@ def baseline_ids(*, query: str, limit: int) -> list[int]:
                 f"""
                 WITH q AS (SELECT {tsquery} AS query),
                 pool AS (
-                    SELECT c.id, c.search FROM chat_knowledgechunk c, q
-                    WHERE q.query IS NOT NULL AND c.search @@ q.query
+                    SELECT c.id, {vector} AS search FROM chat_knowledgechunk c, q
+                    WHERE q.query IS NOT NULL AND {vector} @@ q.query
                       AND NOT (c.id = ANY(%s))
                     LIMIT 1000
                 )
@@ -174,10 +222,14 @@ def _flat(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def load_corpus() -> dict[int, str]:
+# Per language: the module holding DOCUMENTS, QUESTIONS and UNRELATED.
+LANGUAGES = {"en": corpus, "ko": knowledge_corpus_ko, "ja": knowledge_corpus_ja}
+
+
+def load_corpus(language=corpus) -> dict[int, str]:
     """Upload and ingest every corpus document; returns file id -> corpus name."""
     names = {}
-    for document in corpus.DOCUMENTS:
+    for document in language.DOCUMENTS:
         file = services.upload(user=None, name=document.name, data=corpus.render(document))
         services.ingest(file_id=file.pk, generation=file.generation)
         file.refresh_from_db()
@@ -186,11 +238,11 @@ def load_corpus() -> dict[int, str]:
     return names
 
 
-def score(*, system: str, ask, names: dict[int, str]) -> dict:
+def score(*, system: str, ask, names: dict[int, str], language=corpus) -> dict:
     """Ask every question of `ask(query) -> [(file_id, text)]`; the metrics per phrasing."""
     per: dict[str, dict[str, list[float]]] = {}
     timings = []
-    for question in corpus.QUESTIONS:
+    for question in language.QUESTIONS:
         for phrasing in corpus.PHRASINGS:
             started = time.perf_counter()
             passages = ask(getattr(question, phrasing))
@@ -209,15 +261,17 @@ def score(*, system: str, ask, names: dict[int, str]) -> dict:
             if passages:
                 row["precision"].append((question.file in cited) / len(cited))
     silent = 0
-    for query in corpus.UNRELATED:
+    for query in language.UNRELATED:
         silent += not ask(query)
-    return {"system": system, "per": per, "silent": silent, "timings": timings}
+    return {"system": system, "per": per, "silent": silent, "timings": timings,
+            "language": language}
 
 
-def print_quality(results: list[dict]) -> None:
-    print(f"\nRetrieval quality: {len(corpus.DOCUMENTS)} documents, {len(corpus.QUESTIONS)} "
-          f"facts x {len(corpus.PHRASINGS)} phrasings; {len(corpus.UNRELATED)} unrelated "
-          "questions")
+def print_quality(results: list[dict], *, code: str = "en") -> None:
+    language = results[0]["language"] if results else corpus
+    print(f"\nRetrieval quality [{code}]: {len(language.DOCUMENTS)} documents, "
+          f"{len(language.QUESTIONS)} facts x {len(corpus.PHRASINGS)} phrasings; "
+          f"{len(language.UNRELATED)} unrelated questions")
     header = (f"{'system':<34} {'phrasing':<11} {'hit@1':>6} {'rec@5':>6} {'MRR':>5} "
               f"{'file prec':>9} {'files':>5} {'no cite':>7}")
     print(header)
@@ -237,7 +291,7 @@ def print_quality(results: list[dict]) -> None:
                   f"{sum(row['none']):>7}")
         timings = result["timings"]
         print(f"{result['system']:<34} unrelated questions with no citation: "
-              f"{result['silent']}/{len(corpus.UNRELATED)}; per question p50 "
+              f"{result['silent']}/{len(language.UNRELATED)}; per question p50 "
               f"{percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms")
     print("targets: hit@1 >= 90%, recall@5 >= 98%, paraphrase hit@1 >= 80%, "
           "cited-file precision >= 80%")
@@ -252,7 +306,7 @@ def quality_systems() -> list[tuple[str, object]]:
         return [(chunks[i].file_id, chunks[i].text) for i in ids]
 
     def baseline(query: str):
-        return texts(baseline_ids(query=query, limit=limit))
+        return texts(baseline_ids(query=query, limit=limit, vector=OLD_VECTOR))
 
     def product(query: str):
         return [(p.file_id, p.text) for p in retrieval.retrieve(
@@ -265,18 +319,44 @@ def quality_systems() -> list[tuple[str, object]]:
         finally:
             KnowledgeSettings.objects.update(semantic_search=True)
 
-    return [("baseline (before issue 16)", baseline),
+    return [("baseline (before issues 16, 13)", baseline),
             ("product, full-text only", full_text_only),
             ("product, hybrid, local vectors", product)]
 
 
-def quality() -> list[dict]:
-    names = load_corpus()
+def quality(language=corpus) -> list[dict]:
+    names = load_corpus(language)
     results = []
     for name, ask in quality_systems():
         ask("warm up")
-        results.append(score(system=name, ask=ask, names=names))
+        results.append(score(system=name, ask=ask, names=names, language=language))
     return results
+
+
+def korean_latency(args, rng: random.Random) -> list[tuple]:
+    """Retrieval latency of Korean questions on N Korean chunks, with the
+    baseline query timed at the same moment (the machine's share)."""
+    words = korean_vocabulary(5000, rng)
+    load = load_korean_chunks(args.chunks, words, rng)
+    rows = [(f"load {args.chunks:,} Korean chunks (full-text index)", f"{load:.1f} s", "", "")]
+    queries = [korean_sentence_words(words, rng.randint(2, 5), rng)
+               for _ in range(args.queries)]
+    time_queries(queries[:20], hybrid=True)  # warm up
+    limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        list(retrieval.KnowledgeChunk.objects.filter(
+            pk__in=baseline_ids(query=query, limit=limit)).defer("search"))
+        timings.append((time.perf_counter() - started) * 1000)
+    rows.append((f"ko retrieval, baseline (before issue 16), {args.chunks:,}",
+                 f"p50 {percentile(timings, 50):.1f} ms",
+                 f"p95 {percentile(timings, 95):.1f} ms", ""))
+    timings = time_queries(queries, hybrid=True)
+    rows.append((f"ko retrieval, product (full text), {args.chunks:,}",
+                 f"p50 {percentile(timings, 50):.1f} ms",
+                 f"p95 {percentile(timings, 95):.1f} ms", "p95 < 30 ms"))
+    return rows
 
 
 def main() -> None:
@@ -286,6 +366,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--quality", action="store_true",
                         help="only the retrieval quality tables (quick)")
+    parser.add_argument("--latency-language", choices=["en", "ko"], default="en",
+                        help="ko: time Korean questions on N Korean chunks (full text)")
+    parser.add_argument("--languages", default="en,ko,ja",
+                        help="the corpora of the quality tables (en, ko, ja), comma-separated")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the quality tables this many times (to see the spread)")
     args = parser.parse_args()
@@ -304,38 +388,42 @@ def main() -> None:
         with schema_context(client.schema_name):
             connection.tenant = client
             for _ in range(args.repeat):
-                print_quality(quality())
-                retrieval.KnowledgeChunk.objects.all().delete()
-                KnowledgeFile.objects.all().delete()
+                for code in filter(None, (c.strip() for c in args.languages.split(","))):
+                    print_quality(quality(LANGUAGES[code]), code=code)
+                    retrieval.KnowledgeChunk.objects.all().delete()
+                    KnowledgeFile.objects.all().delete()
             if args.quality:
                 return
-            seconds, chunk_count = pdf_ready_seconds(args.pages)
-            rows.append((f"{args.pages}-page PDF to ready (incl. local embeddings)",
-                         f"{seconds:.2f} s",
-                         f"{chunk_count} chunks", "< 10 s"))
-            words = vocabulary(5000, rng)
-            load = load_chunks(args.chunks, words, rng)
-            rows.append((f"load {args.chunks:,} chunks + local vectors + HNSW",
-                         f"{load:.1f} s", "", ""))
-            queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
-                       for _ in range(args.queries)]
-            time_queries(queries[:20], hybrid=True)  # warm up
-            limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
-            timings = []
-            for query in queries:  # the same queries, the same moment: the machine's share
-                started = time.perf_counter()
-                list(retrieval.KnowledgeChunk.objects.filter(
-                    pk__in=baseline_ids(query=query, limit=limit)).defer("search"))
-                timings.append((time.perf_counter() - started) * 1000)
-            rows.append((f"retrieval, baseline (before issue 16), {args.chunks:,} chunks",
-                         f"p50 {percentile(timings, 50):.1f} ms",
-                         f"p95 {percentile(timings, 95):.1f} ms", ""))
-            for hybrid in (False, True):
-                timings = time_queries(queries, hybrid=hybrid)
-                kind = "hybrid, local vectors (FTS + HNSW)" if hybrid else "full-text only"
-                rows.append((f"retrieval, {kind}, {args.chunks:,} chunks",
+            if args.latency_language == "ko":
+                rows += korean_latency(args, rng)
+            else:
+                seconds, chunk_count = pdf_ready_seconds(args.pages)
+                rows.append((f"{args.pages}-page PDF to ready (incl. local embeddings)",
+                             f"{seconds:.2f} s",
+                             f"{chunk_count} chunks", "< 10 s"))
+                words = vocabulary(5000, rng)
+                load = load_chunks(args.chunks, words, rng)
+                rows.append((f"load {args.chunks:,} chunks + local vectors + HNSW",
+                             f"{load:.1f} s", "", ""))
+                queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
+                           for _ in range(args.queries)]
+                time_queries(queries[:20], hybrid=True)  # warm up
+                limit = settings.KNOWLEDGE_PASSAGES_PER_ANSWER
+                timings = []
+                for query in queries:  # the same queries, the same moment: the machine's share
+                    started = time.perf_counter()
+                    list(retrieval.KnowledgeChunk.objects.filter(
+                        pk__in=baseline_ids(query=query, limit=limit)).defer("search"))
+                    timings.append((time.perf_counter() - started) * 1000)
+                rows.append((f"retrieval, baseline (before issue 16), {args.chunks:,} chunks",
                              f"p50 {percentile(timings, 50):.1f} ms",
-                             f"p95 {percentile(timings, 95):.1f} ms", "p95 < 30 ms"))
+                             f"p95 {percentile(timings, 95):.1f} ms", ""))
+                for hybrid in (False, True):
+                    timings = time_queries(queries, hybrid=hybrid)
+                    kind = "hybrid, local vectors (FTS + HNSW)" if hybrid else "full-text only"
+                    rows.append((f"retrieval, {kind}, {args.chunks:,} chunks",
+                                 f"p50 {percentile(timings, 50):.1f} ms",
+                                 f"p95 {percentile(timings, 95):.1f} ms", "p95 < 30 ms"))
     finally:
         connection.set_schema_to_public()
         tenant_services.delete_client(client=Client.objects.get(slug=slug))

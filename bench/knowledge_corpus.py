@@ -628,15 +628,19 @@ def render(document: Document, *, extension: str | None = None) -> bytes:
     raise ValueError(extension)
 
 
-def check() -> None:
+def check_corpus(documents: list[Document], questions: list[Question]) -> None:
     """Each answer phrase lives in exactly one paragraph of its own file."""
-    names = {document.name for document in DOCUMENTS}
-    for question in QUESTIONS:
+    names = {document.name for document in documents}
+    for question in questions:
         assert question.file in names, question.file
-        holders = [(document.name, heading) for document in DOCUMENTS
+        holders = [(document.name, heading) for document in documents
                    for heading, paragraphs in document.sections
                    for paragraph in paragraphs if question.answer in paragraph]
         assert len(holders) == 1 and holders[0][0] == question.file, (question.answer, holders)
+
+
+def check() -> None:
+    check_corpus(DOCUMENTS, QUESTIONS)
 
 
 check()

@@ -28,6 +28,8 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from chat.cjk import has_cjk
+
 __all__ = [
     "Chunk",
     "DocumentKind",
@@ -794,12 +796,21 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
 _PLAIN_HEADING = re.compile(r"^[^\W_][^\n]{0,78}$")  # one line, starts with a letter or digit
 
 
+# Sentence and clause ends, Western and East Asian (full-width) punctuation.
+_SENTENCE_PUNCTUATION = ".,;!?\u3001\u3002\uff0c\uff0e\uff1b\uff01\uff1f"
+# Japanese is written without spaces, so "ten words" does not bound a line of
+# it: a Korean/Japanese heading is at most this many characters.
+_CJK_HEADING_CHARS = 30
+
+
 def _is_plain_heading(block: str) -> bool:
     """A paragraph of its own that reads as a title: one short line, at most ten
-    words, not ending like a sentence ("Per diem abroad", "3. LEAVE")."""
+    words (30 characters in Korean or Japanese), not ending like a sentence
+    ("Per diem abroad", "3. LEAVE", "対象と日数")."""
     block = block.strip()
     return (bool(_PLAIN_HEADING.match(block)) and len(block.split()) <= 10
-            and block[-1] not in ".,;!?" and any(c.isalpha() for c in block))
+            and block[-1] not in _SENTENCE_PUNCTUATION and any(c.isalpha() for c in block)
+            and (len(block) <= _CJK_HEADING_CHARS or not has_cjk(block)))
 
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from chat.search import CJKSearchVector
 
 
 class BotConfig(models.Model):
@@ -106,7 +108,7 @@ class Message(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     search = models.GeneratedField(
-        expression=SearchVector("content", config="simple"),
+        expression=CJKSearchVector("content", config="simple"),
         output_field=SearchVectorField(),
         db_persist=True,
     )

@@ -4,11 +4,11 @@ client's id simply does not match (404)."""
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from chat.models import BotConfig, Conversation, Message
+from chat.search import CJKSearchQuery
 
 
 def get_bot_config() -> BotConfig:
@@ -24,8 +24,7 @@ def conversations_for(*, user) -> QuerySet[Conversation]:
 
 def search_conversations(*, user, query: str) -> QuerySet[Conversation]:
     matches = Message.objects.filter(
-        conversation=OuterRef("pk"), search=SearchQuery(query, config="simple",
-                                                        search_type="websearch"),
+        conversation=OuterRef("pk"), search=CJKSearchQuery(query, config="simple"),
     )
     title_or_text = conversations_for(user=user).filter(Exists(matches))
     by_title = conversations_for(user=user).filter(title__icontains=query)

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from chat import gateway, privacy
+from chat.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 
@@ -57,6 +58,13 @@ POOL = 500
 # stay below 0.25 with the local model.
 LOCAL_SIMILARITY = (0.25, 0.65)
 API_SIMILARITY = (0.3, 0.7)
+# The local model (WordLlama) is English-centric: Korean and Japanese text
+# gets near-identical embeddings (bench/knowledge.py: 0.70-0.85 similarity to
+# every passage, relevant or not), which would cite unrelated passages. A
+# question with at least this share of Korean/Japanese letters is ranked by
+# full text alone when the local model is in use (an embeddings API model is
+# multilingual and keeps its vectors).
+LOCAL_MODEL_CJK_SHARE = 0.5
 # Fused relevance: full-text evidence (relative to the best match, times its
 # coverage) and semantic similarity (mapped onto the scale above).
 LEXICAL_WEIGHT = 0.5
@@ -110,7 +118,7 @@ def _question_and_statistics(query: str) -> tuple[list[str], _WordStatistics]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT ARRAY(SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))),
+            SELECT ARRAY(SELECT lexeme FROM unnest(public.cjk_tsvector(%s::regconfig, %s))),
                    c.reltuples, c.relpages, s.last_analyze, s.last_autoanalyze
             FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
             WHERE c.oid = 'chat_knowledgechunk'::regclass
@@ -181,10 +189,53 @@ def _pool_query(weights: dict[str, float]) -> str:
                       for group in minimal)
 
 
+def _without_absent_pieces(terms: list[str]) -> list[str]:
+    """The question's words, less the Korean/Japanese pieces (chat.search) that
+    say nothing about which passage answers:
+
+    - hiragana-only pieces (particles, endings: ます, すか) and one-syllable
+      Korean words (수, 안, 해) when the question has other pieces;
+    - pieces no passage contains: a two-character piece of a run without
+      spaces is often not a word but the seam between two ("何日休めますか" ->
+      "日休"); counted, it would weigh down the coverage of every passage.
+
+    English words are kept as they are (a word the documents lack is evidence
+    that the question is about something else). A single kanji or syllable can
+    never make a match alone (lexical_matches)."""
+    pieces = [term for term in terms if has_cjk(term)]
+    if not pieces:
+        return terms
+    if any(not is_hiragana(piece) for piece in pieces):
+        # Hiragana-only pieces are particles and endings (は, ます, ですか)
+        # when the question has kanji or katakana words to go by.
+        terms = [term for term in terms if not is_hiragana(term)]
+        pieces = [piece for piece in pieces if not is_hiragana(piece)]
+    if any(len(piece) > 1 for piece in pieces):
+        # A Korean word of one syllable in a question is almost always a
+        # grammatical one (수 "can", 안 "not", 해 "do", 제 "my").
+        noise = {piece for piece in pieces if len(piece) == 1 and is_hangul(piece)}
+        terms = [term for term in terms if term not in noise]
+        pieces = [piece for piece in pieces if piece not in noise]
+    if not pieces:
+        return terms
+    # One EXISTS per piece, each with its own constant query, so that the GIN
+    # index answers it (a piece taken from an array is not known when the
+    # query is planned: a piece no passage has then means reading them all).
+    exists = ", ".join(["EXISTS (SELECT 1 FROM chat_knowledgechunk c "
+                        "WHERE c.search @@ %s::tsquery)"] * len(pieces))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {exists}",  # noqa: S608 - only placeholders
+                       [_tsquery_literal(piece) for piece in pieces])
+        present = {piece for piece, found in zip(pieces, cursor.fetchone(), strict=True)
+                   if found}
+    return [term for term in terms if term not in pieces or term in present]
+
+
 def lexical_matches(*, query: str, conversation_id: int | None,
                     limit: int = CANDIDATES) -> list[LexicalMatch]:
     """Full-text candidates, best first (see the module's docstring)."""
     terms, statistics = _question_and_statistics(query)
+    terms = _without_absent_pieces(terms)
     if not terms:
         return []
     rarity = term_rarity(terms, statistics)
@@ -225,9 +276,13 @@ def lexical_matches(*, query: str, conversation_id: int | None,
         )
         rows = cursor.fetchall()
     weights = list(informative.values())
+    single = [len(term) == 1 and has_cjk(term) for term in informative]
     matches = []
     for chunk_id, *ranks in rows:
         covered = sum(idf for idf, value in zip(weights, ranks, strict=True) if value > 0)
+        found = [one for one, value in zip(single, ranks, strict=True) if value > 0]
+        if len(found) == 1 and found[0]:
+            continue  # one kanji or Hangul syllable alone (都, 日) is not evidence
         if covered >= MIN_COVERAGE * total - 1e-9:
             score = sum(idf * value for idf, value in zip(weights, ranks, strict=True))
             matches.append(LexicalMatch(chunk_id=chunk_id, score=score,
@@ -307,8 +362,10 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
     lexical = lexical_matches(query=query, conversation_id=conversation_id)
     options = get_settings()
     similar: dict[int, float] | None = None
-    if options.semantic_search and vectors.table_exists():
-        if options.embedding_provider == KnowledgeSettings.Provider.LOCAL:
+    local = options.embedding_provider == KnowledgeSettings.Provider.LOCAL
+    if options.semantic_search and vectors.table_exists() and not (
+            local and cjk_share(query) >= LOCAL_MODEL_CJK_SHARE):
+        if local:
             vector = local_embeddings.embed([query])[0].tolist()
         else:
             with outside_db():
