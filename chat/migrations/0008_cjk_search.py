@@ -13,7 +13,7 @@ import chat.search
 
 class Migration(migrations.Migration):
 
-    dependencies = [("chat", "0005_knowledge_local_embeddings")]
+    dependencies = [("chat", "0007_knowledgefile_library_sha256")]
 
     operations = [
         # Reversed, the functions stay: they live in `public`, and the other
