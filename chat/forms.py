@@ -9,6 +9,9 @@ class MessageForm(forms.Form):
 
 
 class BotConfigForm(forms.ModelForm):
+    # What "Test connection" tries before anything is saved.
+    CONNECTION_FIELDS = ("model", "base_url", "organization", "project", "api_key",
+                         "clear_api_key")
     suggested_prompts_text = forms.CharField(
         label=_("Suggested prompts"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One per line, up to 4."),
@@ -71,3 +74,18 @@ class BotConfigForm(forms.ModelForm):
             raise forms.ValidationError(_("Enter a model id without spaces, e.g. gpt-4o-mini."))
         return model
 
+
+
+class FeedbackFilterForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"), required=False, coerce=int, empty_value=None,
+        choices=[("", _("Any rating")), ("1", _("Good answer")), ("-1", _("Bad answer"))])
+    user = forms.TypedChoiceField(label=_("Who"), required=False, coerce=int, empty_value=None)
+    since = forms.DateField(label=_("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [("", _("Anyone"))] + [(u.pk, u.email) for u in users]

@@ -4,6 +4,8 @@ client's id simply does not match (404)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -61,9 +63,41 @@ def history_for(*, answer: Message, limit: int) -> list[Message]:
     return list(reversed(earlier))
 
 
-def feedback_for_review() -> QuerySet[Message]:
-    return (
+def feedback_for_review(*, rating: int | None = None, user_id: int | None = None,
+                        since: dt.date | None = None, until: dt.date | None = None,
+                        ) -> QuerySet[Message]:
+    """Rated answers, newest rating first; optionally one rating (1 or -1), one
+    person's, or rated between two days (inclusive)."""
+    answers = (
         Message.objects.filter(role=Message.Role.ASSISTANT, feedback__isnull=False)
         .select_related("conversation__user", "reply_to")
         .order_by("-updated")
     )
+    if rating is not None:
+        answers = answers.filter(feedback=rating)
+    if user_id:
+        answers = answers.filter(conversation__user_id=user_id)
+    if since:
+        answers = answers.filter(updated__date__gte=since)
+    if until:
+        answers = answers.filter(updated__date__lte=until)
+    return answers
+
+
+def rated_exchange(*, message_id: int, turns: int = 6) -> tuple[Message, list[Message]]:
+    """For a tenant admin reviewing feedback: a rated answer (404 for any other
+    message; rating it is what shares it for review) and the turns of its
+    conversation that led to it, oldest first: what the reviewer needs to judge
+    the rating, not the whole conversation."""
+    answer = get_object_or_404(
+        Message.objects.select_related("conversation__user", "reply_to"),
+        pk=message_id, role=Message.Role.ASSISTANT, feedback__isnull=False)
+    before = list(
+        Message.objects.filter(conversation_id=answer.conversation_id, superseded=False,
+                               created__lt=answer.created)
+        .exclude(pk=answer.reply_to_id).order_by("-created")[:max(0, turns - 2)])
+    exchange = [*reversed(before)]
+    if answer.reply_to is not None:
+        exchange.append(answer.reply_to)
+    exchange.append(answer)
+    return answer, exchange

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import threading
 import time
@@ -116,7 +117,26 @@ def rotate_api_key(*, config: BotConfig) -> bool:
     return True
 
 
-def test_bot_connection(*, config: BotConfig) -> str:
+def test_bot_connection(*, config: BotConfig, typed: dict | None = None) -> str:
+    """Call the model endpoint once (list the model), with the saved settings or,
+    given `typed` (model, base_url, organization, project, api_key,
+    clear_api_key from the unsaved form), with those: the same URL policy and
+    key rules as saving (the platform key never goes to a URL the client chose;
+    a base URL of its own needs its own key). Nothing typed is saved; a typed
+    key lives in this call only."""
+    if typed is not None:
+        config = copy.copy(config)  # never saved: a trial of the typed values
+        for name in ("model", "base_url", "organization", "project"):
+            setattr(config, name, typed.get(name) or "")
+        if typed.get("clear_api_key"):
+            config.api_key_encrypted = ""
+        elif typed.get("api_key"):
+            config.api_key_encrypted = secrets.encrypt(typed["api_key"])
+        errors = connection_errors(base_url=config.base_url,
+                                   has_own_key=bool(config.api_key_encrypted))
+        if errors:
+            message = " ".join(str(text) for text in errors.values())
+            raise gateway.GatewayError("refused", user_message=message, admin_message=message)
     endpoint = model_endpoint(config)
     if endpoint is None:
         raise gateway.GatewayError(

@@ -20,5 +20,6 @@ urlpatterns = [
     path("settings/bot/", views.bot_settings, name="bot-settings"),
     path("settings/bot/test/", views.bot_test_connection, name="bot-test"),
     path("settings/feedback/", views.feedback_review, name="feedback"),
+    path("settings/feedback/<int:message_id>/", views.feedback_detail, name="feedback-detail"),
     path("knowledge/", include("chat.knowledge.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 
@@ -15,13 +16,15 @@ from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 from chat import gateway, selectors, services, streams
-from chat.forms import BotConfigForm, MessageForm
+from chat.forms import BotConfigForm, FeedbackFilterForm, MessageForm
 from chat.models import Message
 from chat.rendering import markdown_to_html
+from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
 logger = logging.getLogger(__name__)
@@ -266,6 +269,7 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
 
 # --- Tenant admin pages ------------------------------------------------------------
 
+@sensitive_post_parameters("api_key")
 @tenant_admin_required
 def bot_settings(request):
     config = selectors.get_bot_config()
@@ -291,11 +295,24 @@ def bot_settings(request):
     })
 
 
+@sensitive_post_parameters("api_key")
 @require_POST
 @tenant_admin_required
 def bot_test_connection(request):
+    """Test connection: with what the form holds now (not saved), or with the
+    saved settings when the request carries no form."""
+    config = selectors.get_bot_config()
+    typed = None
+    if "model" in request.POST:
+        form = BotConfigForm(request.POST, instance=copy.copy(config))
+        form.is_valid()
+        errors = [str(error) for name in BotConfigForm.CONNECTION_FIELDS
+                  for error in form.errors.get(name, [])]
+        if errors:
+            return JsonResponse({"ok": False, "message": " ".join(errors)})
+        typed = {name: form.cleaned_data.get(name) for name in BotConfigForm.CONNECTION_FIELDS}
     try:
-        result = services.test_bot_connection(config=selectors.get_bot_config())
+        result = services.test_bot_connection(config=config, typed=typed)
     except gateway.GatewayError as exc:
         return JsonResponse({"ok": False, "message": exc.admin_message}, status=200)
     return JsonResponse({"ok": True, "message": result})
@@ -303,5 +320,22 @@ def bot_test_connection(request):
 
 @tenant_admin_required
 def feedback_review(request):
-    page = Paginator(selectors.feedback_for_review(), 50).get_page(request.GET.get("page"))
-    return render(request, "chat/feedback.html", {"page": page})
+    form = FeedbackFilterForm(request.GET or None, users=User.objects.order_by("email"))
+    filters = form.cleaned_data if form.is_valid() else {}
+    answers = selectors.feedback_for_review(
+        rating=filters.get("rating"), user_id=filters.get("user"),
+        since=filters.get("since"), until=filters.get("until"))
+    page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "chat/feedback.html", {
+        "page": page, "form": form, "query": query.urlencode(),
+        "filtered": any(value not in (None, "") for value in filters.values()),
+    })
+
+
+@tenant_admin_required
+def feedback_detail(request, message_id: int):
+    answer, exchange = selectors.rated_exchange(message_id=message_id)
+    return render(request, "chat/feedback_detail.html", {
+        "answer": answer, "exchange": exchange, "back": request.GET.urlencode()})

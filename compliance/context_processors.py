@@ -3,15 +3,21 @@ from django_tenants.utils import get_public_schema_name
 
 
 def notice(request):
-    """The platform's security overview address (linked from every footer), and
-    whether to show the first-use data notice (once accepted, never again)."""
+    """The security overview's address for the footer (on a client's site its
+    own copy, so the reader stays in the workspace), the platform's (for its
+    PDF), and whether to show the first-use data notice (once accepted, never
+    again)."""
     from django.conf import settings
+    from django.urls import reverse
 
     from tenants.services import site_url
 
-    base = {"platform_compliance_url": site_url(settings.BASE_DOMAIN) + "compliance/"}
+    platform_url = site_url(settings.BASE_DOMAIN) + "compliance/"
+    on_platform = connection.schema_name == get_public_schema_name()
+    base = {"platform_compliance_url": platform_url,
+            "overview_url": platform_url if on_platform else reverse("compliance:overview")}
     user = getattr(request, "user", None)
-    if (connection.schema_name == get_public_schema_name() or user is None
+    if (on_platform or user is None
             or not user.is_authenticated):
         return base
     if request.session.get("compliance_notice_ok"):

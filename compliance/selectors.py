@@ -179,3 +179,13 @@ def usage_by_day(records: QuerySet[AuditRecord]) -> list[dict]:
             .order_by("day"))
     return [{"day": row["day"].date(), "calls": row["calls"], "errors": row["errors"],
              "tokens": (row["prompt"] or 0) + (row["completion"] or 0)} for row in rows]
+
+
+def usage_by_day_and_user(records: QuerySet[AuditRecord]) -> list[dict]:
+    """Tokens per day and per person (email as recorded; "" for calls no person
+    made, such as connection tests and indexing), oldest first."""
+    rows = (records.order_by().annotate(day=TruncDay("created")).values("day", "user_email")
+            .annotate(prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"))
+            .order_by("day", "user_email"))
+    return [{"day": row["day"].date(), "user": row["user_email"] or "",
+             "tokens": (row["prompt"] or 0) + (row["completion"] or 0)} for row in rows]

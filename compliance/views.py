@@ -13,7 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from compliance import selectors, services
+from compliance import selectors, services, usage_chart
+from compliance.entities import ENTITY_LABELS
 from compliance.forms import AuditFilterForm, DataControlsForm
 from compliance.overview_content import BulletListBlock, parse_body
 from compliance.overview_pdf import build_overview_pdf
@@ -142,13 +143,17 @@ def audit_log(request):
             if name == "redactions" else getattr(record, name)
             for name in CSV_FIELDS] for record in records.order_by("seq").iterator(chunk_size=2000))
         return csv_download(filename="audit-trail.csv", header=CSV_FIELDS, rows=rows)
-    days = selectors.usage_by_day(records)
-    peak = max((d["tokens"] for d in days), default=0) or 1
-    chart = [{**d, "height": round(d["tokens"] * 100 / peak)} for d in days[-60:]]
+    chart = usage_chart.build(per_user=selectors.usage_by_day_and_user(records),
+                              per_day=selectors.usage_by_day(records))
     page = Paginator(records, 50).get_page(request.GET.get("page"))
+    for record in page:
+        record.redaction_labels = [(gettext(ENTITY_LABELS.get(kind, kind)), count)
+                                   for kind, count in record.redactions.items()]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "compliance/audit_log.html", {
         "form": form, "page": page, "chart": chart, "query": query.urlencode(),
+        "chart_data": {key: chart[key] for key in ("labels", "dates", "datasets", "axes")
+                       } if chart["rows"] else None,
         "client_usage": selectors.client_usage(), "total": records.count(),
     })

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -167,7 +168,23 @@ def library_settings(request):
 @login_required
 def passage(request, chunk_id: int):
     chunk = selectors.get_passage(user=request.user, chunk_id=chunk_id)
-    return render(request, "knowledge/passage.html", {"chunk": chunk, "file": chunk.file})
+    return render(request, "knowledge/passage.html", {
+        "chunk": chunk, "file": chunk.file, "back_url": _conversation_referrer(request)})
+
+
+def _conversation_referrer(request) -> str:
+    """Where the passage's Back link goes when there is no page to go back to
+    (a citation opens the passage in a new tab): the conversation that cited
+    it, named by the Referer (this site's own pages only), else the chat."""
+    referrer = urlsplit(request.headers.get("Referer", ""))
+    if referrer.netloc == request.get_host() and referrer.scheme in ("http", "https"):
+        try:
+            match = resolve(referrer.path)
+        except Http404:
+            match = None
+        if match is not None and match.view_name == "chat:conversation":
+            return referrer.path
+    return reverse("chat:home")
 
 
 @require_POST

@@ -51,6 +51,8 @@ ROUTES: dict[str, Rule] = {
     "chat:bot-settings": Rule(ADMIN),
     "chat:bot-test": Rule(ADMIN, "POST"),
     "chat:feedback": Rule(ADMIN),
+    # A rated answer and the turns before it, for the admin reviewing feedback.
+    "chat:feedback-detail": Rule(ADMIN, objects={"message_id": "answer"}),
     # chat/knowledge/urls.py
     "chat:knowledge:library": Rule(ADMIN),
     "chat:knowledge:status": Rule(ADMIN),
