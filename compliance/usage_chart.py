@@ -36,7 +36,7 @@ def build(*, per_user: list[dict], per_day: list[dict]) -> dict:
     series: dict[str, list[int]] = {user: [0] * len(days) for user in named}
     others_label = ngettext("%(count)d other person", "%(count)d other people",
                             len(others)) % {"count": len(others)}
-    system_label = gettext("No person (connection tests)")
+    system_label = gettext("No person (connection tests, indexing)")
     for row in per_user:
         n = index.get(row["day"])
         if n is None:

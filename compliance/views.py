@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from compliance import selectors, services, usage_chart
@@ -123,6 +123,10 @@ def _top_users():
     return sorted(usage, key=lambda row: -row["tokens"])[:20]
 
 
+# What a model call was for, as the audit table names it.
+CALL_KINDS = {"chat": gettext_noop("Answer"), "embed": gettext_noop("Indexing"),
+              "check": gettext_noop("Connection test")}
+
 CSV_FIELDS = ["seq", "created", "kind", "user_id", "user_email", "conversation_id",
               "endpoint", "model", "prompt_tokens", "completion_tokens", "latency_ms",
               "status", "error_kind", "redactions", "prev_hash", "hash"]
@@ -147,6 +151,8 @@ def audit_log(request):
                               per_day=selectors.usage_by_day(records))
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     for record in page:
+        record.kind_label = gettext(CALL_KINDS[record.kind]) if record.kind in CALL_KINDS \
+            else record.kind
         record.redaction_labels = [(gettext(ENTITY_LABELS.get(kind, kind)), count)
                                    for kind, count in record.redactions.items()]
     query = request.GET.copy()

@@ -31,6 +31,7 @@ from chat.knowledge.models import KnowledgeChunk
 from chat.models import BotConfig, Message
 from compliance.models import AuditRecord
 from tenants.members.services import create_member
+from tests.conftest import OUTPUT
 from tests.e2e.conftest import browser, page  # noqa: F401 - shared Chromium fixtures
 from tests.knowledge.helpers import upload, wait_until_finished
 from tests.support.axe import axe_violations, blocking, describe
@@ -399,6 +400,9 @@ def test_test_connection_uses_the_typed_values_without_saving(workspace, live_db
     page.click("#test-connection")
     expect(result).to_have_class(re.compile(r"\bok\b"))
     assert page.js_errors == []
+    # The typed key is in no log of ours (the web server's and the worker's).
+    for log in OUTPUT.glob("*.log"):
+        assert "sk-typed-not-saved-1234" not in log.read_text(errors="replace"), log
 
 
 # --- links that stay in the workspace -------------------------------------------------
