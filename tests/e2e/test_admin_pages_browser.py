@@ -205,6 +205,10 @@ PAGES = {
     "members": ("/accounts/members/", ["main table"]),
     "your-data": ("/workspace-data/", ["table.facts", "#export-my-data"]),
     "overview": ("/compliance/", ["main h1", "#download-pdf"]),
+    "data-controls": ("/settings/data-controls/", ["main h1", "main form button[type=submit]"]),
+    "member-data": ("/settings/member-data/", ["main h1", "main table"]),
+    "single-sign-on": ("/sso/settings/", ["main h1"]),
+    "language": ("/accounts/language/", ["main h1"]),
 }
 
 
