@@ -141,8 +141,13 @@ def test_axe_finds_no_serious_violation_on_any_page(workspace, page, output_dir)
     check("password reset sent")
     page.goto(base + "/compliance/")
     check("overview (workspace, signed out)")
-    page.goto(f"http://{settings.BASE_DOMAIN}:{base.rsplit(':', 1)[1]}/compliance/")
+    page.goto(base + "/accounts/password/reset/MQ/not-a-token/")
+    check("password reset link (invalid)")
+    platform = f"http://{settings.BASE_DOMAIN}:{base.rsplit(':', 1)[1]}"
+    page.goto(platform + "/compliance/")
     check("overview (platform)")
+    page.goto(platform + "/")
+    check("platform home")
 
     # A member's pages (the employee has accepted the data notice over HTTP).
     sign_in(page, base, EMPLOYEE)
@@ -160,6 +165,11 @@ def test_axe_finds_no_serious_violation_on_any_page(workspace, page, output_dir)
     check("password change")
     page.goto(base + "/accounts/language/")
     check("language")
+    page.goto(base + "/no-such-page/")
+    check("page not found")
+    page.locator("form[action$='/accounts/logout/'] button").click()
+    page.wait_for_url(re.compile(r"/accounts/(logout|login)/"))
+    check("signed out")
     page.context.clear_cookies()
 
     # An admin's pages.
