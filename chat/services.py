@@ -17,11 +17,13 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
+from chat import selectors, streams
 from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from core import endpoint_policy, secrets
+from llm import gateway, privacy
 
 logger = logging.getLogger(__name__)
 

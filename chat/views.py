@@ -18,10 +18,11 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
-from chat import gateway, selectors, services, streams
+from chat import selectors, services, streams
 from chat.forms import BotConfigForm, MessageForm
 from chat.models import Message
 from chat.rendering import markdown_to_html
+from llm import gateway
 from tenants.members.permissions import tenant_admin_required
 
 logger = logging.getLogger(__name__)

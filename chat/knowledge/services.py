@@ -17,9 +17,10 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from chat import documents, gateway
+from chat import documents
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from llm import gateway
 from tenants.services import client_media_root
 
 logger = logging.getLogger(__name__)

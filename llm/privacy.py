@@ -1,7 +1,7 @@
 """The outbound privacy step of the model gateway: redact what leaves, restore
 what comes back, and put every call on the audit trail.
 
-chat.gateway calls `redact_messages`/`redact_texts` before a request and
+llm.gateway calls `redact_messages`/`redact_texts` before a request and
 `finish_call` after it. The context carries who is asking and the
 conversation's placeholder mapping; without one (say, ingestion calling
 `gateway.embed`), `default_context` reads the current client's controls.

@@ -31,7 +31,8 @@ import openai
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from chat import endpoint_policy, privacy
+from core import endpoint_policy
+from llm import privacy
 
 logger = logging.getLogger(__name__)
 

@@ -63,9 +63,9 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {}
         if local_model:
-            from chat.local_model_server import LOCAL_API_KEY
+            from devtools.local_model_server import LOCAL_API_KEY
 
-            commands["local-model"] = [python, "-m", "chat.local_model_server",
+            commands["local-model"] = [python, "-m", "devtools.local_model_server",
                                        "--port", str(local_model_port), "--token-delay", "0.03"]
             child_env["OPENAI_API_KEY"] = LOCAL_API_KEY
             child_env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{local_model_port}/v1"
