@@ -486,7 +486,7 @@ def start_processes(stack: Stack, args: argparse.Namespace) -> tuple[int, str, d
         "CHAT_RATE_LIMIT_PER_USER": "100000/minute",
         "CHAT_RATE_LIMIT_PER_CLIENT": "1000000/minute",
     }
-    # The same commands as `manage.py up` (tenants/management/commands/up.py).
+    # The same commands as scripts/start (devtools/runner.py).
     worker = Child("worker-llm", [
         python, "-m", "celery", "-A", "config", "worker", "-Q", "llm", "-P", "threads",
         "-c", str(args.llm_concurrency), "-n", f"chatbench-{uuid.uuid4().hex[:6]}@%h",
