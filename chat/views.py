@@ -18,11 +18,11 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
+import llm
 from chat import selectors, services, streams
 from chat.forms import BotConfigForm, MessageForm
 from chat.models import Message
 from chat.rendering import markdown_to_html
-from llm import gateway
 from tenants.members.permissions import tenant_admin_required
 
 logger = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ def bot_settings(request):
 def bot_test_connection(request):
     try:
         result = services.test_bot_connection(config=selectors.get_bot_config())
-    except gateway.GatewayError as exc:
+    except llm.GatewayError as exc:
         return JsonResponse({"ok": False, "message": exc.admin_message}, status=200)
     return JsonResponse({"ok": True, "message": result})
 
