@@ -24,6 +24,7 @@ from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
 from core import secrets
+from core.tasks import enqueue_on_commit
 from llm import connection_errors, model_endpoint
 
 logger = logging.getLogger(__name__)
@@ -355,22 +356,17 @@ def _enqueue_on_commit(answer: Message) -> None:
     """Queue the answer once it is stored. The queue lives in Redis too: if it
     cannot take the task, the answer ends failed (with Retry) and the caller
     gets the 503 message; the question stays in the conversation."""
-    from chat.tasks import generate_answer
-
     answer_id = answer.pk
 
-    def enqueue() -> None:
-        try:
-            generate_answer.delay(message_id=answer_id)
-        except Exception as exc:  # kombu/redis raise many types for one outage
-            logger.warning("Could not queue answer %s: %s", answer_id, exc)
-            Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
-                status=Message.Status.FAILED, error=unavailable_message(),
-                error_detail="The task queue (Redis) could not be reached.",
-                updated=timezone.now())
-            raise _unavailable() from exc
+    def refused(exc: Exception) -> None:
+        logger.warning("Could not queue answer %s: %s", answer_id, exc)
+        Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
+            status=Message.Status.FAILED, error=unavailable_message(),
+            error_detail="The task queue (Redis) could not be reached.",
+            updated=timezone.now())
+        raise _unavailable() from exc
 
-    transaction.on_commit(enqueue)
+    enqueue_on_commit("chat.tasks.generate_answer", on_error=refused, message_id=answer_id)
 
 
 # --- Writing an answer (runs in an llm worker thread) ------------------------------
