@@ -18,12 +18,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import llm
-from chat import selectors, streams
+from chat import leases, selectors, streams
 from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
-from core import secrets
+from core import rate_limits, secrets
 from core.tasks import enqueue_on_commit
 from llm import connection_errors, model_endpoint
 
@@ -152,7 +152,7 @@ def check_rate_limits(*, user) -> None:
     per_user = parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)
     per_client = parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)
     try:
-        user_count, client_count = streams.count_hits([
+        user_count, client_count = rate_limits.count_hits([
             (f"user:{schema}:{user.pk}", per_user.seconds),
             (f"client:{schema}", per_client.seconds),
         ])
@@ -427,9 +427,9 @@ def generate_answer(*, message_id: int) -> None:
     worker died is redone once, then failed."""
     schema = connection.schema_name
     token = uuid.uuid4().hex
-    if not streams.take_lease(schema, message_id, token):
+    if not leases.take_lease(schema, message_id, token):
         raise AnswerBusy(message_id)
-    streams.leases.hold(schema, message_id, token)
+    leases.keeper.hold(schema, message_id, token)
     job = None
     # Messages the worker stores (errors, the offline note) are in the asker's
     # language, which _claim switches to; leaving this block switches back, as
@@ -453,7 +453,7 @@ def generate_answer(*, message_id: int) -> None:
                                 "Unexpected error in the worker; see its logs."))
             raise
         finally:
-            streams.leases.release(schema, message_id)
+            leases.keeper.release(schema, message_id)
 
 
 def _asker_language(answer: Message) -> str:
@@ -517,7 +517,7 @@ def _write(*, schema: str, job: _Job) -> None:
     writer = streams.DeltaWriter(schema, answer.pk)
 
     def carry_on() -> bool:
-        state = streams.writer_check(schema, answer.pk, job.token)
+        state = leases.writer_check(schema, answer.pk, job.token)
         if state == "lost":
             lost.append(True)
         return state is None
@@ -731,7 +731,7 @@ def fail_if_abandoned(*, answer: Message) -> bool:
     one left 'pending' by a lost task ends failed. Failed answers get a Retry
     button, so nothing waits forever. True if the answer is now finished."""
     schema = connection.schema_name
-    if answer.is_finished or streams.lease_alive(schema, answer.pk):
+    if answer.is_finished or leases.lease_alive(schema, answer.pk):
         return False
     with translation.override(_asker_language(answer)):
         if answer.status == Message.Status.PENDING:
@@ -771,7 +771,7 @@ def fail_abandoned_answers() -> int:
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Message.Status.STREAMING,
-          updated__lt=now - timezone.timedelta(seconds=streams.LEASE_SECONDS))
+          updated__lt=now - timezone.timedelta(seconds=leases.LEASE_SECONDS))
         | Q(status=Message.Status.PENDING,
             updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
     )

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 import llm
-from chat import selectors, services, streams
+from chat import leases, selectors, services, streams
 from chat.forms import BotConfigForm, MessageForm
 from chat.models import Message
 from chat.rendering import markdown_to_html
@@ -250,7 +250,7 @@ async def _events(schema: str, answer: Message, reader, first: list):
 def _stale_state(schema: str, answer_id: int) -> dict | None:
     """The stored outcome if the answer finished without (or after) its stream;
     an answer whose worker died is redone (or failed) on the way."""
-    if streams.lease_alive(schema, answer_id):
+    if leases.lease_alive(schema, answer_id):
         return None  # a worker is on it (the model is slow to answer)
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()

@@ -167,12 +167,9 @@ def redis_url(*, folder: str = "redis") -> str:
 
 
 def _redis_answers(url: str) -> bool:
-    import redis
+    from core.redis_client import ping
 
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except (redis.exceptions.ConnectionError, OSError):
-        return False
+    return ping(url=url, timeout=0.5)
 
 
 def stop_redis(*, folder: str = "redis") -> None:
