@@ -108,6 +108,10 @@ PUBLIC_SCHEMA_NAME = "public"
 # every migration: see tenants.services.ensure_template_schema.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Run inside a new client's schema, in its provisioning transaction, each
+# called with country=...: the apps above tenants set up their defaults here
+# (tenants imports none of them).
+CLIENT_SETUP_STEPS = ["compliance.services.apply_country_defaults"]
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
