@@ -8,6 +8,24 @@ class MessageForm(forms.Form):
     text = forms.CharField(strip=True, required=False)
 
 
+# WCAG 2.x AA for text: the accent colour is the background of white text
+# (buttons, the person's own messages), so it must contrast with white.
+MIN_CONTRAST = 4.5
+
+
+def contrast_with_white(colour: str) -> float | None:
+    """WCAG contrast ratio of white on `colour` (#rrggbb); None if not a colour."""
+    if len(colour) != 7 or not colour.startswith("#"):
+        return None
+    try:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    except ValueError:
+        return None
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
 class BotConfigForm(forms.ModelForm):
     # What "Test connection" tries before anything is saved.
     CONNECTION_FIELDS = ("model", "base_url", "organization", "project", "api_key",
@@ -61,6 +79,16 @@ class BotConfigForm(forms.ModelForm):
         if any(len(p) > 200 for p in prompts):
             raise forms.ValidationError(_("Keep each suggested prompt under 200 characters."))
         return prompts
+
+    def clean_accent_color(self):
+        colour = self.cleaned_data["accent_color"]
+        ratio = contrast_with_white(colour)
+        if ratio is not None and ratio < MIN_CONTRAST:
+            raise forms.ValidationError(
+                _("White text on this colour is hard to read (contrast %(ratio)s:1; buttons "
+                  "and your people's messages need at least 4.5:1). Pick a darker shade."),
+                params={"ratio": f"{ratio:.1f}"})
+        return colour
 
     def clean_api_key(self):
         key = self.cleaned_data["api_key"]

@@ -24,10 +24,27 @@
       } finally { button.disabled = false; }
     });
   }
+  // The colour's contrast with the white text drawn on it (WCAG), as the
+  // server checks it on saving (chat/forms.py, at least 4.5:1).
+  const contrastWithWhite = (hex) => {
+    const channels = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 1.05 / (0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2] + 0.05);
+  };
   const colour = document.getElementById("id_accent_color");
   const value = document.getElementById("accent-color-value");
+  const contrast = document.getElementById("accent-contrast");
   if (colour && value) {
-    const show = () => { value.textContent = colour.value; };
+    const show = () => {
+      value.textContent = colour.value;
+      if (!contrast || !/^#[0-9a-f]{6}$/i.test(colour.value)) return;
+      const ratio = contrastWithWhite(colour.value);
+      const shown = (Math.floor(ratio * 10) / 10).toFixed(1);
+      contrast.textContent = ratio < 4.5
+        ? interpolate(gettext("Contrast with white text: %(ratio)s:1, too light; pick a darker shade."), {ratio: shown}, true)
+        : interpolate(gettext("Contrast with white text: %(ratio)s:1."), {ratio: shown}, true);
+      contrast.className = ratio < 4.5 ? "error" : "muted";
+    };
     colour.addEventListener("input", show);
     show();
   }

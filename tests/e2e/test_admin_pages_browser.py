@@ -358,7 +358,7 @@ def test_feedback_review_filters_and_links_to_the_exchange(workspace, live_db, p
 
 # --- bot settings ------------------------------------------------------------------------
 
-def test_colour_input_shows_the_colour(workspace, page, output_dir):  # noqa: F811
+def test_colour_input_shows_the_colour(workspace, live_db, page, output_dir):  # noqa: F811
     sign_in(page, workspace["base"], ADMIN)
     page.goto(workspace["base"] + "/settings/bot/")
     colour = page.locator("#id_accent_color")
@@ -373,6 +373,18 @@ def test_colour_input_shows_the_colour(workspace, page, output_dir):  # noqa: F8
     red, green, blue = shot.getpixel((shot.width // 2, shot.height // 2))
     assert red > 180 and green < 90 and blue < 90, (red, green, blue)
     expect(page.locator("#accent-color-value")).to_have_text("#dc2626")
+    expect(page.locator("#accent-contrast")).to_have_text("Contrast with white text: 4.8:1.")
+
+    # A colour too light for the white text drawn on it: said at once, refused on saving.
+    page.evaluate("""() => { const input = document.getElementById('id_accent_color');
+                            input.value = '#ffcc00';
+                            input.dispatchEvent(new Event('input', {bubbles: true})); }""")
+    expect(page.locator("#accent-contrast")).to_have_class("error")
+    expect(page.locator("#accent-contrast")).to_contain_text("1.5:1, too light")
+    page.click("main form.settings-form button[type=submit]")
+    expect(page.locator(".field .error").first).to_contain_text("contrast 1.5:1")
+    with schema_context(workspace["schema"]):
+        assert BotConfig.objects.get().accent_color != "#ffcc00"
 
 
 def test_test_connection_uses_the_typed_values_without_saving(workspace, live_db, page,  # noqa: F811
