@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from chat.models import BotConfig, Conversation, Message
-from chat.search import CJKSearchQuery
+from knowledge.search import CJKSearchQuery
 
 
 def get_bot_config() -> BotConfig:

@@ -20,5 +20,5 @@ urlpatterns = [
     path("settings/bot/", views.bot_settings, name="bot-settings"),
     path("settings/bot/test/", views.bot_test_connection, name="bot-test"),
     path("settings/feedback/", views.feedback_review, name="feedback"),
-    path("knowledge/", include("chat.knowledge.urls")),
+    path("knowledge/", include("knowledge.urls")),
 ]

@@ -18,7 +18,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("tenants.members.urls")),
     path("", include("compliance.urls")),
-    path("", include("chat.privacy_urls")),
+    path("", include("data_rights.urls")),
     # Single sign-on (OpenID Connect) and the directory's SCIM 2.0 endpoint.
     path("sso/", include("tenants.sso.urls")),
     path("scim/v2/", include("tenants.sso.scim_urls")),

@@ -7,8 +7,6 @@ import json
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat import data_rights
-from chat.knowledge import services as knowledge_services
 from chat.models import Conversation, KnowledgeFile, Message
 from compliance import selectors, services
 from compliance.models import (
@@ -17,6 +15,8 @@ from compliance.models import (
     NoticeAcceptance,
     PurgeRecord,
 )
+from data_rights import services as data_rights
+from knowledge import services as knowledge_services
 from tenants.members.models import User
 from tenants.members.services import create_member
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.knowledge import services
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
 from chat.models import Message
+from knowledge import services
+from knowledge.models import KnowledgeChunk, KnowledgeFile
 from tests.knowledge.helpers import (
     PASSWORD,
     find,

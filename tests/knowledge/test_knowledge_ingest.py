@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django_tenants.utils import schema_context
-
-from chat.knowledge import services, vectors
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
 from tests.chat.fixtures_documents import (
     DocxBlock,
     PdfPage,
@@ -21,6 +18,9 @@ from tests.chat.fixtures_documents import (
     make_scanned_like_pdf,
     make_text_pdf,
 )
+
+from knowledge import services, vectors
+from knowledge.models import KnowledgeChunk, KnowledgeFile
 from tests.knowledge.helpers import (
     PASSWORD,
     find,

@@ -155,10 +155,10 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     """In the current schema: a conversation of `victim` with a finished and a
     pending answer, redaction rows, an attachment with a passage; a library
     file with a passage. Returns their ids by the names ROUTES uses."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge import services as knowledge_services
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
 
     conversation = Conversation.objects.create(user=victim, title=f"Salaries {SECRET}")
     question = Message.objects.create(conversation=conversation, role="user",
@@ -206,9 +206,9 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants.members.models import User
 
     return {

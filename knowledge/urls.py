@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.knowledge import views
+from knowledge import views
 
 app_name = "knowledge"
 

@@ -4,7 +4,7 @@
 from celery import shared_task
 from django.utils import translation
 
-from chat.knowledge import services
+from knowledge import services
 
 
 @shared_task(name="chat.tasks.ingest_file", ignore_result=True, acks_late=True,

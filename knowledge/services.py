@@ -17,9 +17,10 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from chat import documents, gateway
-from chat.knowledge import local_embeddings, vectors
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from chat import gateway
+from knowledge import local_embeddings, vectors
+from knowledge import parsing as documents
+from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from tenants.services import client_media_root
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def limits() -> documents.Limits:
 
 
 # --- Why a file was refused, in the reader's language -------------------------------
-# chat.documents has no Django import and words its reasons in English with the
+# knowledge.parsing has no Django import and words its reasons in English with the
 # file's own details. In another language the reason is one sentence per kind of
 # problem, written for that language (a sentence assembled from English pieces
 # would not read naturally).
@@ -101,7 +102,7 @@ def rejection_reason(exc: documents.DocumentRejected) -> str:
     """The reason a file was refused, for the person in the active language."""
     template = _REJECTIONS.get(exc.code)
     if template is None or (translation.get_language() or "en").split("-")[0] == "en":
-        return exc.reason  # the detailed English sentence of chat.documents
+        return exc.reason  # the detailed English sentence of knowledge.parsing
     return str(template) % {
         "mb": settings.KNOWLEDGE_MAX_UPLOAD_MB, "pages": settings.KNOWLEDGE_MAX_PAGES,
         "chars": formats.number_format(settings.KNOWLEDGE_MAX_CHARS, force_grouping=True)}
@@ -242,7 +243,7 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
 
 
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
-    from chat.knowledge.tasks import ingest_file
+    from knowledge.tasks import ingest_file
 
     file_id, generation = file.pk, file.generation
     transaction.on_commit(lambda: ingest_file.delay(file_id=file_id, generation=generation))
@@ -403,8 +404,8 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
 def embedding_unavailable_reason() -> str | None:
     """Why embeddings cannot be made right now, or None."""
     from chat import services as chat_services
-    from chat.knowledge.selectors import get_settings
     from chat.selectors import get_bot_config
+    from knowledge.selectors import get_settings
 
     reason = vectors.unavailable_reason()
     if reason:
@@ -447,8 +448,8 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
     Returns "" or a sentence saying why the file has no embeddings.
     """
     from chat import services as chat_services
-    from chat.knowledge.selectors import get_settings
     from chat.selectors import get_bot_config
+    from knowledge.selectors import get_settings
 
     options = get_settings()
     if not options.semantic_search:
@@ -519,8 +520,8 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
                         embedding_model: str = "") -> KnowledgeSettings:
     """Turn semantic search on (embed the library with the chosen provider) or
     off (drop every vector). A change of provider replaces every vector."""
-    from chat.knowledge.selectors import get_settings
-    from chat.knowledge.tasks import ingest_embed_library
+    from knowledge.selectors import get_settings
+    from knowledge.tasks import ingest_embed_library
 
     if provider not in KnowledgeSettings.Provider.values:
         raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "

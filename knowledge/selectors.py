@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 
 
 def get_settings() -> KnowledgeSettings:
@@ -20,7 +20,7 @@ def get_settings() -> KnowledgeSettings:
 def semantic_search_in_use() -> str:
     """Which embeddings this client's semantic search uses, as a sentence for
     the data page."""
-    from chat.knowledge import local_embeddings, vectors
+    from knowledge import local_embeddings, vectors
 
     options = get_settings()
     if not options.semantic_search:

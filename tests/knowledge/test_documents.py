@@ -1,4 +1,4 @@
-"""chat.documents: the file-parsing seam. Every input is generated in code.
+"""knowledge.parsing: the file-parsing seam. Every input is generated in code.
 
 Run without Django: python -m pytest -p no:django -p no:cacheprovider tests/chat/test_documents.py
 """
@@ -10,21 +10,6 @@ import time
 import zipfile
 
 import pytest
-
-from chat.documents import (
-    Chunk,
-    DocumentKind,
-    DocumentRejected,
-    Limits,
-    RejectionCode,
-    Section,
-    chunk,
-    extract,
-    normalise_text,
-    read_document,
-    sanitize_display_name,
-    validate,
-)
 from tests.chat.fixtures_documents import (
     HOSTILE_HTML,
     DocxBlock,
@@ -42,6 +27,21 @@ from tests.chat.fixtures_documents import (
     make_text_pdf,
     make_zip_that_is_not_docx,
     prose,
+)
+
+from knowledge.parsing import (
+    Chunk,
+    DocumentKind,
+    DocumentRejected,
+    Limits,
+    RejectionCode,
+    Section,
+    chunk,
+    extract,
+    normalise_text,
+    read_document,
+    sanitize_display_name,
+    validate,
 )
 
 

@@ -12,13 +12,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 
 from chat import selectors, services
-from chat.knowledge import selectors as knowledge_selectors
-from chat.knowledge import services as knowledge_services
-from chat.knowledge.models import KnowledgeFile
 from chat.models import Conversation
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction, PurgeRecord
+from knowledge import selectors as knowledge_selectors
+from knowledge import services as knowledge_services
+from knowledge.models import KnowledgeFile
 
 logger = logging.getLogger(__name__)
 

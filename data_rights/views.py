@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from chat import data_rights
 from compliance import selectors as compliance_selectors
 from compliance.overview_pdf import build_overview_pdf
 from compliance.views import overview_language, pdf_response, unknown_language
+from data_rights import services as data_rights
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 

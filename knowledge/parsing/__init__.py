@@ -28,7 +28,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from chat.cjk import has_cjk
+from knowledge.cjk import has_cjk
 
 __all__ = [
     "Chunk",

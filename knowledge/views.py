@@ -17,9 +17,9 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors as chat_selectors
-from chat.knowledge import selectors, services, vectors
-from chat.knowledge.models import KnowledgeFile, KnowledgeSettings
 from chat.models import Conversation
+from knowledge import selectors, services, vectors
+from knowledge.models import KnowledgeFile, KnowledgeSettings
 from tenants.members.permissions import tenant_admin_required
 
 
