@@ -148,5 +148,3 @@ class SendRequest(models.Model):
     def __str__(self) -> str:
         return f"request {self.request_id} → answer {self.answer_id}"
 
-
-from knowledge.models import *  # noqa: E402,F401,F403

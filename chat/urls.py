@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from chat import views
 
@@ -20,5 +20,4 @@ urlpatterns = [
     path("settings/bot/", views.bot_settings, name="bot-settings"),
     path("settings/bot/test/", views.bot_test_connection, name="bot-test"),
     path("settings/feedback/", views.feedback_review, name="feedback"),
-    path("knowledge/", include("knowledge.urls")),
 ]

@@ -12,6 +12,7 @@ handler404 = "tenants.error_views.page_not_found"
 
 urlpatterns = [
     path("", include("chat.urls")),
+    path("knowledge/", include("knowledge.urls")),
     path("healthz", views.healthz, name="healthz"),
     # The interface strings of static/js in the current language (a script file:
     # the Content-Security-Policy allows no inline script).

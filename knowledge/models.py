@@ -46,6 +46,7 @@ class KnowledgeSettings(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "chat_knowledgesettings"  # the table from before knowledge was an app
         verbose_name_plural = "knowledge settings"
 
     def __str__(self) -> str:
@@ -96,6 +97,7 @@ class KnowledgeFile(models.Model):
     indexed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "chat_knowledgefile"
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["conversation", "-created"], name="kfile_conv_recent")]
 
@@ -118,6 +120,7 @@ class KnowledgeChunk(models.Model):
     )
 
     class Meta:
+        db_table = "chat_knowledgechunk"
         ordering = ["file_id", "index"]
         constraints = [
             models.UniqueConstraint(fields=["file", "index"], name="kchunk_file_index"),

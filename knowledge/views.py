@@ -40,7 +40,7 @@ def file_json(file: KnowledgeFile) -> dict:
         "embedded_chunks": file.embedded_chunks,
         "uploader": file.uploaded_by.email if file.uploaded_by_id and file.uploaded_by else "",
         "created": file.created.isoformat(),
-        "chunks_url": reverse("chat:knowledge:chunks", args=[file.pk])
+        "chunks_url": reverse("knowledge:chunks", args=[file.pk])
         if file.conversation_id is None else "",
     }
 
@@ -111,7 +111,7 @@ def file_delete(request, file_id: int):
         return JsonResponse({"deleted": file_id})
     flash.success(request, gettext("“%(name)s” was deleted with its index.") % {
         "name": file.display_name})
-    return redirect("chat:knowledge:library")
+    return redirect("knowledge:library")
 
 
 @require_POST
@@ -124,12 +124,12 @@ def file_reindex(request, file_id: int):
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
         flash.error(request, exc.message)
-        return redirect("chat:knowledge:library")
+        return redirect("knowledge:library")
     if _wants_json(request):
         return JsonResponse({"file": file_json(file)})
     flash.success(request, gettext("“%(name)s” will be indexed again.") % {
         "name": file.display_name})
-    return redirect("chat:knowledge:library")
+    return redirect("knowledge:library")
 
 
 @tenant_admin_required
@@ -159,7 +159,7 @@ def library_settings(request):
         else:
             flash.success(request, gettext("Semantic search is on with the embeddings API: "
                                            "your files are being sent to it to be embedded."))
-    return redirect("chat:knowledge:library")
+    return redirect("knowledge:library")
 
 
 # --- Everyone: passages and conversation attachments ---------------------------------
