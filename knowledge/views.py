@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import selectors as chat_selectors
-from chat.models import Conversation
 from knowledge import selectors, services, vectors
 from knowledge.models import KnowledgeFile, KnowledgeSettings
 from tenants.members.permissions import tenant_admin_required
@@ -45,7 +41,7 @@ def file_json(file: KnowledgeFile) -> dict:
     }
 
 
-def _uploaded(request, *, conversation=None) -> JsonResponse:
+def uploaded(request, *, conversation=None) -> JsonResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse({"error": gettext("Choose a file to upload.")}, status=400)
@@ -99,7 +95,7 @@ def library_status(request):
 @require_POST
 @tenant_admin_required
 def library_upload(request):
-    return _uploaded(request)
+    return uploaded(request)
 
 
 @require_POST
@@ -162,42 +158,12 @@ def library_settings(request):
     return redirect("knowledge:library")
 
 
-# --- Everyone: passages and conversation attachments ---------------------------------
+# --- Everyone: passages (attaching a file to a conversation is chat's: chat.views) ----
 
 @login_required
 def passage(request, chunk_id: int):
     chunk = selectors.get_passage(user=request.user, chunk_id=chunk_id)
     return render(request, "knowledge/passage.html", {"chunk": chunk, "file": chunk.file})
-
-
-@require_POST
-@login_required
-def attach(request, conversation_id: int | None = None):
-    """Attach a file to one conversation (a new one when none is given)."""
-    conversation = (
-        chat_selectors.get_conversation(user=request.user, conversation_id=conversation_id)
-        if conversation_id else None
-    )
-    with transaction.atomic():
-        if conversation is None:
-            conversation = Conversation.objects.create(user=request.user)
-        response = _uploaded(request, conversation=conversation)
-        if response.status_code != 201:
-            transaction.set_rollback(True)  # a refused file leaves no empty conversation
-            return response
-    body = json.loads(response.content)
-    body["conversation_id"] = conversation.pk
-    body["conversation_url"] = reverse("chat:conversation", args=[conversation.pk])
-    return JsonResponse(body, status=201)
-
-
-@require_GET
-@login_required
-def attachments(request, conversation_id: int):
-    conversation = chat_selectors.get_conversation(user=request.user,
-                                                   conversation_id=conversation_id)
-    return JsonResponse({"files": [file_json(file) for file in
-                                   selectors.attachments_for(conversation=conversation)]})
 
 
 def _wants_json(request) -> bool:

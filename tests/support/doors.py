@@ -61,9 +61,10 @@ ROUTES: dict[str, Rule] = {
     "knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
     # Library passages are for every member; an attachment's only for its owner.
     "knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
-    "knowledge:attach-new": Rule(MEMBER, "POST"),
-    "knowledge:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
-    "knowledge:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
+    # chat/urls.py: files attached to one conversation
+    "chat:attach-new": Rule(MEMBER, "POST"),
+    "chat:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
+    "chat:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
     # config/urls_tenant.py
     "healthz": Rule(OPEN),
     # The interface strings of static/js (no client data); the sign-in page loads it.

@@ -130,7 +130,7 @@ def test_bad_text_in_the_body(route, encoding, world, browsers, live_db):
     _assert_refused(response, f"{encoding} to {url}")
 
 
-@pytest.mark.parametrize("name", ["knowledge:upload", "knowledge:attach"])
+@pytest.mark.parametrize("name", ["knowledge:upload", "chat:attach"])
 def test_a_nul_in_an_upload_name_is_not_an_error(name, world, browsers, live_db):
     """Django drops unprintable characters from upload names itself; the file
     is refused or accepted on its merits, and no stored name holds a NUL."""
