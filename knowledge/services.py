@@ -401,10 +401,19 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
     logger.info("Knowledge file %s failed: %s", file.pk, code)
 
 
+def _client_endpoint():
+    """The client's model endpoint for the embeddings API (None: no key).
+
+    The one place knowledge reads the bot configuration: endpoint resolution
+    lives in chat today and belongs to the llm layer (issue 10)."""
+    from chat import selectors as chat_selectors
+    from chat import services as chat_services
+
+    return chat_services.model_endpoint(chat_selectors.get_bot_config())
+
+
 def embedding_unavailable_reason() -> str | None:
     """Why embeddings cannot be made right now, or None."""
-    from chat import services as chat_services
-    from chat.selectors import get_bot_config
     from knowledge.selectors import get_settings
 
     reason = vectors.unavailable_reason()
@@ -420,7 +429,7 @@ def embedding_unavailable_reason() -> str | None:
         return None
     if not vectors.table_exists():
         return gettext("Semantic search is being set up; re-index this file to embed it.")
-    if chat_services.model_endpoint(get_bot_config()) is None:
+    if _client_endpoint() is None:
         return gettext("Semantic search is unavailable: no API key is configured, so there "
                        "is no embeddings API to call. Add a key under Bot settings → "
                        "Connection.")
@@ -447,8 +456,6 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
 
     Returns "" or a sentence saying why the file has no embeddings.
     """
-    from chat import services as chat_services
-    from chat.selectors import get_bot_config
     from knowledge.selectors import get_settings
 
     options = get_settings()
@@ -461,7 +468,7 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
     if local and vectors.table_dimensions() != local_embeddings.DIMENSIONS:
         with transaction.atomic():
             vectors.ensure_table(dimensions=local_embeddings.DIMENSIONS)
-    endpoint = None if local else chat_services.model_endpoint(get_bot_config())
+    endpoint = None if local else _client_endpoint()
     model = options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL
     file_name = KnowledgeFile.objects.filter(pk=file_id).values_list(
         "display_name", flat=True).first() or ""
