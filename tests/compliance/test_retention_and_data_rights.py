@@ -15,6 +15,7 @@ from compliance.models import (
     NoticeAcceptance,
     PurgeRecord,
 )
+from data_rights import selectors as data_rights_selectors
 from data_rights import services as data_rights
 from knowledge import services as knowledge_services
 from knowledge.models import KnowledgeFile
@@ -85,7 +86,7 @@ def test_retention_deletes_exactly_what_expired_and_records_the_purge(make_clien
                                   "orphaned_redaction_records": 0}
         assert again.deleted["conversations"] == 0 and again.deleted["files"] == 0
         assert PurgeRecord.objects.count() == 2
-        assert data_rights.workspace_facts()["Last purge"] != "Never run"
+        assert data_rights_selectors.workspace_facts()["Last purge"] != "Never run"
 
 
 def test_purge_drops_redaction_records_of_conversations_deleted_elsewhere(make_client):
