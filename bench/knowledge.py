@@ -49,7 +49,6 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
-from tests.chat.fixtures_documents import make_text_pdf  # noqa: E402
 
 from bench import knowledge_corpus as corpus  # noqa: E402
 from bench import knowledge_corpus_ja, knowledge_corpus_ko  # noqa: E402
@@ -57,6 +56,7 @@ from knowledge import local_embeddings, retrieval, services, vectors  # noqa: E4
 from knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
 from tenants import services as tenant_services  # noqa: E402
 from tenants.models import Client  # noqa: E402
+from tests.knowledge.fixtures_documents import make_text_pdf  # noqa: E402
 
 PREFIX = "bench-kn"
 

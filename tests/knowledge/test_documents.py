@@ -10,7 +10,22 @@ import time
 import zipfile
 
 import pytest
-from tests.chat.fixtures_documents import (
+
+from knowledge.parsing import (
+    Chunk,
+    DocumentKind,
+    DocumentRejected,
+    Limits,
+    RejectionCode,
+    Section,
+    chunk,
+    extract,
+    normalise_text,
+    read_document,
+    sanitize_display_name,
+    validate,
+)
+from tests.knowledge.fixtures_documents import (
     HOSTILE_HTML,
     DocxBlock,
     PdfPage,
@@ -27,21 +42,6 @@ from tests.chat.fixtures_documents import (
     make_text_pdf,
     make_zip_that_is_not_docx,
     prose,
-)
-
-from knowledge.parsing import (
-    Chunk,
-    DocumentKind,
-    DocumentRejected,
-    Limits,
-    RejectionCode,
-    Section,
-    chunk,
-    extract,
-    normalise_text,
-    read_document,
-    sanitize_display_name,
-    validate,
 )
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django_tenants.utils import schema_context
-from tests.chat.fixtures_documents import (
+
+from knowledge import services, vectors
+from knowledge.models import KnowledgeChunk, KnowledgeFile
+from tests.knowledge.fixtures_documents import (
     DocxBlock,
     PdfPage,
     make_docx,
@@ -18,9 +21,6 @@ from tests.chat.fixtures_documents import (
     make_scanned_like_pdf,
     make_text_pdf,
 )
-
-from knowledge import services, vectors
-from knowledge.models import KnowledgeChunk, KnowledgeFile
 from tests.knowledge.helpers import (
     PASSWORD,
     find,
