@@ -7,7 +7,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.parsing.base import (
     DocumentRejected,
@@ -24,6 +24,10 @@ from knowledge.parsing.base import (
 )
 
 _DOCX_REQUIRED = ("[Content_Types].xml", "word/document.xml")
+
+
+if TYPE_CHECKING:
+    from docx.text.paragraph import Paragraph
 
 
 def inspect(data: bytes, *, limits: Limits) -> None:
@@ -80,13 +84,14 @@ def extract(
 ) -> list[Section]:
     import docx
     from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
 
     inspect(data, limits=limits)
     report(on_progress, 0, 1)
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
-        styles = _docx_heading_styles(document)
+        levels: dict[str, int | None] = {}  # style name -> heading level, per document
         # Text boxes are stored twice (modern drawing + VML fallback for old
         # Word); reading both would duplicate their text. The tree is ours to edit.
         for fallback in list(body.iter(_MC_FALLBACK)):
@@ -102,9 +107,7 @@ def extract(
     tags = _DocxTags(qn)
     for block in _docx_children(body, tags, wanted=(tags.p, tags.tbl)):
         if block.tag == tags.p:
-            style_id = _docx_style_id(block, tags)
-            level = styles.get(style_id or "")
-            if level is not None:
+            if _heading_level(Paragraph(block, document), levels) is not None:
                 title = normalise_inline(
                     "".join(piece for piece in _docx_runs(block, tags) if piece is not _PAGE)
                 )
@@ -143,7 +146,6 @@ class _DocxTags:
         self.p, self.tbl, self.tr, self.tc = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
         self.t, self.tab, self.br, self.cr = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
         self.page_break = qn("w:lastRenderedPageBreak")
-        self.ppr, self.pstyle, self.val = qn("w:pPr"), qn("w:pStyle"), qn("w:val")
         self.levels = frozenset({self.p, self.tbl, self.tr, self.tc})
 
 
@@ -189,22 +191,16 @@ def _count_pages(block: Any, tags: _DocxTags, builder: SectionBuilder) -> None:
         builder.next_page()
 
 
-def _docx_style_id(paragraph: Any, tags: _DocxTags) -> str | None:
-    properties = paragraph.find(tags.ppr)
-    style = properties.find(tags.pstyle) if properties is not None else None
-    return style.get(tags.val) if style is not None else None
-
-
-def _docx_heading_styles(document: Any) -> dict[str, int]:
-    """style_id -> heading level, for Title and Heading 1-9 (by name, any language id)."""
-    levels: dict[str, int] = {}
-    for style in document.styles:
-        name = (getattr(style, "name", None) or "").strip().lower()
-        style_id = getattr(style, "style_id", None)
-        if not style_id:
-            continue
-        if name == "title":
-            levels[style_id] = 0
-        elif (found := re.fullmatch(r"heading\s*([1-9])", name)) is not None:
-            levels[style_id] = int(found.group(1))
-    return levels
+def _heading_level(paragraph: Paragraph, levels: dict[str, int | None]) -> int | None:
+    """0 for Title, 1-9 for Heading 1-9, else None: by the paragraph's style as
+    python-docx resolves it (the style named in the paragraph, or the document's
+    default), matched by name whatever the style's language-specific id."""
+    try:
+        name = paragraph.style.name if paragraph.style is not None else ""
+    except (KeyError, ValueError):  # a style reference python-docx cannot resolve
+        return None
+    if name not in levels:
+        lowered = (name or "").strip().lower()
+        found = re.fullmatch(r"heading\s*([1-9])", lowered)
+        levels[name] = 0 if lowered == "title" else int(found.group(1)) if found else None
+    return levels[name]
