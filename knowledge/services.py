@@ -8,6 +8,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +18,13 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from chat import gateway
+import llm
+import llm.endpoints
+from core.tasks import enqueue_on_commit
 from knowledge import local_embeddings, vectors
 from knowledge import parsing as documents
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from llm import gateway
 from tenants.services import client_media_root
 
 logger = logging.getLogger(__name__)
@@ -245,8 +249,7 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
     from knowledge.tasks import ingest_file
 
-    file_id, generation = file.pk, file.generation
-    transaction.on_commit(lambda: ingest_file.delay(file_id=file_id, generation=generation))
+    enqueue_on_commit(ingest_file, file_id=file.pk, generation=file.generation)
 
 
 def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
@@ -401,15 +404,23 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
     logger.info("Knowledge file %s failed: %s", file.pk, code)
 
 
-def _client_endpoint():
-    """The client's model endpoint for the embeddings API (None: no key).
+# Where the client's saved model connection comes from (chat's BotConfig): set
+# by chat's AppConfig.ready(), since knowledge sits below chat and never imports it.
+_connection_source: Callable[[], llm.endpoints.ConnectionSettings] | None = None
 
-    The one place knowledge reads the bot configuration: endpoint resolution
-    lives in chat today and belongs to the llm layer (issue 10)."""
-    from chat import selectors as chat_selectors
-    from chat import services as chat_services
 
-    return chat_services.model_endpoint(chat_selectors.get_bot_config())
+def use_connection_source(source: Callable[[], llm.endpoints.ConnectionSettings]) -> None:
+    """Tell knowledge how to read the client's model connection (called once, by chat)."""
+    global _connection_source
+    _connection_source = source
+
+
+def _client_endpoint() -> llm.ModelEndpoint | None:
+    """The client's endpoint for the embeddings API; None: no key (or no
+    connection source registered, e.g. chat is not installed)."""
+    if _connection_source is None:
+        return None
+    return llm.model_endpoint(_connection_source())
 
 
 def embedding_unavailable_reason() -> str | None:
@@ -548,7 +559,7 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
                 vectors.drop_table()
                 KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
             vectors.ensure_table(dimensions=embedding_dimensions(options))
-            transaction.on_commit(lambda: ingest_embed_library.delay())
+            enqueue_on_commit(ingest_embed_library)
         else:
             vectors.drop_table()
             KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
