@@ -27,7 +27,7 @@ from django_tenants.utils import schema_context
 from PIL import Image
 from playwright.sync_api import expect
 
-from chat.knowledge.models import KnowledgeChunk
+from knowledge.models import KnowledgeChunk
 from chat.models import BotConfig, Message
 from compliance.models import AuditRecord
 from tenants.members.services import create_member
