@@ -27,9 +27,9 @@ from django_tenants.utils import schema_context
 from PIL import Image
 from playwright.sync_api import expect
 
-from knowledge.models import KnowledgeChunk
 from chat.models import BotConfig, Message
 from compliance.models import AuditRecord
+from knowledge.models import KnowledgeChunk
 from tenants.members.services import create_member
 from tests.conftest import OUTPUT
 from tests.e2e.conftest import browser, page  # noqa: F401 - shared Chromium fixtures
