@@ -6,6 +6,8 @@
   const button = document.getElementById("test-connection");
   const out = document.getElementById("test-result");
   if (button && out) {
+    // Disabled in the HTML until this script runs: a click before then would do nothing.
+    button.disabled = false;
     button.addEventListener("click", async () => {
       out.textContent = gettext("Testing…"); out.className = "muted";
       const form = button.form;

@@ -382,7 +382,7 @@ def test_colour_input_shows_the_colour(workspace, live_db, page, output_dir):  #
     expect(page.locator("#accent-contrast")).to_have_class("error")
     expect(page.locator("#accent-contrast")).to_contain_text("1.5:1, too light")
     page.click("main form.settings-form button[type=submit]")
-    expect(page.locator(".field .error").first).to_contain_text("contrast 1.5:1")
+    expect(page.locator(".field p.error").first).to_contain_text("contrast 1.5:1")
     with schema_context(workspace["schema"]):
         assert BotConfig.objects.get().accent_color != "#ffcc00"
 

@@ -167,6 +167,7 @@ def test_a_tenant_admin_uses_every_settings_page(site, web_server, celery_worker
     expect(result).not_to_have_text(re.compile(r"^(|Testing…)$"))
 
     admin.click(".topbar >> text=Knowledge")
+    admin.wait_for_load_state()  # knowledge.js (deferred) listens for the chosen files
     admin.set_input_files("#file-input", files=[
         {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Parking opens at six.\n"}])
     expect(admin.locator("#uploads li").first).to_have_attribute("data-state", "ready")
