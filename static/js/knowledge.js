@@ -155,6 +155,8 @@
 
   function take(files) { [...files].forEach((file) => upload(file)); }
   input.addEventListener("change", () => { take(input.files); input.value = ""; });
+  // Files picked before this (deferred) script ran, on a slow connection: upload them too.
+  if (input.files && input.files.length) { take(input.files); input.value = ""; }
   ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
   ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
   zone.addEventListener("drop", (e) => take(e.dataTransfer.files));
