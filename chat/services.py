@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from tenants.db import current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def model_endpoint(config: BotConfig) -> gateway.ModelEndpoint | None:
     if own_url:
         if not config.api_key_encrypted:
             return gateway.ModelEndpoint(api_key="", base_url=own_url, source="client",
-                                         refusal=NEEDS_OWN_KEY)
+                                         refusal=str(NEEDS_OWN_KEY))
         return gateway.ModelEndpoint(
             api_key=secrets.decrypt(config.api_key_encrypted), base_url=own_url,
             organization=config.organization, project=config.project, source="client",
@@ -82,7 +84,7 @@ def connection_errors(*, base_url: str, has_own_key: bool) -> dict[str, str]:
     except endpoint_policy.EndpointRefused as exc:
         return {"base_url": exc.reason}
     if not has_own_key:
-        return {"api_key": NEEDS_OWN_KEY}
+        return {"api_key": str(NEEDS_OWN_KEY)}
     return {}
 
 
@@ -149,7 +151,7 @@ def delete_conversations(*, conversations) -> dict[str, int]:
     from chat.knowledge import services as knowledge_services
     from chat.knowledge.models import KnowledgeFile
 
-    schema = connection.schema_name
+    schema = current_schema()
     ids = list(conversations.values_list("id", flat=True))
     if not ids:
         return {"conversations": 0, "messages": 0, "attachments": 0, "stream_keys": 0}
@@ -193,7 +195,7 @@ def parse_rate(text: str) -> Rate:
 def check_rate_limits(*, user) -> None:
     """Fixed-window counters per user and per client (one Redis round trip);
     doubles as the check that Redis answers before anything is stored."""
-    schema = connection.schema_name
+    schema = current_schema()
     per_user = parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)
     per_client = parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)
     try:
@@ -367,7 +369,7 @@ def stop(*, answer: Message) -> None:
     to stop (the worker checks the flag). Redis down: ChatError 503 and nothing
     changed (a cancellation commits only once its stream event is written, so
     no browser waits on an answer cancelled behind its back)."""
-    schema = connection.schema_name
+    schema = current_schema()
     try:
         if answer.status == Message.Status.PENDING:
             with transaction.atomic():
@@ -475,7 +477,7 @@ def generate_answer(*, message_id: int) -> None:
     """Write one answer. Safe to run twice: a finished answer is left alone, a
     live one (another worker holds its lease) is retried later, and one whose
     worker died is redone once, then failed."""
-    schema = connection.schema_name
+    schema = current_schema()
     token = uuid.uuid4().hex
     if not streams.take_lease(schema, message_id, token):
         raise AnswerBusy(message_id)
@@ -538,8 +540,10 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
             user_message_id=answer.reply_to_id, db=db_slot)
         prompt = build_prompt(answer=answer, config=config, endpoint=endpoint,
                               context=privacy.for_embedding(context), outside_db=db_released)
-        context.on_redacted = lambda items: streams.append(
-            schema, message_id, "redacted", {"items": items})
+        def on_redacted(items: list[dict]) -> None:
+            streams.append(schema, message_id, "redacted", {"items": items})
+
+        context.on_redacted = on_redacted
         answer.status = Message.Status.STREAMING
         answer.attempts += 1
         answer.content = ""
@@ -749,7 +753,10 @@ def build_prompt(*, answer: Message, config: BotConfig,
     # goes in the system message. The answer cites them (saved in _write).
     from chat.knowledge import retrieval
 
-    passages = retrieval.retrieve(query=answer.reply_to.content,
+    question = answer.reply_to
+    if question is None:
+        raise ValueError(f"answer {answer.pk} replies to no question")
+    passages = retrieval.retrieve(query=question.content,
                                   conversation_id=answer.conversation_id,
                                   endpoint=endpoint, context=context, outside_db=outside_db)
     answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
@@ -766,7 +773,7 @@ def build_prompt(*, answer: Message, config: BotConfig,
         messages.append({"role": earlier.role, "content": earlier.content})
     if passages:
         messages.append({"role": "user", "content": retrieval.reference_block(passages)})
-    messages.append({"role": "user", "content": answer.reply_to.content})
+    messages.append({"role": "user", "content": question.content})
     return messages
 
 
@@ -780,7 +787,7 @@ def fail_if_abandoned(*, answer: Message) -> bool:
     broker's own redelivery waits CELERY_VISIBILITY_TIMEOUT), else failed;
     one left 'pending' by a lost task ends failed. Failed answers get a Retry
     button, so nothing waits forever. True if the answer is now finished."""
-    schema = connection.schema_name
+    schema = current_schema()
     if answer.is_finished or streams.lease_alive(schema, answer.pk):
         return False
     with translation.override(_asker_language(answer)):
@@ -821,8 +828,8 @@ def fail_abandoned_answers() -> int:
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Message.Status.STREAMING,
-          updated__lt=now - timezone.timedelta(seconds=streams.LEASE_SECONDS))
+          updated__lt=now - timedelta(seconds=streams.LEASE_SECONDS))
         | Q(status=Message.Status.PENDING,
-            updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
+            updated__lt=now - timedelta(seconds=PENDING_TIMEOUT_SECONDS))
     )
     return sum(fail_if_abandoned(answer=answer) for answer in stuck)
