@@ -15,7 +15,8 @@ from tests.faults.test_faultsinfra_redis import LlmWorker, wait_until
 from tests.support.proxy import OutageProxy
 from tests.support.site import Site
 
-pytestmark = pytest.mark.worker
+# Waits on up to three outcomes in a row (60 + 120 + 180 s at most).
+pytestmark = [pytest.mark.worker, pytest.mark.timeout(600)]
 PASSWORD = "correct horse battery staple"
 
 

@@ -13,7 +13,8 @@ from tests.conftest import OUTPUT, WebServer, WorkerProcess
 from tests.faults.faultsinfra_support import OwnRedis
 from tests.support.site import Site
 
-pytestmark = pytest.mark.worker
+# Waits on up to three outcomes in a row (60 + 120 + 180 s at most).
+pytestmark = [pytest.mark.worker, pytest.mark.timeout(600)]
 PASSWORD = "correct horse battery staple"
 
 
