@@ -1,7 +1,6 @@
 """The path of a message, through the real web server, worker, Redis and the
 local model server (the real openai SDK talks to it over HTTP)."""
 
-import time
 
 import pytest
 from django_tenants.utils import schema_context
@@ -20,6 +19,10 @@ def acme(make_client, web_server, celery_worker, model):
     result = make_client("chat")
     site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
     return result, site
+
+
+def stream_ms(event) -> int:
+    return int(event.id.split("-")[0])
 
 
 def stored(result, answer_id) -> Message:
@@ -326,17 +329,23 @@ def test_welcome_message_and_suggested_prompts_on_a_new_chat(acme):
 def test_answers_do_not_wait_for_each_other(acme, model):
     """Many streams at once in one llm worker process (threads)."""
     result, site = acme
-    model.configure(token_delay=0.1, reply_tokens=10)
-    started = time.monotonic()
+    # Each answer streams for several seconds, longer than sending all eight takes.
+    model.configure(token_delay=0.4, reply_tokens=15)
     answers = []
     for i in range(8):
         response = site.send(f"parallel {i}")
         assert response.status_code == 201
         answers.append(response.json()["answer"])
+    first_delta, done = [], []
     for answer in answers:
-        assert site.events(answer["stream_url"])[-1].event == "done"
-    # Serially this would take 8 x 1 s.
-    assert time.monotonic() - started < 6
+        events = site.events(answer["stream_url"])
+        assert events[-1].event == "done"
+        # Event ids are Redis stream ids: "<milliseconds of Redis' clock>-<sequence>".
+        first_delta.append(stream_ms(next(e for e in events if e.event == "delta")))
+        done.append(stream_ms(events[-1]))
+    # Every answer had begun streaming before any had finished: all eight were
+    # written at the same time (one after another, the first ends before the second begins).
+    assert max(first_delta) < min(done), (first_delta, done)
 
 
 def test_encryption_keys_rotate(make_client, settings):
