@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
 
+from tests.support.accounts import ADMIN_EMAIL, PASSWORD, erase_staff, make_staff
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 
@@ -70,8 +72,8 @@ def make_client(live_db):
     def factory(prefix: str = "t", **kwargs) -> services.ProvisionedClient:
         slug = f"{prefix}-{uuid.uuid4().hex[:8]}"
         kwargs.setdefault("name", f"Client {slug}")
-        kwargs.setdefault("admin_email", "admin@example.com")
-        kwargs.setdefault("admin_password", "correct horse battery staple")
+        kwargs.setdefault("admin_email", ADMIN_EMAIL)
+        kwargs.setdefault("admin_password", PASSWORD)
         result = services.create_client(slug=slug, **kwargs)
         created.append(slug)
         return result
@@ -80,6 +82,14 @@ def make_client(live_db):
     connection.set_schema_to_public()
     for client in Client.objects.filter(slug__in=created):
         services.delete_client(client=client)
+
+
+@pytest.fixture
+def staff(live_db):
+    """A platform staff account (public schema, password PASSWORD), erased afterwards."""
+    user = make_staff()
+    yield user
+    erase_staff(user)
 
 
 @pytest.fixture

@@ -8,16 +8,16 @@ from django_tenants.utils import schema_context
 from chat.local_model_server import split_tokens
 from chat.models import Conversation, Message
 from tenants.members.models import User
-from tests.support.site import Site, text_of
+from tests.support.accounts import PASSWORD, signed_in_site
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def acme(make_client, web_server, celery_worker, model):
     result = make_client("chat")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     return result, site
 
 
@@ -259,10 +259,9 @@ def test_other_users_and_other_clients_ids_answer_404(acme, make_client, web_ser
 
     with schema_context(result.client.schema_name):
         User.objects.create_user("colleague@example.com", PASSWORD)
-    colleague = Site(web_server.url(result.domain.domain)).login("colleague@example.com",
-                                                                 PASSWORD)
+    colleague = signed_in_site(web_server, result, "colleague@example.com")
     other = make_client("other")
-    outsider = Site(web_server.url(other.domain.domain)).login("admin@example.com", PASSWORD)
+    outsider = signed_in_site(web_server, other)
 
     for person in (colleague, outsider):
         assert person.http.get(f"/c/{conversation_id}/").status_code == 404

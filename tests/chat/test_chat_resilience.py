@@ -5,10 +5,10 @@ from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
-from tests.support.site import Site, text_of
+from tests.support.accounts import signed_in_site
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_worker_killed_mid_answer_is_redone_once_without_duplicates(
     make_client, web_server, workers, model
 ):
     result = make_client("kill")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     # Tasks come back after 3 s when their worker dies; leases expire after 3 s.
     fast_recovery = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1",
                      "CHAT_LEASE_SECONDS": "3"}
@@ -74,7 +74,7 @@ def test_redis_down_refuses_sending_but_history_still_reads(
     server = WebServer(env={**worker_env, "REDIS_URL": dead_redis},
                        log_path=OUTPUT / "web-server-no-redis.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
 
         history = site.http.get(f"/c/{conversation.pk}/")
         assert history.status_code == 200
@@ -96,7 +96,7 @@ def test_no_api_key_anywhere_gives_a_labelled_offline_answer(
 ):
     result = make_client("offline")
     workers(OPENAI_API_KEY="")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
 
     sent = site.ask("Hello?")
     events = site.events(sent["answer"]["stream_url"])

@@ -19,8 +19,8 @@ from compliance.models import (
 )
 from tenants.members.models import User
 from tenants.members.services import create_member
+from tests.support.accounts import PASSWORD, signed_in_client
 
-PASSWORD = "correct horse battery staple"
 MEMBER_PASSWORD = "a-long-member-password"
 
 
@@ -139,13 +139,6 @@ def test_beat_is_tenant_aware():
     assert "tenant_schemas" not in entry  # None: every client's schema
 
 
-def _login(host_client, result, email, password):
-    browser = host_client(result.domain.domain)
-    assert browser.post("/accounts/login/", {"username": email,
-                                             "password": password}).status_code == 302
-    return browser
-
-
 def test_export_contains_my_data_and_no_one_elses(make_client, host_client):
     result = make_client("export")
     with schema_context(result.client.schema_name):
@@ -155,7 +148,7 @@ def test_export_contains_my_data_and_no_one_elses(make_client, host_client):
                             texts=("My secret plan", "Noted"))
         stored_file(member, "my-notes", age_days=0, conversation=mine)
         conversation(admin, "admin stuff", age_days=0, texts=("Admin's secret", "Ok"))
-    browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    browser = signed_in_client(result, "worker@example.com", MEMBER_PASSWORD)
 
     response = browser.get("/my-data/export/")
 
@@ -182,7 +175,7 @@ def test_people_delete_their_conversations_only(make_client, host_client):
         conversation(member, "mine 1", age_days=0)
         conversation(member, "mine 2", age_days=0)
         conversation(admin, "theirs", age_days=0)
-    browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    browser = signed_in_client(result, "worker@example.com", MEMBER_PASSWORD)
 
     response = browser.post("/my-data/delete-conversations/")
 
@@ -200,8 +193,8 @@ def test_admin_exports_and_erases_a_member(make_client, host_client):
         conversation(member, "member chat", age_days=0)
         conversation(admin, "admin chat", age_days=0)
         NoticeAcceptance.objects.create(user=member, version=1)
-    admin_browser = _login(host_client, result, "admin@example.com", PASSWORD)
-    member_browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    admin_browser = signed_in_client(result, "admin@example.com", PASSWORD)
+    member_browser = signed_in_client(result, "worker@example.com", MEMBER_PASSWORD)
 
     listing = admin_browser.get("/settings/member-data/")
     export = admin_browser.get(f"/settings/member-data/{member.pk}/export/")
@@ -222,12 +215,12 @@ def test_first_use_notice_is_shown_until_accepted_once(make_client, host_client)
     result = make_client("notice")
     with schema_context(result.client.schema_name):
         create_member(email="worker@example.com", password=MEMBER_PASSWORD)
-    browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    browser = signed_in_client(result, "worker@example.com", MEMBER_PASSWORD)
 
     first = browser.get("/").content.decode()
     accepted = browser.post("/compliance/notice/accept/", {"next": "/"})
     later = browser.get("/").content.decode()
-    again = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    again = signed_in_client(result, "worker@example.com", MEMBER_PASSWORD)
 
     assert 'id="data-notice"' in first and "E-mail addresses" in first
     assert accepted.status_code == 302

@@ -22,13 +22,13 @@ from tests.chat.fixtures_documents import (
     make_text_pdf,
 )
 from tests.knowledge.helpers import (
-    PASSWORD,
     find,
     snapshot,
     turn_semantic_search_on,
     upload,
     wait_until_finished,
 )
+from tests.support.accounts import PASSWORD, signed_in_site
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.worker
 @pytest.fixture
 def acme(make_client, web_server, celery_worker, model):
     result = make_client("kn")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     return result, site
 
 

@@ -7,7 +7,8 @@ from django_tenants.utils import schema_context
 
 from tenants.members.models import User
 from tenants.sso.models import ExternalIdentity
-from tests.support.sso import PASSWORD, employee, path_of, provider_sign_in
+from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.sso import employee, path_of, provider_sign_in
 
 
 def sign_in(http, sso, login: str, *, next_url: str = ""):
@@ -97,9 +98,7 @@ def test_domain_not_allowed_is_refused_with_a_sentence(make_sso_client, host_cli
         assert not User.objects.filter(email__endswith="@elsewhere.example").exists()
 
     # The tenant admin sees the details on the settings page.
-    admin = host_client(sso.domain)
-    assert admin.post("/accounts/login/", {
-        "username": "admin@example.com", "password": PASSWORD}).status_code == 302
+    admin = signed_in_client(sso.domain)
     page = admin.get("/sso/settings/").content.decode()
     assert "Last sign-in problem" in page
     assert "the domain elsewhere.example is not in the allowed domains" in page
@@ -149,14 +148,10 @@ def test_sso_only_members_cannot_use_a_password_but_the_break_glass_admin_can(
     from tenants.sso import services
 
     # Before "SSO only": one member signed in with a password, one through the provider.
-    password_session = host_client(sso.domain)
-    assert password_session.post("/accounts/login/", {
-        "username": "member@acme.example", "password": PASSWORD}).status_code == 302
+    password_session = signed_in_client(sso.domain, "member@acme.example")
     sso_session = host_client(sso.domain)
     assert sign_in(sso_session, sso, employee(oidc_provider)).status_code == 302
-    admin_session = host_client(sso.domain)
-    assert admin_session.post("/accounts/login/", {
-        "username": "admin@example.com", "password": PASSWORD}).status_code == 302
+    admin_session = signed_in_client(sso.domain)
 
     with schema_context(sso.schema):
         services.save_settings(values={"sso_only": True, "break_glass_user": admin})

@@ -15,7 +15,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 TENANT_URLCONF = "config.urls_tenant"
-PASSWORD = "correct horse battery staple"
 # Every victim object carries it in some text, so a response that leaks data shows it.
 SECRET = "victim-secret-7f3a"
 

@@ -9,12 +9,8 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from tenants.members.models import User
-from tests.security.auth.conftest import (
-    PASSWORD,
-    admin_login,
-    platform_site,
-    try_login,
-)
+from tests.security.auth.conftest import admin_login, platform_site, try_login
+from tests.support.accounts import PASSWORD, signed_in_site
 from tests.support.site import Site
 
 ACCOUNT_LIMIT = settings.AXES_FAILURE_LIMIT
@@ -121,7 +117,7 @@ def test_tenant_admin_unlocks_a_member_on_the_members_page(make_client, web_serv
     assert try_login(member_site, "worker@example.com",
                      "a-long-member-password").status_code == 429
 
-    admin = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    admin = signed_in_site(web_server, result)
     page = admin.http.get("/accounts/members/")
     assert "Sign-in paused after too many failed attempts" in page.text
     assert f"/accounts/members/{member.pk}/unlock/" in page.text
@@ -177,7 +173,7 @@ def test_staff_unlock_an_account_and_an_address_of_any_client(make_client, staff
 
 def test_client_admins_cannot_reach_the_platform_unlock_page(make_client, web_server):
     result = make_client()
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
 
     response = site.http.get(f"/admin/tenants/client/{result.client.pk}/sign-in-lockouts/")
 

@@ -15,8 +15,7 @@ from django_tenants.utils import schema_context
 from chat.models import Conversation, Message
 from tenants.members.models import User
 from tests.conftest import OUTPUT, WebServer
-from tests.support.doors import PASSWORD
-from tests.support.site import Site
+from tests.support.accounts import signed_in_site
 
 SENTENCE = "temporarily unavailable"
 SAFE = "conversation is safe"
@@ -64,7 +63,7 @@ def test_redis_down_send_stop_regenerate_and_stream_answer_503(
     server = WebServer(env={**worker_env, "REDIS_URL": dead},
                        log_path=OUTPUT / "web-server-doors-no-redis.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
 
         _told(site.send("Are you there?", ids["quiet"]))
         _told(site.send("A new chat?"))
@@ -93,7 +92,7 @@ def test_queue_down_after_the_checks_fails_the_answer_with_the_sentence(
     server = WebServer(env={**worker_env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"},
                        log_path=OUTPUT / "web-server-doors-no-queue.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
         _told(site.send("Is the queue there?"))
     finally:
         server.stop()
@@ -146,7 +145,7 @@ def test_redis_stopping_mid_answer_ends_the_stream_with_the_sentence(
     server = WebServer(env={**worker_env, "REDIS_URL": url},
                        log_path=OUTPUT / "web-server-doors-own-redis.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
         events = []
         with site.http.stream("GET", f"/answers/{answer}/stream/",
                               headers={"Accept": "text/event-stream"}, timeout=30) as response:

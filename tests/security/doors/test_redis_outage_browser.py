@@ -4,8 +4,6 @@ EventSource does not retry) instead of spinning forever."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
@@ -13,7 +11,7 @@ from playwright.sync_api import expect
 from chat.models import Conversation, Message
 from tenants.members.models import User
 from tests.conftest import OUTPUT, WebServer
-from tests.support.doors import PASSWORD
+from tests.support.accounts import log_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -37,11 +35,7 @@ def test_a_streaming_answer_opened_during_an_outage_says_the_assistant_is_unavai
                        log_path=OUTPUT / "web-server-doors-outage-ui.log").start()
     try:
         base = server.url(result.domain.domain)
-        page.goto(base + "/accounts/login/")
-        page.fill("input[name=username]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main form button[type=submit]")
-        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        log_in_page(page, base, accept_notice=False)  # accepted above
 
         page.goto(f"{base}/c/{conversation.pk}/")
 

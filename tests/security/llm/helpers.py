@@ -57,6 +57,5 @@ def sha(key: str) -> str:
 
 
 PLATFORM_KEY = MODEL_KEY
-PASSWORD = "correct horse battery staple"
 ALLOWED_HOST = "127.0.0.2"  # the allow-listed "on-premises gateway" address
 CLIENT_KEY = "sk-client-own-key-5678"
