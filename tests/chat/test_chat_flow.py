@@ -7,8 +7,8 @@ from django_tenants.utils import schema_context
 
 from chat.local_model_server import split_tokens
 from chat.models import Conversation, Message
-from tenants.members.models import User
-from tests.support.accounts import PASSWORD, signed_in_site
+from tests.support.accounts import signed_in_site
+from tests.support.factories import MemberFactory
 from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
@@ -258,7 +258,7 @@ def test_other_users_and_other_clients_ids_answer_404(acme, make_client, web_ser
     answer_id, conversation_id = sent["answer"]["id"], sent["conversation_id"]
 
     with schema_context(result.client.schema_name):
-        User.objects.create_user("colleague@example.com", PASSWORD)
+        MemberFactory(email="colleague@example.com")
     colleague = signed_in_site(web_server, result, "colleague@example.com")
     other = make_client("other")
     outsider = signed_in_site(web_server, other)

@@ -10,8 +10,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from compliance.models import OverviewLink, OverviewReview, OverviewSection
-from tenants.members.models import User
 from tests.support.accounts import log_in_client, signed_in_client
+from tests.support.factories import ConversationFactory, client_admin
 
 
 def pdf_text(data: bytes) -> str:
@@ -130,7 +130,6 @@ def test_workspace_data_page_shows_live_facts(make_client, host_client):
     result = make_client("facts")
     with schema_context(result.client.schema_name):
         from chat import selectors as chat_selectors
-        from chat.models import Conversation
         from compliance import selectors, services
 
         config = chat_selectors.get_bot_config()
@@ -138,9 +137,7 @@ def test_workspace_data_page_shows_live_facts(make_client, host_client):
         config.save()
         services.update_data_controls(controls=selectors.get_data_controls(),
                                       redaction_enabled=False, file_retention_days=7)
-        admin = User.objects.get(email="admin@example.com")
-        Conversation.objects.create(user=admin, title="one")
-        Conversation.objects.create(user=admin, title="two")
+        ConversationFactory.create_batch(2, user=client_admin())
     browser = signed_in_client(result)
 
     html = browser.get("/workspace-data/").content.decode()

@@ -29,6 +29,7 @@ from tests.knowledge.helpers import (
     wait_until_finished,
 )
 from tests.support.accounts import PASSWORD, signed_in_site
+from tests.support.factories import MemberFactory
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -219,9 +220,8 @@ def test_turning_semantic_search_off_deletes_every_vector(acme):
 def test_only_tenant_admins_manage_the_library(acme, make_client):
     result, site = acme
     with schema_context(result.client.schema_name):
-        from tenants.members.models import User
 
-        User.objects.create_user("emp@example.com", PASSWORD)
+        MemberFactory(email="emp@example.com")
     employee = Site(str(site.http.base_url).replace("127.0.0.1", result.domain.domain))
     employee.http.headers["Host"] = site.http.headers["Host"]
     employee.http.base_url = site.http.base_url

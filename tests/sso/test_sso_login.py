@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context
 from tenants.members.models import User
 from tenants.sso.models import ExternalIdentity
 from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.factories import MemberFactory
 from tests.support.sso import employee, path_of, provider_sign_in
 
 
@@ -78,7 +79,7 @@ def test_an_existing_member_is_linked_by_email(make_sso_client, host_client, oid
     sso = make_sso_client()
     login = employee(oidc_provider)
     with schema_context(sso.schema):
-        existing = User.objects.create_user(f"{login}@acme.example", PASSWORD)
+        existing = MemberFactory(email=f"{login}@acme.example")
     assert sign_in(host_client(sso.domain), sso, login).status_code == 302
     with schema_context(sso.schema):
         assert ExternalIdentity.objects.get(subject=login).user_id == existing.pk
@@ -108,7 +109,7 @@ def test_a_deactivated_member_cannot_sign_in(make_sso_client, host_client, oidc_
     sso = make_sso_client()
     login = employee(oidc_provider)
     with schema_context(sso.schema):
-        User.objects.create_user(f"{login}@acme.example", None, is_active=False)
+        MemberFactory(email=f"{login}@acme.example", password=None, is_active=False)
     response = sign_in(host_client(sso.domain), sso, login)
     assert response.status_code == 403
     assert "has been deactivated" in response.content.decode()
@@ -144,7 +145,7 @@ def test_sso_only_members_cannot_use_a_password_but_the_break_glass_admin_can(
     sso = make_sso_client()
     with schema_context(sso.schema):
         admin = User.objects.get(email="admin@example.com")
-        User.objects.create_user("member@acme.example", PASSWORD)
+        MemberFactory(email="member@acme.example")
     from tenants.sso import services
 
     # Before "SSO only": one member signed in with a password, one through the provider.

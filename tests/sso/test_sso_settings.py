@@ -11,7 +11,8 @@ from django_tenants.utils import schema_context
 
 from tenants.members.models import User
 from tenants.sso import selectors
-from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.accounts import signed_in_client
+from tests.support.factories import AdminFactory, MemberFactory
 from tests.support.sso import employee, path_of, provider_sign_in
 
 SECRET = "s3cret-value-from-the-provider-9Zq7"
@@ -30,7 +31,7 @@ def test_only_tenant_admins_open_the_page(make_client, host_client):
     result = make_client("ssoset")
     domain = result.domain.domain
     with schema_context(result.client.schema_name):
-        User.objects.create_user("member@example.com", PASSWORD)
+        MemberFactory(email="member@example.com")
     anonymous = host_client(domain).get("/sso/settings/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     member = signed_in_client(domain, "member@example.com")
@@ -87,7 +88,7 @@ def test_sso_only_needs_a_break_glass_admin(make_client, host_client, oidc_provi
     assert "Choose a break-glass administrator" in response.content.decode()
     with schema_context(result.client.schema_name):
         admin = User.objects.get(email="admin@example.com")
-        sso_member = User.objects.create_user("sso@globex.example", None, role="admin")
+        sso_member = AdminFactory(email="sso@globex.example", password=None)
     # Only admins with a password may be chosen.
     refused = browser.post("/sso/settings/", form(issuer=oidc_provider.issuer, sso_only="on",
                                                   break_glass_user=str(sso_member.pk)))

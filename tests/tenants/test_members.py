@@ -3,14 +3,15 @@
 from django_tenants.utils import schema_context
 
 from tenants.members.models import User
-from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.accounts import LOGIN_PATH, PASSWORD, signed_in_client
+from tests.support.factories import MemberFactory
 
 
 def test_members_page_is_for_tenant_admins_only(make_client, host_client):
     result = make_client()
     with schema_context(result.client.schema_name):
-        User.objects.create_user("worker@example.com", "a-long-member-password")
-    member = signed_in_client(result, "worker@example.com", "a-long-member-password")
+        MemberFactory(email="worker@example.com")
+    member = signed_in_client(result, "worker@example.com")
     assert member.get("/accounts/members/").status_code == 403
     assert signed_in_client(result).get("/accounts/members/").status_code == 200
 
@@ -40,8 +41,8 @@ def test_invite_twice_is_a_form_error(make_client, host_client):
 def test_deactivated_member_is_signed_out_and_cannot_sign_in(make_client, host_client):
     result = make_client()
     with schema_context(result.client.schema_name):
-        worker = User.objects.create_user("worker@example.com", "a-long-member-password")
-    member = signed_in_client(result, "worker@example.com", "a-long-member-password")
+        worker = MemberFactory(email="worker@example.com")
+    member = signed_in_client(result, "worker@example.com")
     assert member.get("/").status_code == 200
 
     admin = signed_in_client(result)
@@ -49,8 +50,7 @@ def test_deactivated_member_is_signed_out_and_cannot_sign_in(make_client, host_c
 
     assert member.get("/").status_code == 302  # the live session no longer works
     again = host_client(result.domain.domain).post(
-        "/accounts/login/", {"username": "worker@example.com", "password": "a-long-member-password"}
-    )
+        LOGIN_PATH, {"username": "worker@example.com", "password": PASSWORD})
     assert again.status_code == 200
 
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from tenants.members.models import User
 from tests.support.accounts import ADMIN_EMAIL, LOGIN_PATH, signed_in_client
+from tests.support.factories import MemberFactory
 
 
 def test_unknown_host_is_a_plain_404_page(live_db, host_client):
@@ -37,7 +37,7 @@ def test_same_email_in_two_clients_is_two_accounts(make_client, host_client):
     assert "do not match" in response.content.decode()
 
     with schema_context(a.client.schema_name):
-        User.objects.create_user("only-in-a@example.com", "pw-only-in-a-123")
+        MemberFactory(email="only-in-a@example.com", password="pw-only-in-a-123")
     response = host_client(b.domain.domain).post(
         LOGIN_PATH, {"username": "only-in-a@example.com", "password": "pw-only-in-a-123"})
     assert response.status_code == 200

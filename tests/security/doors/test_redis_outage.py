@@ -13,9 +13,14 @@ import redis
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
-from tenants.members.models import User
 from tests.conftest import OUTPUT, WebServer
 from tests.support.accounts import signed_in_site
+from tests.support.factories import (
+    AnswerFactory,
+    ConversationFactory,
+    QuestionFactory,
+    client_admin,
+)
 
 SENTENCE = "temporarily unavailable"
 SAFE = "conversation is safe"
@@ -23,20 +28,15 @@ SAFE = "conversation is safe"
 
 def _conversation(schema: str) -> dict[str, int]:
     with schema_context(schema):
-        admin = User.objects.get(email="admin@example.com")
-        conversation = Conversation.objects.create(user=admin, title="Before the outage")
-        question = Message.objects.create(conversation=conversation, role="user",
-                                          content="What did we decide?")
-        done = Message.objects.create(conversation=conversation, role="assistant",
-                                      reply_to=question, content="Ship on Friday.",
-                                      status="done")
-        pending = Message.objects.create(conversation=conversation, role="assistant",
-                                         reply_to=question, status="pending", superseded=True)
-        streaming = Message.objects.create(conversation=conversation, role="assistant",
-                                           reply_to=question, status="streaming",
-                                           superseded=True)
-        quiet = Conversation.objects.create(user=admin, title="Nothing in flight")
-    return {"conversation": conversation.pk, "done": done.pk, "pending": pending.pk,
+        admin = client_admin()
+        question = QuestionFactory(conversation__user=admin,
+                                   conversation__title="Before the outage",
+                                   content="What did we decide?")
+        done = AnswerFactory(reply_to=question, content="Ship on Friday.")
+        pending = AnswerFactory(reply_to=question, status="pending", superseded=True)
+        streaming = AnswerFactory(reply_to=question, status="streaming", superseded=True)
+        quiet = ConversationFactory(user=admin, title="Nothing in flight")
+    return {"conversation": question.conversation_id, "done": done.pk, "pending": pending.pk,
             "streaming": streaming.pk, "quiet": quiet.pk}
 
 
