@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from compliance.models import OverviewLink, OverviewReview, OverviewSection
 from tests.support.accounts import log_in_client, signed_in_client
-from tests.support.factories import ConversationFactory, client_admin
+from tests.support.factories import BotConfigFactory, ConversationFactory, client_admin
 
 
 def pdf_text(data: bytes) -> str:
@@ -129,12 +129,9 @@ def test_client_site_overview_and_footer_link_to_the_platform_page(make_client, 
 def test_workspace_data_page_shows_live_facts(make_client, host_client):
     result = make_client("facts")
     with schema_context(result.client.schema_name):
-        from chat import selectors as chat_selectors
         from compliance import selectors, services
 
-        config = chat_selectors.get_bot_config()
-        config.model, config.base_url = "my-model-7", "https://llm.example.com/v1"
-        config.save()
+        BotConfigFactory(model="my-model-7", base_url="https://llm.example.com/v1")
         services.update_data_controls(controls=selectors.get_data_controls(),
                                       redaction_enabled=False, file_retention_days=7)
         ConversationFactory.create_batch(2, user=client_admin())

@@ -64,17 +64,17 @@ def client_admin():
 # --- The bot -----------------------------------------------------------------------------
 
 class BotConfigFactory(DjangoModelFactory):
-    """The current client's one bot configuration (row 1), with the fields given."""
+    """The current client's one bot configuration, with the fields given saved on it
+    (written as is, around the settings form and its checks)."""
 
     class Meta:
         model = "chat.BotConfig"
-        django_get_or_create = ("id",)
-
-    id = 1
 
     @classmethod
-    def _get_or_create(cls, model_class, *args, **kwargs):
-        config = super()._get_or_create(model_class, id=kwargs.pop("id"))
+    def _create(cls, model_class, *args, **kwargs):
+        from chat.selectors import get_bot_config
+
+        config = get_bot_config()  # there is one per client
         for name, value in kwargs.items():
             setattr(config, name, value)
         if kwargs:

@@ -16,9 +16,9 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from chat.knowledge.models import KnowledgeChunk
-from chat.selectors import get_bot_config
 from tenants.members.services import create_member
 from tests.support.accounts import PASSWORD, log_in_admin_page, log_in_page
+from tests.support.factories import BotConfigFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -38,9 +38,7 @@ def site(make_client):
     result = make_client("csp")
     with schema_context(result.client.schema_name):
         create_member(email=EMPLOYEE, password=PASSWORD)
-        config = get_bot_config()
-        config.accent_color = ACCENT
-        config.save(update_fields=["accent_color"])
+        BotConfigFactory(accent_color=ACCENT)
     return result
 
 
