@@ -52,6 +52,18 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
         teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request through Django's test
+    client leaves its language active in this thread, and gettext in services a
+    later test calls would answer in it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def live_db(django_db_setup, django_db_blocker) -> Iterator[None]:
     """Database access that commits, so other processes see the data."""
