@@ -5,8 +5,8 @@ local model server (the real openai SDK talks to it over HTTP)."""
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.local_model_server import split_tokens
 from chat.models import Conversation, Message
+from devtools.local_model_server import split_tokens
 from tests.support.accounts import signed_in_site
 from tests.support.factories import MemberFactory
 from tests.support.site import text_of
@@ -351,7 +351,8 @@ def test_encryption_keys_rotate(make_client, settings):
     from cryptography.fernet import Fernet
     from django.core.management import call_command
 
-    from chat import secrets, selectors, services
+    from chat import selectors, services
+    from core import secrets
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.ENCRYPTION_KEYS = [old]

@@ -6,8 +6,8 @@ import hashlib
 
 from django_tenants.utils import schema_context
 
-from chat import secrets
 from chat.models import BotConfig, Message
+from core import secrets
 from tests.conftest import MODEL_KEY
 from tests.support.factories import BotConfigFactory
 from tests.support.site import Site
