@@ -142,7 +142,7 @@ class KnowledgeFileFactory(DjangoModelFactory):
     `content` is written where the file store keeps it; age_days dates its upload back."""
 
     class Meta:
-        model = "chat.KnowledgeFile"
+        model = "knowledge.KnowledgeFile"
         skip_postgeneration_save = True
 
     content = b"hello"
@@ -157,7 +157,7 @@ class KnowledgeFileFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from chat.knowledge import services as knowledge_services
+        from knowledge import services as knowledge_services
 
         content = kwargs.pop("content")
         file = super()._create(model_class, *args, **kwargs)
@@ -176,7 +176,7 @@ class KnowledgeChunkFactory(DjangoModelFactory):
     """A passage of a file."""
 
     class Meta:
-        model = "chat.KnowledgeChunk"
+        model = "knowledge.KnowledgeChunk"
 
     file = factory.SubFactory(KnowledgeFileFactory)
     index = factory.Sequence(int)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from chat.knowledge.models import KnowledgeChunk
+from knowledge.models import KnowledgeChunk
 from tenants.members.services import create_member
 from tests.support.accounts import PASSWORD, log_in_admin_page, log_in_page
 from tests.support.factories import BotConfigFactory
