@@ -99,11 +99,12 @@ def rated_exchange(*, message_id: int, turns: int = 6) -> tuple[Message, list[Me
     answer = get_object_or_404(
         Message.objects.select_related("conversation__user", "reply_to"),
         pk=message_id, role=Message.Role.ASSISTANT, feedback__isnull=False)
-    before = list(
-        Message.objects.filter(conversation_id=answer.conversation_id, superseded=False,
-                               created__lt=answer.created)
-        .exclude(pk=answer.reply_to_id).order_by("-created")[:max(0, turns - 2)])
-    exchange = [*reversed(before)]
+    before = Message.objects.filter(conversation_id=answer.conversation_id, superseded=False,
+                                    created__lt=answer.created)
+    if answer.reply_to_id is not None:
+        before = before.exclude(pk=answer.reply_to_id)
+    earlier = list(before.order_by("-created")[:max(0, turns - 2)])
+    exchange = [*reversed(earlier)]
     if answer.reply_to is not None:
         exchange.append(answer.reply_to)
     exchange.append(answer)

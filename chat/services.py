@@ -73,7 +73,7 @@ def rotate_api_key(*, config: BotConfig) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass
 class TypedConnection:
     """Connection settings typed in the Bot settings form, not saved (they only
     ever live in one Test connection request)."""
@@ -92,7 +92,7 @@ def test_bot_connection(*, config: BotConfig, typed: dict | None = None) -> str:
     key rules as saving (the platform key never goes to a URL the client chose;
     a base URL of its own needs its own key, typed or stored). Nothing typed is
     saved; a typed key lives in this call only."""
-    settings_ = config
+    settings_: BotConfig | TypedConnection = config
     if typed is not None:
         if typed.get("clear_api_key"):
             key = ""
