@@ -52,8 +52,8 @@ MIN_COVERAGE = 0.4
 # each, the latter when not in PostgreSQL's cache), so only this many passages
 # with the most coverage (from the index alone) are ranked.
 RANKED = 40
-# A word in more than this share of passages is not looked up in the index for
-# coverage (its list is long and says little); it is checked when ranking.
+# A word in more than this share of passages is looked up in the index only
+# together with the rarer words (its own list is long).
 SCAN_SHARE = 0.1
 # Cosine similarity below which the local model's passage is unrelated to the
 # question, and at which it counts as fully related (API models: their own
@@ -226,9 +226,8 @@ def lexical_matches(*, query: str, conversation_id: int | None,
 
     1. Coverage from the index alone: one GIN lookup per word lists the
        passages containing it (ids only), and the sums of their words' weights
-       pick the RANKED passages with the most coverage. Words in more than
-       SCAN_SHARE of the passages are not looked up (a long list that says
-       little); they count as present for the cut and are checked in step 2.
+       pick the RANKED passages with the most coverage. A word in more than
+       SCAN_SHARE of the passages is looked up only where a rarer one is too.
     2. ts_rank per word for those passages: term frequency, heading weight,
        and the exact coverage.
     """
@@ -249,16 +248,22 @@ def lexical_matches(*, query: str, conversation_id: int | None,
         idf for term, (share, idf) in rarity.items()
         if term not in informative and share > COMMON_SHARE) or 1.0
     needed = MIN_COVERAGE * total - 1e-9
-    # Every candidate must contain a word looked up: frequent words are left
-    # out (rarest kept) only while those left out cannot reach the coverage alone.
+    # Every candidate contains one of the words looked up alone (`scanned`): the
+    # frequent words are left out of that (rarest kept) while they cannot reach
+    # the coverage by themselves, and a frequent word is looked up only together
+    # with one of those (its passages that can be candidates; GIN intersects
+    # the lists), so each candidate's coverage is exact.
     scanned = list(informative)  # rarest first
-    unscanned_weight = 0.0
+    left_out = 0.0
     while len(scanned) > 1 and rarity[scanned[-1]][0] > SCAN_SHARE and (
-            unscanned_weight + informative[scanned[-1]] < needed):
-        unscanned_weight += informative[scanned.pop()]
+            left_out + informative[scanned[-1]] < needed):
+        left_out += informative[scanned.pop()]
+    anchor = " | ".join(_tsquery_literal(term) for term in scanned)
+    lookups = [_tsquery_literal(term) if term in scanned
+               else f"{_tsquery_literal(term)} & ({anchor})" for term in informative]
     hits = " UNION ALL ".join(
         ["SELECT c.id, c.file_id, %s::float8 AS weight FROM chat_knowledgechunk c "
-         "WHERE c.search @@ %s::tsquery"] * len(scanned))
+         "WHERE c.search @@ %s::tsquery"] * len(lookups))
     ranks_sql = ", ".join(["ts_rank(c.search, %s::tsquery)"] * len(informative))
     # A parallel plan costs more to start than this query takes (it was chosen
     # for the index lookups' estimates): off for this query only (SET LOCAL,
@@ -279,8 +284,8 @@ def lexical_matches(*, query: str, conversation_id: int | None,
             SELECT c.id, {ranks_sql} FROM pool JOIN chat_knowledgechunk c ON c.id = pool.id
             """,  # noqa: S608 - only placeholders are interpolated
             [*itertools.chain.from_iterable(
-                (informative[term], _tsquery_literal(term)) for term in scanned),
-             conversation_id, needed - unscanned_weight, RANKED,
+                zip(informative.values(), lookups, strict=True)),
+             conversation_id, needed, RANKED,
              *(_tsquery_literal(term) for term in informative)],
         )
         rows = cursor.fetchall()
