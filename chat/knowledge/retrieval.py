@@ -258,9 +258,21 @@ def lexical_matches(*, query: str, conversation_id: int | None,
     while len(scanned) > 1 and rarity[scanned[-1]][0] > SCAN_SHARE and (
             left_out + informative[scanned[-1]] < needed):
         left_out += informative[scanned.pop()]
-    anchor = " | ".join(_tsquery_literal(term) for term in scanned)
-    lookups = [_tsquery_literal(term) if term in scanned
-               else f"{_tsquery_literal(term)} & ({anchor})" for term in informative]
+    literal = {term: _tsquery_literal(term) for term in informative}
+
+    def lookup(term: str) -> str:
+        # A candidate with this word has one of the scanned words too, and
+        # another word besides this one unless this one reaches the coverage
+        # alone: GIN intersects the lists, so fewer passages are visited.
+        if term not in scanned:
+            partners = scanned
+        elif informative[term] < needed:
+            partners = [other for other in informative if other != term]
+        else:
+            return literal[term]
+        return f"{literal[term]} & ({' | '.join(literal[other] for other in partners)})"
+
+    lookups = [lookup(term) for term in informative]
     hits = " UNION ALL ".join(
         ["SELECT c.id, c.file_id, %s::float8 AS weight FROM chat_knowledgechunk c "
          "WHERE c.search @@ %s::tsquery"] * len(lookups))
@@ -286,7 +298,7 @@ def lexical_matches(*, query: str, conversation_id: int | None,
             [*itertools.chain.from_iterable(
                 zip(informative.values(), lookups, strict=True)),
              conversation_id, needed, RANKED,
-             *(_tsquery_literal(term) for term in informative)],
+             *literal.values()],
         )
         rows = cursor.fetchall()
     weights = list(informative.values())
