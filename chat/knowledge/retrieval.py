@@ -34,11 +34,15 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from chat import gateway, privacy
-from chat.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
+from chat.cjk import CJK_CLASS, cjk_share, has_cjk, is_hangul, is_hiragana
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 
 logger = logging.getLogger(__name__)
+
+# A run of Korean or Japanese letters in a question: its pieces (chat.search)
+# are looked up together.
+CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 
 CANDIDATES = 20  # per signal, before fusion
 MAX_TERMS = 8  # the rarest words of a long question are the ones that matter
@@ -259,16 +263,25 @@ def lexical_matches(*, query: str, conversation_id: int | None,
             left_out + informative[scanned[-1]] < needed):
         left_out += informative[scanned.pop()]
     literal = {term: _tsquery_literal(term) for term in informative}
+    runs = CJK_RUN.findall(query)
 
     def lookup(term: str) -> str:
-        # A candidate with this word has one of the scanned words too, and
-        # another word besides this one unless this one reaches the coverage
-        # alone: GIN intersects the lists, so fewer passages are visited.
+        # A candidate with this word has one of the scanned words too, and a
+        # word from elsewhere in the question unless this word's own run
+        # (the pieces of one Korean or Japanese word come together) reaches
+        # the coverage alone: GIN intersects the lists, so that far fewer
+        # passages are visited.
         if term not in scanned:
             partners = scanned
-        elif informative[term] < needed:
-            partners = [other for other in informative if other != term]
         else:
+            own = {term} | {other for other in informative for run in runs
+                            if term in run and other in run}
+            if sum(informative[other] for other in own) >= needed:
+                own = {term}
+            if informative[term] >= needed:
+                return literal[term]
+            partners = [other for other in informative if other not in own]
+        if not partners:
             return literal[term]
         return f"{literal[term]} & ({' | '.join(literal[other] for other in partners)})"
 
