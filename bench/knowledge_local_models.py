@@ -93,8 +93,8 @@ def main() -> None:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from chat.knowledge import local_embeddings, retrieval, services
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
+    from knowledge import local_embeddings, retrieval, services
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants import services as tenant_services
     from tenants.models import Client
 

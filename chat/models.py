@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chat.search import CJKSearchVector
+from knowledge.search import CJKSearchVector
 
 
 class BotConfig(models.Model):
@@ -36,7 +36,7 @@ class BotConfig(models.Model):
         default=10, validators=[MaxValueValidator(100)],
         help_text=_("How many earlier messages of the conversation are sent with a question."),
     )
-    # Bring your own key / endpoint. The key is encrypted (chat.secrets) and
+    # Bring your own key / endpoint. The key is encrypted (core.secrets) and
     # never shown again: only its last four characters are.
     api_key_encrypted = models.TextField(blank=True)
     api_key_last4 = models.CharField(max_length=4, blank=True)
@@ -148,5 +148,3 @@ class SendRequest(models.Model):
     def __str__(self) -> str:
         return f"request {self.request_id} → answer {self.answer_id}"
 
-
-from chat.knowledge.models import *  # noqa: E402,F401,F403

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,11 +18,16 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
+import llm
+from chat import leases, selectors, streams
 from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from core import rate_limits, secrets
+from core.tasks import enqueue_on_commit
+from llm import connection_errors, model_endpoint
+from tenants.db import current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -36,55 +42,6 @@ class ChatError(Exception):
 
 
 # --- Bot configuration -----------------------------------------------------------
-
-NEEDS_OWN_KEY = _(
-    "A base URL of your own needs your own API key: the platform's key is only ever sent "
-    "to the platform's endpoint. Enter your API key, or clear the base URL.")
-
-
-def model_endpoint(config: BotConfig) -> gateway.ModelEndpoint | None:
-    """Where this client's model calls go and with which key, resolved together
-    here and nowhere else; None: offline (no key anywhere).
-
-    - a base URL of the client's own goes with the client's own key only (a
-      row without one, saved before this rule, gets a keyless endpoint the
-      gateway refuses);
-    - the client's key without a base URL goes to the platform's endpoint;
-    - the platform's key goes to the platform's endpoint only.
-    """
-    own_url = "" if endpoint_policy.is_platform_url(config.base_url) else config.base_url
-    if own_url:
-        if not config.api_key_encrypted:
-            return gateway.ModelEndpoint(api_key="", base_url=own_url, source="client",
-                                         refusal=NEEDS_OWN_KEY)
-        return gateway.ModelEndpoint(
-            api_key=secrets.decrypt(config.api_key_encrypted), base_url=own_url,
-            organization=config.organization, project=config.project, source="client",
-        )
-    if config.api_key_encrypted:
-        return gateway.ModelEndpoint(
-            api_key=secrets.decrypt(config.api_key_encrypted),
-            base_url=settings.OPENAI_BASE_URL,
-            organization=config.organization, project=config.project, source="client",
-        )
-    if settings.OPENAI_API_KEY:
-        return gateway.ModelEndpoint(api_key=settings.OPENAI_API_KEY,
-                                     base_url=settings.OPENAI_BASE_URL, source="platform")
-    return None
-
-
-def connection_errors(*, base_url: str, has_own_key: bool) -> dict[str, str]:
-    """What is wrong with a client's connection settings, per form field."""
-    if endpoint_policy.is_platform_url(base_url):
-        return {}
-    try:
-        endpoint_policy.check_url(base_url)
-    except endpoint_policy.EndpointRefused as exc:
-        return {"base_url": exc.reason}
-    if not has_own_key:
-        return {"api_key": NEEDS_OWN_KEY}
-    return {}
-
 
 def update_bot_config(*, config: BotConfig, api_key: str | None = None,
                       clear_api_key: bool = False, **fields) -> BotConfig:
@@ -119,13 +76,13 @@ def rotate_api_key(*, config: BotConfig) -> bool:
 def test_bot_connection(*, config: BotConfig) -> str:
     endpoint = model_endpoint(config)
     if endpoint is None:
-        raise gateway.GatewayError(
+        raise llm.GatewayError(
             "offline",
             user_message=gettext("No API key is configured."),
             admin_message=gettext("No API key is configured: enter one under Connection, or "
                                   "ask the platform operator to set OPENAI_API_KEY."),
         )
-    return gateway.check_connection(endpoint=endpoint, model=config.model)
+    return llm.check_connection(endpoint=endpoint, model=config.model)
 
 
 # --- Conversations -----------------------------------------------------------------
@@ -146,10 +103,10 @@ def delete_conversations(*, conversations) -> dict[str, int]:
     and redaction notes (they hold the original personal data) go together in
     one transaction; then the answer streams in Redis (best effort: they
     expire on their own)."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeFile
+    from knowledge import services as knowledge_services
+    from knowledge.models import KnowledgeFile
 
-    schema = connection.schema_name
+    schema = current_schema()
     ids = list(conversations.values_list("id", flat=True))
     if not ids:
         return {"conversations": 0, "messages": 0, "attachments": 0, "stream_keys": 0}
@@ -193,11 +150,11 @@ def parse_rate(text: str) -> Rate:
 def check_rate_limits(*, user) -> None:
     """Fixed-window counters per user and per client (one Redis round trip);
     doubles as the check that Redis answers before anything is stored."""
-    schema = connection.schema_name
+    schema = current_schema()
     per_user = parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)
     per_client = parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)
     try:
-        user_count, client_count = streams.count_hits([
+        user_count, client_count = rate_limits.count_hits([
             (f"user:{schema}:{user.pk}", per_user.seconds),
             (f"client:{schema}", per_client.seconds),
         ])
@@ -367,7 +324,7 @@ def stop(*, answer: Message) -> None:
     to stop (the worker checks the flag). Redis down: ChatError 503 and nothing
     changed (a cancellation commits only once its stream event is written, so
     no browser waits on an answer cancelled behind its back)."""
-    schema = connection.schema_name
+    schema = current_schema()
     try:
         if answer.status == Message.Status.PENDING:
             with transaction.atomic():
@@ -401,22 +358,17 @@ def _enqueue_on_commit(answer: Message) -> None:
     """Queue the answer once it is stored. The queue lives in Redis too: if it
     cannot take the task, the answer ends failed (with Retry) and the caller
     gets the 503 message; the question stays in the conversation."""
-    from chat.tasks import generate_answer
-
     answer_id = answer.pk
 
-    def enqueue() -> None:
-        try:
-            generate_answer.delay(message_id=answer_id)
-        except Exception as exc:  # kombu/redis raise many types for one outage
-            logger.warning("Could not queue answer %s: %s", answer_id, exc)
-            Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
-                status=Message.Status.FAILED, error=unavailable_message(),
-                error_detail="The task queue (Redis) could not be reached.",
-                updated=timezone.now())
-            raise _unavailable() from exc
+    def refused(exc: Exception) -> None:
+        logger.warning("Could not queue answer %s: %s", answer_id, exc)
+        Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
+            status=Message.Status.FAILED, error=unavailable_message(),
+            error_detail="The task queue (Redis) could not be reached.",
+            updated=timezone.now())
+        raise _unavailable() from exc
 
-    transaction.on_commit(enqueue)
+    enqueue_on_commit("chat.tasks.generate_answer", on_error=refused, message_id=answer_id)
 
 
 # --- Writing an answer (runs in an llm worker thread) ------------------------------
@@ -464,10 +416,10 @@ OFFLINE_TEXT = _(
 @dataclass
 class _Job:
     answer: Message
-    endpoint: gateway.ModelEndpoint | None
+    endpoint: llm.ModelEndpoint | None
     config: BotConfig
     prompt: list[dict[str, str]]
-    context: privacy.CallContext | None = None
+    context: llm.CallContext | None = None
     token: str = ""  # our lease on the answer
 
 
@@ -475,11 +427,11 @@ def generate_answer(*, message_id: int) -> None:
     """Write one answer. Safe to run twice: a finished answer is left alone, a
     live one (another worker holds its lease) is retried later, and one whose
     worker died is redone once, then failed."""
-    schema = connection.schema_name
+    schema = current_schema()
     token = uuid.uuid4().hex
-    if not streams.take_lease(schema, message_id, token):
+    if not leases.take_lease(schema, message_id, token):
         raise AnswerBusy(message_id)
-    streams.leases.hold(schema, message_id, token)
+    leases.keeper.hold(schema, message_id, token)
     job = None
     # Messages the worker stores (errors, the offline note) are in the asker's
     # language, which _claim switches to; leaving this block switches back, as
@@ -503,7 +455,7 @@ def generate_answer(*, message_id: int) -> None:
                                 "Unexpected error in the worker; see its logs."))
             raise
         finally:
-            streams.leases.release(schema, message_id)
+            leases.keeper.release(schema, message_id)
 
 
 def _asker_language(answer: Message) -> str:
@@ -533,13 +485,16 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
             streams.append(schema, message_id, "reset", {})
         config = selectors.get_bot_config()
         endpoint = model_endpoint(config)
-        context = privacy.load_context(
+        context = llm.load_context(
             user=answer.conversation.user, conversation_id=answer.conversation_id,
             user_message_id=answer.reply_to_id, db=db_slot)
         prompt = build_prompt(answer=answer, config=config, endpoint=endpoint,
-                              context=privacy.for_embedding(context), outside_db=db_released)
-        context.on_redacted = lambda items: streams.append(
-            schema, message_id, "redacted", {"items": items})
+                              context=llm.for_embedding(context), outside_db=db_released)
+
+        def on_redacted(items: list[dict]) -> None:
+            streams.append(schema, message_id, "redacted", {"items": items})
+
+        context.on_redacted = on_redacted
         answer.status = Message.Status.STREAMING
         answer.attempts += 1
         answer.content = ""
@@ -567,7 +522,7 @@ def _write(*, schema: str, job: _Job) -> None:
     writer = streams.DeltaWriter(schema, answer.pk)
 
     def carry_on() -> bool:
-        state = streams.writer_check(schema, answer.pk, job.token)
+        state = leases.writer_check(schema, answer.pk, job.token)
         if state == "lost":
             lost.append(True)
         return state is None
@@ -583,7 +538,7 @@ def _write(*, schema: str, job: _Job) -> None:
             return carry_on()
         return True
 
-    def on_wait(error: gateway.GatewayError, seconds: float) -> bool:
+    def on_wait(error: llm.GatewayError, seconds: float) -> bool:
         """Tell the employee why nothing comes yet, then wait (False: Stop pressed)."""
         streams.append(schema, answer.pk, "status", {
             "status": "retrying", "reason": error.kind, "retry_in": round(seconds),
@@ -605,7 +560,7 @@ def _write(*, schema: str, job: _Job) -> None:
                 writer.drop()
             else:
                 writer.flush()  # the last text goes before any end event
-    except gateway.GatewayError as exc:
+    except llm.GatewayError as exc:
         if lost:
             return
         logger.warning("Answer %s in %s failed (%s): %s", answer.pk, schema, exc.kind,
@@ -718,11 +673,11 @@ def _save_kept_final(schema: str, answer: Message) -> bool:
 
 
 def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None,
-            on_audit_failure=None) -> gateway.Completion:
+            on_audit_failure=None) -> llm.Completion:
     if job.endpoint is None:
         on_delta(str(OFFLINE_TEXT))
-        return gateway.Completion(str(OFFLINE_TEXT), None, None, "stop")
-    return gateway.stream_chat(
+        return llm.Completion(str(OFFLINE_TEXT), None, None, "stop")
+    return llm.stream_chat(
         endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
         temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
         on_delta=on_delta, context=job.context, on_wait=on_wait, deadline=deadline,
@@ -740,16 +695,19 @@ def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_mes
 
 
 def build_prompt(*, answer: Message, config: BotConfig,
-                 endpoint: gateway.ModelEndpoint | None,
-                 context: privacy.CallContext | None = None,
+                 endpoint: llm.ModelEndpoint | None,
+                 context: llm.CallContext | None = None,
                  outside_db=contextlib.nullcontext) -> list[dict[str, str]]:
     # Knowledge passages are documents anyone with upload rights wrote: they
     # travel as user-role data, never with system authority, delimited and
     # marked as data not to obey (OWASP LLM01). The rule saying so is ours and
     # goes in the system message. The answer cites them (saved in _write).
-    from chat.knowledge import retrieval
+    from knowledge import retrieval
 
-    passages = retrieval.retrieve(query=answer.reply_to.content,
+    question = answer.reply_to
+    if question is None:
+        raise ValueError(f"answer {answer.pk} replies to no question")
+    passages = retrieval.retrieve(query=question.content,
                                   conversation_id=answer.conversation_id,
                                   endpoint=endpoint, context=context, outside_db=outside_db)
     answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
@@ -766,7 +724,7 @@ def build_prompt(*, answer: Message, config: BotConfig,
         messages.append({"role": earlier.role, "content": earlier.content})
     if passages:
         messages.append({"role": "user", "content": retrieval.reference_block(passages)})
-    messages.append({"role": "user", "content": answer.reply_to.content})
+    messages.append({"role": "user", "content": question.content})
     return messages
 
 
@@ -780,8 +738,8 @@ def fail_if_abandoned(*, answer: Message) -> bool:
     broker's own redelivery waits CELERY_VISIBILITY_TIMEOUT), else failed;
     one left 'pending' by a lost task ends failed. Failed answers get a Retry
     button, so nothing waits forever. True if the answer is now finished."""
-    schema = connection.schema_name
-    if answer.is_finished or streams.lease_alive(schema, answer.pk):
+    schema = current_schema()
+    if answer.is_finished or leases.lease_alive(schema, answer.pk):
         return False
     with translation.override(_asker_language(answer)):
         if answer.status == Message.Status.PENDING:
@@ -821,8 +779,8 @@ def fail_abandoned_answers() -> int:
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Message.Status.STREAMING,
-          updated__lt=now - timezone.timedelta(seconds=streams.LEASE_SECONDS))
+          updated__lt=now - timedelta(seconds=leases.LEASE_SECONDS))
         | Q(status=Message.Status.PENDING,
-            updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
+            updated__lt=now - timedelta(seconds=PENDING_TIMEOUT_SECONDS))
     )
     return sum(fail_if_abandoned(answer=answer) for answer in stuck)

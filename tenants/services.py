@@ -14,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 from phonenumbers import SUPPORTED_REGIONS
 
+from tenants.db import tenant_connection
 from tenants.members.models import User
 from tenants.models import Client, Domain
 
@@ -151,13 +153,9 @@ def create_client(
     All of it happens in one transaction (PostgreSQL DDL is transactional), so
     a failure anywhere leaves no schema, domain or row behind.
     """
-    # Provisioning sets up the client's compliance defaults; compliance itself
-    # imports tenants, hence the import here.
-    from compliance import services as compliance_services
-
     slug = slug.strip().lower()
     admin_email = admin_email.strip().lower()
-    connection.set_schema_to_public()  # clients are rows of the public schema
+    tenant_connection().set_schema_to_public()  # clients are rows of the public schema
     validate_new_client(name=name, slug=slug, admin_email=admin_email, country=country)
     country = normalize_country(country)
     password = admin_password or secrets.token_urlsafe(12)
@@ -174,8 +172,11 @@ def create_client(
                     admin_email, password, role=User.Role.ADMIN
                 )
                 # After the clone: whatever the template held, the new client's
-                # defaults are its country's.
-                compliance_services.apply_country_defaults(country=country)
+                # defaults are its country's. The steps live in the apps above
+                # (compliance's data controls); config names them, so tenants
+                # imports none of those apps.
+                for step in settings.CLIENT_SETUP_STEPS:
+                    import_string(step)(country=country)
     except ProvisioningError:
         raise
     except Exception as exc:
@@ -185,7 +186,7 @@ def create_client(
               "logs and try again.") % {"slug": slug, "error": exc.__class__.__name__}
         ) from exc
     finally:
-        connection.set_schema_to_public()
+        tenant_connection().set_schema_to_public()
     return ProvisionedClient(client=client, domain=domain, admin=admin, admin_password=password)
 
 

@@ -22,6 +22,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core.tasks import enqueue_on_commit
+from tenants.db import current_schema, tenant_connection
 from tenants.members.models import User
 from tenants.services import client_host, site_url
 
@@ -50,7 +52,7 @@ def workspace_address() -> str:
     """The configured address of the current client's site, without a trailing
     slash: its primary domain with SITE_SCHEME and SITE_PORT. Links in e-mails
     use it, never a request's Host header (which a sender controls, port and all)."""
-    return site_url(client_host(connection.tenant)).rstrip("/")
+    return site_url(client_host(tenant_connection().tenant)).rstrip("/")
 
 
 def set_password_link(*, user: User) -> str:
@@ -62,13 +64,10 @@ def set_password_link(*, user: User) -> str:
 
 def invite_member(*, email: str, role: str, invited_by: User) -> User:
     """Create the account without a password; a worker emails a link to choose one."""
-    from tenants.tasks import send_invitation_email
-
     with transaction.atomic():
         user = create_member(email=email, role=role)
-        transaction.on_commit(
-            lambda: send_invitation_email.delay(user_id=user.pk, invited_by_id=invited_by.pk)
-        )
+        enqueue_on_commit("tenants.tasks.send_invitation_email", user_id=user.pk,
+                          invited_by_id=invited_by.pk)
     return user
 
 
@@ -102,13 +101,10 @@ def request_password_reset(*, email: str) -> None:
     The e-mail is written and sent by a worker, so the answer to the person
     asking takes the same time whether the account exists or not.
     """
-    from tenants.tasks import send_password_reset_email
-
     email = User.objects.normalize_login(email)
     for user in User.objects.filter(email=email, is_active=True):
         if user.has_usable_password():  # invited, not joined yet: the invitation is the way in
-            transaction.on_commit(
-                lambda pk=user.pk: send_password_reset_email.delay(user_id=pk))
+            enqueue_on_commit("tenants.tasks.send_password_reset_email", user_id=user.pk)
 
 
 def send_password_reset(*, user_id: int) -> None:
@@ -136,7 +132,7 @@ def unlock_sign_in(*, email: str | None = None, ip_address: str | None = None) -
         raise MemberError(_("Say which account or network address to unlock."))
     email = User.objects.normalize_login(email) or None
     removed = axes_reset(username=email, ip=ip_address or None)
-    logger.info("Sign-in unlocked in schema %s: %s (%d records removed)", connection.schema_name,
+    logger.info("Sign-in unlocked in schema %s: %s (%d records removed)", current_schema(),
                 "account and address" if email and ip_address else
                 "account" if email else "address", removed)
     return removed

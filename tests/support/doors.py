@@ -15,7 +15,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 TENANT_URLCONF = "config.urls_tenant"
-PASSWORD = "correct horse battery staple"
 # Every victim object carries it in some text, so a response that leaks data shows it.
 SECRET = "victim-secret-7f3a"
 
@@ -51,19 +50,20 @@ ROUTES: dict[str, Rule] = {
     "chat:bot-settings": Rule(ADMIN),
     "chat:bot-test": Rule(ADMIN, "POST"),
     "chat:feedback": Rule(ADMIN),
-    # chat/knowledge/urls.py
-    "chat:knowledge:library": Rule(ADMIN),
-    "chat:knowledge:status": Rule(ADMIN),
-    "chat:knowledge:upload": Rule(ADMIN, "POST"),
-    "chat:knowledge:settings": Rule(ADMIN, "POST"),
-    "chat:knowledge:delete": Rule(ADMIN, "POST", {"file_id": "library_file"}),
-    "chat:knowledge:reindex": Rule(ADMIN, "POST", {"file_id": "library_file"}),
-    "chat:knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
+    # knowledge/urls.py
+    "knowledge:library": Rule(ADMIN),
+    "knowledge:status": Rule(ADMIN),
+    "knowledge:upload": Rule(ADMIN, "POST"),
+    "knowledge:settings": Rule(ADMIN, "POST"),
+    "knowledge:delete": Rule(ADMIN, "POST", {"file_id": "library_file"}),
+    "knowledge:reindex": Rule(ADMIN, "POST", {"file_id": "library_file"}),
+    "knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
     # Library passages are for every member; an attachment's only for its owner.
-    "chat:knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
-    "chat:knowledge:attach-new": Rule(MEMBER, "POST"),
-    "chat:knowledge:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
-    "chat:knowledge:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
+    "knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
+    # chat/urls.py: files attached to one conversation
+    "chat:attach-new": Rule(MEMBER, "POST"),
+    "chat:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
+    "chat:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
     # config/urls_tenant.py
     "healthz": Rule(OPEN),
     # The interface strings of static/js (no client data); the sign-in page loads it.
@@ -98,7 +98,7 @@ ROUTES: dict[str, Rule] = {
     "compliance:accept-notice": Rule(MEMBER, "POST"),
     "compliance:data-controls": Rule(ADMIN),
     "compliance:audit": Rule(ADMIN),
-    # chat/privacy_urls.py
+    # data_rights/urls.py
     "privacy:workspace-data": Rule(MEMBER),
     "privacy:overview-pdf": Rule(MEMBER),
     "privacy:my-data-export": Rule(MEMBER),
@@ -155,19 +155,20 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     """In the current schema: a conversation of `victim` with a finished and a
     pending answer, redaction rows, an attachment with a passage; a library
     file with a passage. Returns their ids by the names ROUTES uses."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
-    from chat.models import Conversation, Message
     from compliance.models import ConversationRedaction, MessageRedaction
+    from tests.support.factories import (
+        AnswerFactory,
+        KnowledgeChunkFactory,
+        KnowledgeFileFactory,
+        QuestionFactory,
+    )
 
-    conversation = Conversation.objects.create(user=victim, title=f"Salaries {SECRET}")
-    question = Message.objects.create(conversation=conversation, role="user",
-                                      content=f"What does Jane earn? {SECRET}")
-    answer = Message.objects.create(conversation=conversation, role="assistant",
-                                    reply_to=question, status="done",
-                                    content=f"Jane earns a lot. {SECRET}")
-    pending = Message.objects.create(conversation=conversation, role="assistant",
-                                     reply_to=question, status="pending", superseded=True)
+    question = QuestionFactory(conversation__user=victim,
+                               conversation__title=f"Salaries {SECRET}",
+                               content=f"What does Jane earn? {SECRET}")
+    conversation = question.conversation
+    answer = AnswerFactory(reply_to=question, content=f"Jane earns a lot. {SECRET}")
+    pending = AnswerFactory(reply_to=question, status="pending", superseded=True)
     MessageRedaction.objects.create(
         message_id=question.pk, conversation_id=conversation.pk,
         items=[{"type": "PERSON", "placeholder": "<PERSON_1>", "original": "Jane",
@@ -175,18 +176,12 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     ConversationRedaction.objects.create(conversation_id=conversation.pk,
                                          mapping={"<PERSON_1>": "Jane"})
 
-    def stored(name: str, *, owner, conversation=None) -> KnowledgeFile:
-        file = KnowledgeFile.objects.create(
-            display_name=f"{name} {SECRET}.txt",
-            storage_name=f"{name}-{timezone.now().timestamp()}", kind="txt", size_bytes=30,
-            sha256="0" * 64, uploaded_by=owner, conversation=conversation,
-            status=KnowledgeFile.Status.READY, chunk_count=1,
+    def stored(name: str, *, owner, conversation=None):
+        file = KnowledgeFileFactory(
+            display_name=f"{name} {SECRET}.txt", content=f"{name} {SECRET}".encode(),
+            uploaded_by=owner, conversation=conversation, chunk_count=1,
             indexed_at=timezone.now() - dt.timedelta(minutes=1))
-        path = knowledge_services.stored_path(file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f"{name} {SECRET}".encode())
-        KnowledgeChunk.objects.create(file=file, index=0, page=1, text=f"{name} {SECRET}",
-                                      char_count=30)
+        KnowledgeChunkFactory(file=file, index=0, page=1, text=f"{name} {SECRET}")
         return file
 
     attachment = stored("payslip", owner=victim, conversation=conversation)
@@ -206,9 +201,9 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants.members.models import User
 
     return {

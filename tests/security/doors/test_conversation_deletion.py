@@ -14,16 +14,18 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat import data_rights, streams
-from chat.knowledge import services as knowledge_services
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
+from chat import streams
 from chat.models import Conversation, Message
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from data_rights import services as data_rights
+from knowledge import services as knowledge_services
+from knowledge.models import KnowledgeChunk, KnowledgeFile
 from tenants.members.models import User
 from tenants.members.services import create_member
-from tests.support.doors import PASSWORD, make_victim_objects
+from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.doors import make_victim_objects
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,7 +43,7 @@ def _gone(schema: str, ids: dict[str, int], stored: Path) -> None:
         assert KnowledgeFile.objects.filter(pk=ids["library_file"]).exists()
     assert not stored.exists(), "the attachment's bytes are erased"
     for answer in (ids["answer"], ids["pending_answer"]):
-        assert not streams._client().exists(streams._key(schema, answer))
+        assert not streams._client().exists(streams.key(schema, answer))
 
 
 @pytest.mark.parametrize("path", ["sidebar", "my-data", "admin-erase", "retention"])
@@ -57,12 +59,8 @@ def test_every_deletion_path_removes_the_redaction_rows_at_once(path, make_clien
             streams.append(schema, answer, "delta", {"text": "partial"})
         assert MessageRedaction.objects.filter(conversation_id=ids["conversation"]).exists()
     assert stored.exists()
-    victim_browser = host_client(result.domain.domain)
-    victim_browser.post("/accounts/login/", {"username": "victim@example.com",
-                                             "password": PASSWORD})
-    admin_browser = host_client(result.domain.domain)
-    admin_browser.post("/accounts/login/", {"username": "admin@example.com",
-                                            "password": PASSWORD})
+    victim_browser = signed_in_client(result, "victim@example.com")
+    admin_browser = signed_in_client(result)
 
     if path == "sidebar":
         response = victim_browser.post(f"/c/{ids['conversation']}/delete/")
