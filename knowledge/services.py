@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -24,8 +23,8 @@ from core.tasks import enqueue_on_commit
 from knowledge import local_embeddings, vectors
 from knowledge import parsing as documents
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from knowledge.storage import stored_path, write_atomically
 from llm import gateway
-from tenants.services import client_media_root
 
 logger = logging.getLogger(__name__)
 
@@ -112,25 +111,7 @@ def rejection_reason(exc: documents.DocumentRejected) -> str:
         "chars": formats.number_format(settings.KNOWLEDGE_MAX_CHARS, force_grouping=True)}
 
 
-# --- Storage ------------------------------------------------------------------------
-
-def storage_dir() -> Path:
-    """This client's knowledge folder: MEDIA_ROOT/<schema>/knowledge (never served)."""
-    return client_media_root(connection.tenant) / "knowledge"
-
-
-def stored_path(file: KnowledgeFile) -> Path:
-    return storage_dir() / file.storage_name
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_suffix(path.suffix + ".part")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+# --- Storage: knowledge/storage.py ---------------------------------------------------
 
 
 # --- Upload ---------------------------------------------------------------------------
@@ -200,7 +181,7 @@ def upload_with_outcome(*, user, name: str, data: bytes | Path, conversation=Non
         sha256=sha256, library_sha256=sha256 if in_library else None,
     )
     path = stored_path(file)
-    _write_atomically(path, payload)
+    write_atomically(path, payload)
     try:
         with transaction.atomic():
             file.save()
@@ -234,7 +215,7 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
     """The upload takes the existing entry's place: its name, its stored bytes
     (the same content), and a fresh index (the old chunks are replaced when the
     new generation is ingested)."""
-    _write_atomically(stored_path(existing), payload)
+    write_atomically(stored_path(existing), payload)
     with transaction.atomic():
         KnowledgeFile.objects.filter(pk=existing.pk).update(
             display_name=display_name, uploaded_by=user, size_bytes=len(payload),
@@ -247,9 +228,7 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
 
 
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
-    from knowledge.tasks import ingest_file
-
-    enqueue_on_commit(ingest_file, file_id=file.pk, generation=file.generation)
+    enqueue_on_commit("knowledge.ingest_file", file_id=file.pk, generation=file.generation)
 
 
 def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
@@ -539,7 +518,6 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
     """Turn semantic search on (embed the library with the chosen provider) or
     off (drop every vector). A change of provider replaces every vector."""
     from knowledge.selectors import get_settings
-    from knowledge.tasks import ingest_embed_library
 
     if provider not in KnowledgeSettings.Provider.values:
         raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "
@@ -559,7 +537,7 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
                 vectors.drop_table()
                 KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
             vectors.ensure_table(dimensions=embedding_dimensions(options))
-            enqueue_on_commit(ingest_embed_library)
+            enqueue_on_commit("knowledge.ingest_embed_library")
         else:
             vectors.drop_table()
             KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
