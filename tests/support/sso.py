@@ -1,5 +1,5 @@
 """Helpers for the SSO tests: a real OpenID Connect provider, npm's `oidc-provider` under
-node (tests/sso/provider, installed by scripts/test), with its own login page.
+node (tests/tenants/sso/provider, installed by scripts/test), with its own login page.
 
 `oidc_provider` is one provider for the whole run; clients register themselves
 over its Dynamic Client Registration endpoint and its accounts (claims, groups)
@@ -23,7 +23,7 @@ import httpx
 import pytest
 from django_tenants.utils import schema_context
 
-PROVIDER_DIR = Path(__file__).resolve().parent.parent / "sso" / "provider"
+PROVIDER_DIR = Path(__file__).resolve().parent.parent / "tenants" / "sso" / "provider"
 PASSWORD = "correct horse battery staple"
 
 
@@ -43,7 +43,7 @@ class OidcProvider:
         if node is None:
             pytest.fail("node is missing: the SSO tests need Node.js 20.19 or newer")
         if not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
-            pytest.fail("tests/sso/provider/node_modules is missing: run scripts/test "
+            pytest.fail("tests/tenants/sso/provider/node_modules is missing: run scripts/test "
                         "(it runs npm ci there)")
         self.process = subprocess.Popen(
             [node, "provider.mjs", "--accounts", str(self.accounts_path), "--keys",
@@ -161,7 +161,7 @@ def path_of(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-# --- Fixtures (imported by tests/sso/conftest.py and the browser test) ---
+# --- Fixtures (imported by tests/tenants/sso/conftest.py and the browser test) ---
 
 @pytest.fixture(scope="session")
 def provider_keys(tmp_path_factory) -> Path:
