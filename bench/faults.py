@@ -126,7 +126,7 @@ def children_of(pid: int) -> dict[int, str]:
 
 CHILD_MARKERS = {
     "web": "uvicorn", "worker-llm": "-Q llm", "worker-main": "-Q default,ingest",
-    "beat": " beat ", "local-model": "local_model_server",
+    "beat": " beat ", "local-model": "devtools.local_model",
 }
 
 

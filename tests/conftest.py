@@ -162,7 +162,7 @@ MODEL_KEY = "sk-test-platform-key-0001"
 @pytest.fixture(scope="session")
 def model_server():
     """Our local OpenAI-compatible server; the real SDK talks to it over HTTP."""
-    from devtools.local_model_server import LocalModelServer
+    from devtools.local_model import LocalModelServer
 
     with LocalModelServer(api_key=MODEL_KEY) as server:
         yield server

@@ -7,7 +7,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
-from devtools.local_model_server import split_tokens
+from devtools.local_model import split_tokens
 from tenants.members.models import User
 from tests.support.site import Site, text_of
 
