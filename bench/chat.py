@@ -49,7 +49,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -89,6 +88,7 @@ from django.test import override_settings  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from chat import selectors  # noqa: E402
+from devtools.processes import free_port  # noqa: E402
 from devtools.runner import web_command  # noqa: E402
 from tenants import services  # noqa: E402
 from tenants.members.models import User  # noqa: E402
@@ -148,12 +148,6 @@ def stream_id_seconds(entry_id: str) -> float:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Child:

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
 
+from devtools.processes import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 
@@ -204,14 +206,6 @@ def celery_worker(worker_env) -> Iterator[WorkerProcess]:
     worker.start()
     yield worker
     worker.stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class WebServer:
