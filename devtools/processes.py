@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 
@@ -27,3 +31,18 @@ def children_of(pid: int) -> dict[int, str]:
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def stop_group(process: subprocess.Popen | None, *, timeout: float = 10) -> None:
+    """Stop a child started with start_new_session=True and everything it
+    started: SIGTERM to its process group, SIGKILL if it is not gone in `timeout`."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
 
-from devtools.processes import free_port
+from devtools.processes import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -150,12 +150,7 @@ class WorkerProcess:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_group(self.process, timeout=15)
 
 
 MODEL_KEY = "sk-test-platform-key-0001"
@@ -241,12 +236,7 @@ class WebServer:
         raise RuntimeError(f"Web server not ready; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+        stop_group(self.process)
 
     def url(self, host: str) -> str:
         return f"http://{host}:{self.port}"

@@ -8,7 +8,6 @@ are a JSON file the tests edit."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 from django_tenants.utils import schema_context
+
+from devtools.processes import stop_group
 
 PROVIDER_DIR = Path(__file__).resolve().parent.parent / "tenants" / "sso" / "provider"
 PASSWORD = "correct horse battery staple"
@@ -67,12 +68,7 @@ class OidcProvider:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+        stop_group(self.process)
 
     def set_account(self, login: str, **claims) -> None:
         accounts = json.loads(self.accounts_path.read_text())
