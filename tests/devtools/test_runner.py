@@ -13,24 +13,18 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 from devtools.processes import children_of, free_port
 from tests.conftest import ROOT
+from tests.support.waiting import wait_until
 
 
 def _wait(predicate, *, timeout: float, what: str, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen; runner log:\n"
-                         f"{log.read_text(errors='replace')[-4000:]}")
+    return wait_until(predicate, timeout=timeout, what=what,
+                      detail=lambda: "runner log:\n" + log.read_text(errors="replace")[-4000:])
 
 
 def test_a_killed_worker_is_restarted_and_the_app_stays_up(worker_env, tmp_path):

@@ -14,6 +14,7 @@ from tests.conftest import OUTPUT, WebServer, WorkerProcess
 from tests.faults.faultsinfra_support import OwnRedis
 from tests.support.beat import start_beat
 from tests.support.site import Site
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.worker
 PASSWORD = "correct horse battery staple"
@@ -37,16 +38,6 @@ class LlmWorker(WorkerProcess):
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def wait_until(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def test_worker_rides_out_a_redis_outage_with_answers_in_flight(
