@@ -249,7 +249,7 @@ def delete_file(*, file: KnowledgeFile) -> None:
     """Delete a file with its chunks, its vectors and its stored bytes."""
     with transaction.atomic():
         vectors.delete_for_file(file_id=file.pk)
-        file.delete()  # the stored bytes go on commit (models._remove_stored_bytes)
+        file.delete()  # the stored bytes go on commit (signals.remove_stored_bytes)
 
 
 # --- Ingestion (runs in an ingest worker) ------------------------------------------
