@@ -216,15 +216,21 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
     (the same content), and a fresh index (the old chunks are replaced when the
     new generation is ingested)."""
     write_atomically(stored_path(existing), payload)
+    return _queue_again(existing, display_name=display_name, uploaded_by=user,
+                        size_bytes=len(payload))
+
+
+def _queue_again(file: KnowledgeFile, **changes) -> KnowledgeFile:
+    """A new generation of `file` (with `changes` to its row), queued to be
+    read once this commits; a worker still on the old generation stops."""
     with transaction.atomic():
-        KnowledgeFile.objects.filter(pk=existing.pk).update(
-            display_name=display_name, uploaded_by=user, size_bytes=len(payload),
+        KnowledgeFile.objects.filter(pk=file.pk).update(
             generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
             progress_done=0, progress_total=0, error="", error_code="",
-            updated=timezone.now())
-        existing.refresh_from_db()
-        _enqueue_on_commit(existing)
-    return existing
+            updated=timezone.now(), **changes)
+        file.refresh_from_db()
+        _enqueue_on_commit(file)
+    return file
 
 
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
@@ -236,13 +242,7 @@ def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
     if not stored_path(file).exists():
         raise KnowledgeError(gettext("The original of this file is no longer stored, so it "
                                      "cannot be re-indexed. Delete it and upload it again."))
-    with transaction.atomic():
-        KnowledgeFile.objects.filter(pk=file.pk).update(
-            generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
-            progress_done=0, progress_total=0, error="", error_code="", updated=timezone.now())
-        file.refresh_from_db()
-        _enqueue_on_commit(file)
-    return file
+    return _queue_again(file)
 
 
 def delete_file(*, file: KnowledgeFile) -> None:
