@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.db import connection
-
+from tenants.db import tenant_connection
 from tenants.services import client_media_root
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 def storage_dir() -> Path:
     """This client's knowledge folder: MEDIA_ROOT/<schema>/knowledge (never served)."""
-    return client_media_root(connection.tenant) / "knowledge"
+    return client_media_root(tenant_connection().tenant) / "knowledge"
 
 
 def stored_path(file: KnowledgeFile) -> Path:

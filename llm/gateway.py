@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import django.db
 import httpx
@@ -44,7 +45,19 @@ from llm.errors import (
     truncated,
 )
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
 logger = logging.getLogger(__name__)
+
+
+class _Audit(TypedDict, total=False):
+    """What a call's audit record says of its outcome (privacy.finish_call)."""
+
+    status: str
+    error_kind: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
 
 
 @dataclass(frozen=True)
@@ -99,8 +112,12 @@ def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> op
                 organization=endpoint.organization or None,
                 project=endpoint.project or None,
                 max_retries=retries,
-                timeout=timeout,
-                http_client=http_client,
+                # The SDK's own Timeout type (httpx2's in openai 3.x, httpx's before).
+                timeout=openai.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
+                # openai 3.x is typed for an httpx2 client; ours is httpx's, because
+                # PinnedTransport is an httpx transport. The SDK only calls the client's
+                # send/close, which both libraries share (tests/llm and tests/core cover it).
+                http_client=http_client,  # type: ignore[arg-type]
             )
             _clients[fingerprint] = client
         return client
@@ -146,7 +163,7 @@ def stream_chat(
         return on_delta(ready) if ready else True
 
     started = time.monotonic()
-    audit = {"status": "error", "error_kind": ""}
+    audit: _Audit = {"status": "error", "error_kind": ""}
     try:
         completion = _stream_chat(endpoint=endpoint, model=model, messages=outbound,
                                   temperature=temperature, max_tokens=max_tokens,
@@ -158,9 +175,9 @@ def stream_chat(
         tail = restorer.flush()
         if tail:
             on_delta(tail)
-        audit.update(status="stopped" if completion.stopped else "ok",
-                     prompt_tokens=completion.prompt_tokens,
-                     completion_tokens=completion.completion_tokens)
+        audit.update(_Audit(status="stopped" if completion.stopped else "ok",
+                            prompt_tokens=completion.prompt_tokens,
+                            completion_tokens=completion.completion_tokens))
         return Completion(
             text=privacy.restore(context, completion.text),
             prompt_tokens=completion.prompt_tokens,
@@ -204,7 +221,7 @@ def _stream_chat(
         timeout = idle if deadline is None else max(1.0, min(idle, deadline - time.monotonic()))
         try:
             return _stream_once(
-                client.with_options(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))),
+                client.with_options(timeout=openai.Timeout(timeout, connect=min(10.0, timeout))),
                 endpoint=endpoint, model=model, messages=messages, temperature=temperature,
                 max_tokens=max_tokens, on_delta=on_delta, parts=parts, deadline=deadline)
         except GatewayError as error:
@@ -249,7 +266,8 @@ def _stream_once(
     try:
         stream = client.chat.completions.create(
             model=model,
-            messages=messages,
+            # Our messages are {"role", "content"} pairs: what the SDK's message types describe.
+            messages=cast("list[ChatCompletionMessageParam]", messages),
             temperature=temperature,
             max_tokens=max_tokens,
             stream=True,
@@ -312,12 +330,12 @@ def _chunks(stream, endpoint: ModelEndpoint) -> Iterator[tuple[object, str | Non
 
 @contextlib.contextmanager
 def _recorded_call(context: privacy.CallContext, *, kind: str, endpoint: ModelEndpoint,
-                   model: str) -> Iterator[dict]:
+                   model: str) -> Iterator[_Audit]:
     """One call that is not streamed: a refused URL or an SDK error becomes a
     GatewayError, and the call is recorded (privacy.finish_call) however it ends.
     The body sets `status` (and token counts) in the dict it is given."""
     started = time.monotonic()
-    audit: dict = {"status": "error", "error_kind": ""}
+    audit: _Audit = {"status": "error", "error_kind": ""}
     try:
         yield audit
     except GatewayError as exc:
@@ -345,7 +363,7 @@ def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
         response = client_for(endpoint).embeddings.create(model=model, input=outbound,
                                                           encoding_format="float")
         usage = getattr(response, "usage", None)
-        audit.update(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None))
+        audit.update(_Audit(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None)))
     return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
 
 

@@ -13,8 +13,6 @@ from tenants.models import Client
 from tenants.services import client_media_root
 from tests.support.site import Site
 
-PASSWORD = "correct horse battery staple"
-
 
 def upload(site: Site, name: str, data: bytes, path: str = "/knowledge/upload/"):
     return site.http.post(path, files={"file": (name, data)}, headers={

@@ -23,9 +23,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from devtools.processes import stop_group
+from tests.support.accounts import PASSWORD
 
 PROVIDER_DIR = Path(__file__).resolve().parent.parent / "tenants" / "sso" / "provider"
-PASSWORD = "correct horse battery staple"
 
 
 class OidcProvider:
