@@ -12,7 +12,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import BotConfig
-from tests.security.llm.helpers import CLIENT_KEY, PLATFORM_KEY, save_bot_settings, sha
+from tests.llm.helpers import CLIENT_KEY, PLATFORM_KEY, save_bot_settings, sha
 
 pytestmark = pytest.mark.worker
 MODEL_OBJECT = {"id": "gpt-4o-mini", "object": "model", "created": 0, "owned_by": "acme"}
