@@ -456,7 +456,7 @@ def provision(stack: Stack, employees: int, http_logins: int) -> None:
             user = users[email]
             session = SessionStore()
             session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the password one
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.create()
             stack.sessions.append(session.session_key)
