@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
@@ -376,7 +376,9 @@ def stop(*, answer: Message) -> None:
                     status=Message.Status.CANCELLED, updated=timezone.now())
                 if updated:
                     streams.append(schema, answer.pk, "cancelled", {"html": ""})
-                    return
+            if updated:
+                _answer_ended(schema, answer.pk)  # it may have been waiting in line
+                return
         if answer.status in (Message.Status.PENDING, Message.Status.STREAMING):
             streams.request_stop(schema, answer.pk)
     except streams.StreamUnavailable as exc:
@@ -397,17 +399,63 @@ def _title_from(text: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
-def _enqueue_on_commit(answer: Message) -> None:
-    """Queue the answer once it is stored. The queue lives in Redis too: if it
-    cannot take the task, the answer ends failed (with Retry) and the caller
-    gets the 503 message; the question stays in the conversation."""
+def answers_in_flight_limit(schema: str | None = None) -> int:
+    """How many answers the current client may have in flight: its own
+    setting (platform staff set it on the client) or the platform default."""
+    tenant = getattr(connection, "tenant", None)
+    limit = getattr(tenant, "answers_in_flight_limit", False)
+    if limit is False:  # a bare schema context (no Client loaded)
+        from tenants.models import Client
+
+        limit = (Client.objects.filter(schema_name=schema or connection.schema_name)
+                 .values_list("answers_in_flight_limit", flat=True).first())
+    return limit or settings.CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT
+
+
+def queued_notice(place: int) -> str:
+    return ngettext(
+        "Your company's assistant is busy with other questions; yours is next in line.",
+        "Your company's assistant is busy with other questions; %(ahead)d are ahead of yours.",
+        place) % {"ahead": place - 1}
+
+
+def _start_admitted(schema: str, answer_ids: list[int]) -> None:
     from chat.tasks import generate_answer
 
+    for answer_id in answer_ids:
+        generate_answer.delay(message_id=answer_id)
+
+
+def _answer_ended(schema: str, answer_id: int) -> None:
+    """Free the answer's slot (or its place in line) and start whoever of the
+    same client was waiting for it. Best effort: a slot not freed here (Redis
+    down) is taken back after CHAT_SLOT_STALE_SECONDS."""
+    try:
+        admitted = streams.leave(schema, answer_id, limit=answers_in_flight_limit(schema))
+        _start_admitted(schema, admitted)
+    except Exception as exc:  # Redis or the queue is down: the slot expires on its own
+        logger.warning("Answer %s in %s: could not free its slot: %s", answer_id, schema, exc)
+
+
+def _enqueue_on_commit(answer: Message) -> None:
+    """Queue the answer once it is stored: at once if its client has a free
+    slot (CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT), else in the client's own line
+    (the answer shows as queued) until one of its answers ends. The queue
+    lives in Redis too: if it cannot take the task, the answer ends failed
+    (with Retry) and the caller gets the 503 message; the question stays in
+    the conversation."""
     answer_id = answer.pk
+    schema = connection.schema_name
 
     def enqueue() -> None:
         try:
-            generate_answer.delay(message_id=answer_id)
+            admission = streams.admit(schema, answer_id, limit=answers_in_flight_limit(schema))
+            if admission.place:
+                answer.queued_place = admission.place
+                streams.append(schema, answer_id, "status", {
+                    "status": "queued", "place": admission.place,
+                    "notice": queued_notice(admission.place)})
+            _start_admitted(schema, admission.admitted)
         except Exception as exc:  # kombu/redis raise many types for one outage
             logger.warning("Could not queue answer %s: %s", answer_id, exc)
             Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
@@ -487,7 +535,9 @@ def generate_answer(*, message_id: int) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         try:
             job = _claim(schema=schema, message_id=message_id)
-            if job is not None:
+            if job is None:  # ended already (or deleted): its slot goes to the next
+                _answer_ended(schema, message_id)
+            else:
                 job.token = token
                 _write(schema=schema, job=job)
         except Exception:
@@ -693,6 +743,7 @@ def _finish(schema: str, answer: Message, fields: dict, *, event: dict,
             streams.append(schema, answer.pk, fields["status"], event)
         for name, value in fields.items():
             setattr(answer, name, value)
+        _answer_ended(schema, answer.pk)
         return
 
 
@@ -737,6 +788,7 @@ def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_mes
     answer.save(update_fields=["status", "content", "error", "error_detail", "updated"])
     streams.append(schema, answer.pk, "failed", {
         "error": user_message, "html": markdown_to_html(answer.content)})
+    _answer_ended(schema, answer.pk)
 
 
 def build_prompt(*, answer: Message, config: BotConfig,
@@ -793,6 +845,7 @@ def fail_if_abandoned(*, answer: Message) -> bool:
                 admin_message=gettext("The task for this answer was never run (lost queue?)."))
             return True
         if _save_kept_final(schema, answer):
+            _answer_ended(schema, answer.pk)
             return True
         if answer.attempts < 2:
             if streams.redo_requested(schema, answer.pk, answer.attempts):

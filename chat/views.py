@@ -11,6 +11,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import connections
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,6 +47,9 @@ def _answer_json(answer: Message) -> dict:
         "html": markdown_to_html(answer.content),
         "error": answer.error,
         "offline": answer.offline,
+        # Its place in the client's line when all the client's slots are taken
+        # (the stream says so too, and when it starts); 0: on its way.
+        "queued": getattr(answer, "queued_place", 0),
         "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
     }
 
@@ -209,9 +213,16 @@ async def answer_stream(request, message_id: int):
 
 
 def _own_answer(request, message_id: int) -> Message:
-    if not request.user.is_authenticated:
-        raise PermissionError
-    return selectors.get_answer(user=request.user, message_id=message_id)
+    """Authorise the stream, then give the database connection back: an open
+    stream waits on Redis only, so a thousand of them hold no connection and
+    other pages never queue behind them for one. (This runs in the request's
+    own thread, where the middleware used the connection too.)"""
+    try:
+        if not request.user.is_authenticated:
+            raise PermissionError
+        return selectors.get_answer(user=request.user, message_id=message_id)
+    finally:
+        connections.close_all()
 
 
 # While an answer's stream is quiet, check this often that a worker holds it.
@@ -251,6 +262,13 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
     an answer whose worker died is redone (or failed) on the way."""
     if streams.lease_alive(schema, answer_id):
         return None  # a worker is on it (the model is slow to answer)
+    try:
+        return _stored_state(schema, answer_id)
+    finally:
+        connections.close_all()  # the stream goes back to waiting on Redis alone
+
+
+def _stored_state(schema: str, answer_id: int) -> dict | None:
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
         if answer is None:
