@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
@@ -413,10 +413,12 @@ def answers_in_flight_limit(schema: str | None = None) -> int:
 
 
 def queued_notice(place: int) -> str:
-    return ngettext(
-        "Your company's assistant is busy with other questions; yours is next in line.",
-        "Your company's assistant is busy with other questions; %(ahead)d are ahead of yours.",
-        place) % {"ahead": place - 1}
+    """What the employee reads while their answer waits in the client's line."""
+    if place <= 1:
+        return gettext("Your company's assistant is busy with other questions; yours is "
+                       "next in line.")
+    return gettext("Your company's assistant is busy with other questions; yours is "
+                   "number %(place)d in line.") % {"place": place}
 
 
 def _start_admitted(schema: str, answer_ids: list[int]) -> None:
