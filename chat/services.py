@@ -614,9 +614,10 @@ def _write(*, schema: str, job: _Job) -> None:
     deadline = started + settings.CHAT_ANSWER_DEADLINE_SECONDS
     first_token: list[float] = []
     shown: list[str] = []  # what the employee has seen, kept if the answer breaks
-    checks = {"at": started}
     lost: list[bool] = []  # another worker took the answer over: stop without a word
-    writer = streams.DeltaWriter(schema, answer.pk)
+    # Each batch of text also brings back the Stop flag and the lease holder
+    # (one Redis round trip for both).
+    writer = streams.DeltaWriter(schema, answer.pk, lease_token=job.token)
 
     def carry_on() -> bool:
         state = streams.writer_check(schema, answer.pk, job.token)
@@ -629,11 +630,9 @@ def _write(*, schema: str, job: _Job) -> None:
             first_token.append(time.monotonic())
         shown.append(text)
         writer.write(text)
-        now = time.monotonic()
-        if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
-            checks["at"] = now
-            return carry_on()
-        return True
+        if writer.state == "lost":
+            lost.append(True)
+        return writer.state is None
 
     def on_wait(error: gateway.GatewayError, seconds: float) -> bool:
         """Tell the employee why nothing comes yet, then wait (False: Stop pressed)."""
