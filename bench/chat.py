@@ -1,10 +1,21 @@
 """Time to first token: the whole product versus the openai SDK calling the model directly.
 
-    python bench/chat.py [--levels 1,10,100,500] [--token-delay 0.02] [--tokens 20]
+    python bench/chat.py [--levels 1,100,300] [--token-delay 0.025] [--tokens 200]
+    python bench/chat.py --levels '' --rate 10 --duration 30      # open loop
+    python bench/chat.py --levels '' --scenarios noisy,open-streams --open-streams 1000
+    python bench/chat.py --web-procs 2 --llm-procs 2               # several processes
+
+The default profile is a real answer: 200 tokens at 25 ms each (~5 s).
+Closed loop (--levels): N conversations each ask, wait for the answer, ask
+again. Open loop (--rate): Poisson arrivals at a rate, whatever the answers'
+speed. Scenarios: `noisy` (client A keeps --noisy-flood conversations busy,
+client B's TTFT measured against B alone) and `open-streams` (client A holds
+--open-streams slow streams open; client B's page latency against idle). At
+the end each target of issue 11 this run measured prints as met or MISSED.
 
 Starts its own stack, as production runs it: the local OpenAI-compatible model
-server, one `uvicorn config.asgi:application` web process and one
-`celery -A config worker -Q llm -P threads -c 200` worker, against the
+server, `uvicorn config.asgi:application` (--web-procs: `--workers N`) and
+--llm-procs `celery -A config worker -Q llm -P threads -c 200` workers, against the
 embedded PostgreSQL and Redis in .data/bench (or DATABASE_URL / REDIS_URL).
 It creates one bench client with one employee per concurrent conversation
 (the per-user rate limit is per person), then for each concurrency level:
