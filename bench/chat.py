@@ -40,8 +40,9 @@ A few employees log in over HTTP (POST /accounts/login/ with the CSRF token);
 the others get a session made directly, as Django's force_login does, because
 each real password check costs ~0.25 s of web CPU by design. The model server
 is the project's own (`python -m chat.local_model_server`), run as a process.
-`--profile` samples web and worker with py-spy (if on PATH) during each
-product phase and writes the hottest functions next to the logs. The run ends
+`--profile` samples web and worker with py-spy (if on PATH; `--gil`: where Python
+holds the CPU) during each product phase and writes the hottest functions
+next to the logs. The run ends
 within `--budget` seconds: phases still running are cut and their unfinished
 answers counted as errors.
 
@@ -1008,7 +1009,7 @@ def py_spy(enabled: bool, pids: dict[str, list[int]], level: int) -> Iterator[No
             out = LOG_DIR / f"profile-{level}-{name}.raw"
             recorders.append((out, subprocess.Popen(
                 [binary, "record", "--pid", str(pids[name][0]), "--format", "raw", "--output",
-                 str(out), "--rate", "200", "--nonblocking", "--subprocesses"],
+                 str(out), "--rate", "200", "--nonblocking", "--subprocesses", "--gil"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
     try:
         yield
