@@ -1,3 +1,4 @@
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -17,6 +18,55 @@ for urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+
+class RequestGate:
+    """At most `limit` requests of this process run their Django part at once
+    (and so hold at most that many database connections: the pool's size);
+    the others wait their turn here, in the event loop, holding nothing. A
+    request leaves the gate when its response starts, so an answer stream's
+    long wait on Redis happens outside it. Under a load the machine cannot
+    keep up with, requests queue instead of failing on an empty pool; one
+    that waited `wait_seconds` goes ahead anyway (the pool's own timeout then
+    answers 503 if the database is the problem)."""
+
+    BYPASS = ("/healthz", "/static/")
+
+    def __init__(self, app, *, limit: int, wait_seconds: float) -> None:
+        self.app, self.limit, self.wait_seconds = app, limit, wait_seconds
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] != "http" or self.limit <= 0
+                or scope["path"].startswith(self.BYPASS)):
+            return await self.app(scope, receive, send)
+        if self._gate is None:  # created on the server's event loop
+            self._gate = asyncio.Semaphore(self.limit)
+        gate = self._gate
+        try:
+            await asyncio.wait_for(gate.acquire(), self.wait_seconds)
+            held = True
+        except TimeoutError:
+            held = False
+
+        def leave() -> None:
+            nonlocal held
+            if held:
+                held = False
+                gate.release()
+
+        async def send_and_leave(message):
+            if message["type"] == "http.response.start":
+                leave()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_leave)
+        finally:
+            leave()
+
+
 # Static files are served by the app itself so the one-command run needs no
 # separate web server; production may put a CDN or proxy in front.
-application = ASGIStaticFilesHandler(django_application)
+application = RequestGate(ASGIStaticFilesHandler(django_application),
+                          limit=settings.WEB_CONCURRENT_REQUESTS,
+                          wait_seconds=settings.WEB_QUEUE_SECONDS)

@@ -70,6 +70,12 @@ if DB_POOL_MAX_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
         # answers 503 "temporarily unavailable" after this, not a 30 s hang.
         "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
     }
+# Requests of one web process that run their Django part at once (the rest
+# wait in the event loop, holding no connection; an answer stream counts only
+# until its response starts): the pool's size, so none waits on the pool.
+WEB_CONCURRENT_REQUESTS = env.int("WEB_CONCURRENT_REQUESTS", default=DB_POOL_MAX_SIZE or 20)
+# A request that waited this long goes ahead anyway.
+WEB_QUEUE_SECONDS = env.float("WEB_QUEUE_SECONDS", default=30.0)
 # The search_path is set once per connection checkout, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
