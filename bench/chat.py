@@ -950,9 +950,12 @@ def report(results: list[tuple[int, int, Phase, Phase]], args: argparse.Namespac
               "(closed loop). TTFT ms:")
         for label, phase in (("B alone", noisy.alone), ("B during A's flood", noisy.crowded)):
             values = phase.ttft_ms()
+            parts = " ".join(f"{name} {fmt(percentile(phase.part_ms(name), 50))}"
+                             for name in ("post", "sse_open", "to_worker", "worker_ttft",
+                                          "delivery"))
             print(f"  {label:>20}: p50 {fmt(percentile(values, 50))} p99 "
                   f"{fmt(percentile(values, 99))} added p99 {fmt(percentile(values, 99) - d99)}"
-                  f" | n {len(values)} errors {errors_text(phase)}")
+                  f" | n {len(values)} errors {errors_text(phase)} | p50 parts: {parts}")
         print(f"  A meanwhile: {len(noisy.flood.samples)} answers "
               f"({noisy.flood.throughput:.1f}/s), errors {errors_text(noisy.flood)}; "
               f"A's TTFT p50 {fmt(percentile(noisy.flood.ttft_ms(), 50))} (its line) ")
