@@ -998,9 +998,14 @@ def rounds_for(level: int, samples: int) -> int:
 async def warm_up(employees: list[Employee], direct: openai.AsyncOpenAI, stack: Stack) -> None:
     """Open pools, compile templates, create the SDK clients: none of it counts."""
     count = min(len(employees), 20)
-    await asyncio.gather(*(e.ask(QUESTION.format(n="warm-up")) for e in employees[:count]),
-                         *(direct_ask(direct, stack.model, stack.system, "warm-up")
-                           for _ in range(count)))
+    results = await asyncio.gather(
+        *(e.ask(QUESTION.format(n="warm-up")) for e in employees[:count]),
+        *(direct_ask(direct, stack.model, stack.system, "warm-up") for _ in range(count)),
+        return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:  # said, not fatal: the phases count their own errors
+        print(f"  warm-up: {len(failed)} of {len(results)} failed ({error_label(failed[0])})",
+              flush=True)
 
 
 @contextlib.contextmanager
