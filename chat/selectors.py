@@ -4,18 +4,19 @@ client's id simply does not match (404)."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from chat.models import BotConfig, Conversation, Message
-from chat.search import CJKSearchQuery
+from compliance.models import MessageRedaction
+from knowledge.search import CJKSearchQuery
 
 
 def get_bot_config() -> BotConfig:
-    config = BotConfig.objects.order_by("pk").first()
-    if config is None:
-        config, _ = BotConfig.objects.get_or_create(pk=1)
-    return config
+    """The client's bot configuration. A read: the row is created by a migration
+    (in the template every client is cloned from); without it, the defaults,
+    unsaved (a service that saves them creates row 1)."""
+    return BotConfig.objects.order_by("pk").first() or BotConfig(pk=1)
 
 
 def conversations_for(*, user) -> QuerySet[Conversation]:
@@ -43,7 +44,13 @@ def get_answer(*, user, message_id: int) -> Message:
 
 
 def visible_messages(*, conversation: Conversation) -> QuerySet[Message]:
-    return conversation.messages.filter(superseded=False).order_by("created", "id")
+    """The conversation as shown, each answer with what was redacted from its
+    question (`redacted_items`, a list; read here in the same query, not one
+    query per answer in the template)."""
+    redactions = MessageRedaction.objects.filter(message_id=OuterRef("reply_to_id"))
+    return (conversation.messages.filter(superseded=False)
+            .annotate(redacted_items=Subquery(redactions.values("items")[:1]))
+            .order_by("created", "id"))
 
 
 def history_for(*, answer: Message, limit: int) -> list[Message]:

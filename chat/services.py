@@ -101,8 +101,8 @@ def delete_conversations(*, conversations) -> dict[str, int]:
     and redaction notes (they hold the original personal data) go together in
     one transaction; then the answer streams in Redis (best effort: they
     expire on their own)."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeFile
+    from knowledge import services as knowledge_services
+    from knowledge.models import KnowledgeFile
 
     schema = connection.schema_name
     ids = list(conversations.values_list("id", flat=True))
@@ -764,7 +764,7 @@ def build_prompt(*, answer: Message, config: BotConfig,
     # travel as user-role data, never with system authority, delimited and
     # marked as data not to obey (OWASP LLM01). The rule saying so is ours and
     # goes in the system message. The answer cites them (saved in _write).
-    from chat.knowledge import retrieval
+    from knowledge import retrieval
 
     passages = retrieval.retrieve(query=answer.reply_to.content,
                                   conversation_id=answer.conversation_id,

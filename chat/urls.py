@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from chat import views
 
@@ -20,5 +20,9 @@ urlpatterns = [
     path("settings/bot/", views.bot_settings, name="bot-settings"),
     path("settings/bot/test/", views.bot_test_connection, name="bot-test"),
     path("settings/feedback/", views.feedback_review, name="feedback"),
-    path("knowledge/", include("chat.knowledge.urls")),
+    # A file attached to one conversation (paths under knowledge/ as before).
+    path("knowledge/attach/", views.attach, name="attach-new"),
+    path("knowledge/c/<int:conversation_id>/attach/", views.attach, name="attach"),
+    path("knowledge/c/<int:conversation_id>/attachments/", views.attachments,
+         name="attachments"),
 ]

@@ -51,19 +51,20 @@ ROUTES: dict[str, Rule] = {
     "chat:bot-settings": Rule(ADMIN),
     "chat:bot-test": Rule(ADMIN, "POST"),
     "chat:feedback": Rule(ADMIN),
-    # chat/knowledge/urls.py
-    "chat:knowledge:library": Rule(ADMIN),
-    "chat:knowledge:status": Rule(ADMIN),
-    "chat:knowledge:upload": Rule(ADMIN, "POST"),
-    "chat:knowledge:settings": Rule(ADMIN, "POST"),
-    "chat:knowledge:delete": Rule(ADMIN, "POST", {"file_id": "library_file"}),
-    "chat:knowledge:reindex": Rule(ADMIN, "POST", {"file_id": "library_file"}),
-    "chat:knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
+    # knowledge/urls.py
+    "knowledge:library": Rule(ADMIN),
+    "knowledge:status": Rule(ADMIN),
+    "knowledge:upload": Rule(ADMIN, "POST"),
+    "knowledge:settings": Rule(ADMIN, "POST"),
+    "knowledge:delete": Rule(ADMIN, "POST", {"file_id": "library_file"}),
+    "knowledge:reindex": Rule(ADMIN, "POST", {"file_id": "library_file"}),
+    "knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
     # Library passages are for every member; an attachment's only for its owner.
-    "chat:knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
-    "chat:knowledge:attach-new": Rule(MEMBER, "POST"),
-    "chat:knowledge:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
-    "chat:knowledge:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
+    "knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
+    # chat/urls.py: files attached to one conversation
+    "chat:attach-new": Rule(MEMBER, "POST"),
+    "chat:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
+    "chat:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
     # config/urls_tenant.py
     "healthz": Rule(OPEN),
     # The interface strings of static/js (no client data); the sign-in page loads it.
@@ -98,7 +99,7 @@ ROUTES: dict[str, Rule] = {
     "compliance:accept-notice": Rule(MEMBER, "POST"),
     "compliance:data-controls": Rule(ADMIN),
     "compliance:audit": Rule(ADMIN),
-    # chat/privacy_urls.py
+    # data_rights/urls.py
     "privacy:workspace-data": Rule(MEMBER),
     "privacy:overview-pdf": Rule(MEMBER),
     "privacy:my-data-export": Rule(MEMBER),
@@ -155,10 +156,10 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     """In the current schema: a conversation of `victim` with a finished and a
     pending answer, redaction rows, an attachment with a passage; a library
     file with a passage. Returns their ids by the names ROUTES uses."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge import services as knowledge_services
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
 
     conversation = Conversation.objects.create(user=victim, title=f"Salaries {SECRET}")
     question = Message.objects.create(conversation=conversation, role="user",
@@ -206,9 +207,9 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants.members.models import User
 
     return {
