@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 import llm
-from chat import leases, selectors, services, streams
+from chat import leases, selectors, services, slots, streams
 from chat.forms import BotConfigForm, MessageForm
 from chat.models import Conversation, Message
 from chat.rendering import markdown_to_html
@@ -265,6 +265,10 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
     an answer whose worker died is redone (or failed) on the way."""
     if leases.lease_alive(schema, answer_id):
         return None  # a worker is on it (the model is slow to answer)
+    if slots.place_in_line(schema, answer_id):
+        # Queued behind its client's other answers: alive, and no database
+        # trip every few seconds for each of a thousand waiting streams.
+        return None
     try:
         return _stored_state(schema, answer_id)
     finally:
