@@ -52,7 +52,7 @@ def _answer_json(answer: Message) -> dict:
         "offline": answer.offline,
         # Its place in the client's line when all the client's slots are taken
         # (the stream says so too, and when it starts); 0: on its way.
-        "queued": getattr(answer, "queued_place", 0),
+        "queued": answer.queued_place,
         "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
     }
 
