@@ -14,10 +14,11 @@ from django_tenants.utils import schema_context
 
 from chat.models import Message
 from tests.conftest import OUTPUT, WebServer
+from tests.support.accounts import PASSWORD
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
+
 POOL_SIZE = 4
 END = ("done", "failed", "cancelled")
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_chat_browser import LAST_ANSWER, log_in, send, site, wait_done  # noqa: F401
+from tests.e2e.test_chat_browser import (  # noqa: F401
+    EMPLOYEE,
+    LAST_ANSWER,
+    send,
+    site,
+    wait_done,
+)
+from tests.support.accounts import PASSWORD, log_in_page
 from tests.support.site import Site
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"
 
 
 def test_over_the_limit_the_answer_shows_queued_then_arrives(site, page, model,  # noqa: F811
@@ -23,7 +29,7 @@ def test_over_the_limit_the_answer_shows_queued_then_arrives(site, page, model, 
     admin = Site(base_url).login("admin@example.com", PASSWORD)
     busy = admin.ask("[[tokens: 200]] [[token-delay: 0.1]] a long report")["answer"]
     assert busy["queued"] == 0
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE)
 
     send(page, "Where is the office?")
     page.wait_for_function(f"() => ({LAST_ANSWER})()?.status === 'queued'")
