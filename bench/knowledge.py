@@ -34,17 +34,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
-os.environ.setdefault("TUNEAIBOT_DEV", "true")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from bench.common import percentile, start_django  # noqa: E402
 
-from devtools.embedded import ensure_services  # noqa: E402
-
-ensure_services()  # embedded PostgreSQL/Redis where no URL is set
-
-import django  # noqa: E402
-
-django.setup()
+start_django()  # embedded PostgreSQL/Redis where no URL is set
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -59,11 +51,6 @@ from tenants.models import Client  # noqa: E402
 from tests.knowledge.fixtures_documents import make_text_pdf  # noqa: E402
 
 PREFIX = "bench-kn"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
 
 def vocabulary(size: int, rng: random.Random) -> list[str]:
