@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 
-from chat import streams
+from chat import slots, streams
 from core import redis_client
 
 LEASE_SECONDS = getattr(settings, "CHAT_LEASE_SECONDS", 15)
@@ -31,9 +31,7 @@ def writer_check(schema: str, message_id: int, token: str) -> str | None:
     pipe.exists(streams.key(schema, message_id, "stop"))
     pipe.get(streams.key(schema, message_id, "lease"))
     stop, holder = pipe.execute()
-    if holder is not None and holder != token:
-        return "lost"
-    return "stop" if stop else None
+    return streams.writer_state(stop, holder, token)
 
 
 @redis_client.unavailable_on_error
@@ -92,8 +90,12 @@ class LeaseKeeper:
                 continue
             try:
                 pipe = redis_client.client().pipeline(transaction=False)
+                now = time.time()
                 for key, token in leases.items():
                     renew(keys=[key], args=[token, LEASE_SECONDS], client=pipe)
+                    # The answer's slot (fair share) is alive too.
+                    _prefix, schema, message_id, _part = key.split(":")
+                    slots.beat(pipe, schema, message_id, now)
                 pipe.execute()
             except redis_client.ERRORS:
                 continue  # Redis is back soon, or the answer fails on its own

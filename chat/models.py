@@ -78,6 +78,9 @@ class Message(models.Model):
         CANCELLED = "cancelled", _("Stopped")
 
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    # Not stored: the answer's place in its client's line when it was sent
+    # over the client's limit of answers in flight (0: it went straight on).
+    queued_place: int = 0
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import llm
-from chat import leases, selectors, streams
+from chat import leases, selectors, slots, streams
 from chat.models import BotConfig, Conversation, Message, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
@@ -368,7 +368,9 @@ def stop(*, answer: Message) -> None:
                     status=Message.Status.CANCELLED, updated=timezone.now())
                 if updated:
                     streams.append(schema, answer.pk, "cancelled", {"html": ""})
-                    return
+            if updated:
+                _answer_ended(schema, answer.pk)  # it may have been waiting in line
+                return
         if answer.status in (Message.Status.PENDING, Message.Status.STREAMING):
             streams.request_stop(schema, answer.pk)
     except streams.StreamUnavailable as exc:
@@ -389,11 +391,61 @@ def _title_from(text: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
+def answers_in_flight_limit(schema: str | None = None) -> int:
+    """How many answers the current client may have in flight: its own
+    setting (platform staff set it on the client) or the platform default."""
+    tenant = getattr(connection, "tenant", None)
+    limit = getattr(tenant, "answers_in_flight_limit", False)
+    if limit is False:  # a bare schema context (no Client loaded)
+        from tenants.models import Client
+
+        limit = (Client.objects.filter(schema_name=schema or current_schema())
+                 .values_list("answers_in_flight_limit", flat=True).first())
+    return limit or settings.CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT
+
+
+def queued_notice(place: int) -> str:
+    """What the employee reads while their answer waits in the client's line."""
+    if place <= 1:
+        return gettext("Your company's assistant is busy with other questions; yours is "
+                       "next in line.")
+    return gettext("Your company's assistant is busy with other questions; yours is "
+                   "number %(place)d in line.") % {"place": place}
+
+
+def _start_admitted(answer_ids: list[int], *, own: int | None = None,
+                    on_error=None) -> None:
+    """Send the answers just given a slot to the workers (`on_error` for `own`)."""
+
+    def not_sent(exc: Exception) -> None:  # its slot lapses; the sweep fails it later
+        logger.warning("Could not queue an admitted answer: %s", exc)
+
+    for answer_id in answer_ids:
+        enqueue_on_commit("chat.tasks.generate_answer", message_id=answer_id,
+                          on_error=on_error if answer_id == own else not_sent)
+
+
+def _answer_ended(schema: str, answer_id: int) -> None:
+    """Free the answer's slot (or its place in line) and start whoever of the
+    same client was waiting for it. Best effort: a slot not freed here (Redis
+    down) is taken back after CHAT_SLOT_STALE_SECONDS."""
+    try:
+        admitted = slots.leave(schema, answer_id, limit=answers_in_flight_limit(schema))
+    except slots.Unavailable as exc:
+        logger.warning("Answer %s in %s: could not free its slot: %s", answer_id, schema, exc)
+        return
+    _start_admitted(admitted)
+
+
 def _enqueue_on_commit(answer: Message) -> None:
-    """Queue the answer once it is stored. The queue lives in Redis too: if it
-    cannot take the task, the answer ends failed (with Retry) and the caller
-    gets the 503 message; the question stays in the conversation."""
+    """Queue the answer once it is stored: at once if its client has a free
+    slot (CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT), else in the client's own line
+    (the answer shows as queued) until one of its answers ends. The queue
+    lives in Redis too: if it cannot take the task, the answer ends failed
+    (with Retry) and the caller gets the 503 message; the question stays in
+    the conversation."""
     answer_id = answer.pk
+    schema = current_schema()
 
     def refused(exc: Exception) -> None:
         logger.warning("Could not queue answer %s: %s", answer_id, exc)
@@ -403,7 +455,19 @@ def _enqueue_on_commit(answer: Message) -> None:
             updated=timezone.now())
         raise _unavailable() from exc
 
-    enqueue_on_commit("chat.tasks.generate_answer", on_error=refused, message_id=answer_id)
+    def admit() -> None:
+        try:
+            admission = slots.admit(schema, answer_id, limit=answers_in_flight_limit(schema))
+            if admission.place:
+                answer.queued_place = admission.place
+                streams.append(schema, answer_id, "status", {
+                    "status": "queued", "place": admission.place,
+                    "notice": queued_notice(admission.place)})
+        except slots.Unavailable as exc:
+            refused(exc)
+        _start_admitted(admission.admitted, own=answer_id, on_error=refused)
+
+    transaction.on_commit(admit)
 
 
 # --- Writing an answer (runs in an llm worker thread) ------------------------------
@@ -474,7 +538,9 @@ def generate_answer(*, message_id: int) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         try:
             job = _claim(schema=schema, message_id=message_id)
-            if job is not None:
+            if job is None:  # ended already (or deleted): its slot goes to the next
+                _answer_ended(schema, message_id)
+            else:
                 job.token = token
                 _write(schema=schema, job=job)
         except Exception:
@@ -552,9 +618,10 @@ def _write(*, schema: str, job: _Job) -> None:
     deadline = started + settings.CHAT_ANSWER_DEADLINE_SECONDS
     first_token: list[float] = []
     shown: list[str] = []  # what the employee has seen, kept if the answer breaks
-    checks = {"at": started}
     lost: list[bool] = []  # another worker took the answer over: stop without a word
-    writer = streams.DeltaWriter(schema, answer.pk)
+    # Each batch of text also brings back the Stop flag and the lease holder
+    # (one Redis round trip for both).
+    writer = streams.DeltaWriter(schema, answer.pk, lease_token=job.token)
 
     def carry_on() -> bool:
         state = leases.writer_check(schema, answer.pk, job.token)
@@ -567,11 +634,9 @@ def _write(*, schema: str, job: _Job) -> None:
             first_token.append(time.monotonic())
         shown.append(text)
         writer.write(text)
-        now = time.monotonic()
-        if now - checks["at"] >= 0.25:  # not per token: hundreds of streams share Redis
-            checks["at"] = now
-            return carry_on()
-        return True
+        if writer.state == "lost":
+            lost.append(True)
+        return writer.state is None
 
     def on_wait(error: llm.GatewayError, seconds: float) -> bool:
         """Tell the employee why nothing comes yet, then wait (False: Stop pressed)."""
@@ -683,6 +748,7 @@ def _finish(schema: str, answer: Message, fields: dict, *, event: dict,
             streams.append(schema, answer.pk, fields["status"], event)
         for name, value in fields.items():
             setattr(answer, name, value)
+        _answer_ended(schema, answer.pk)
         return
 
 
@@ -727,6 +793,7 @@ def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_mes
     answer.save(update_fields=["status", "content", "error", "error_detail", "updated"])
     streams.append(schema, answer.pk, "failed", {
         "error": user_message, "html": markdown_to_html(answer.content)})
+    _answer_ended(schema, answer.pk)
 
 
 def build_prompt(*, answer: Message, config: BotConfig,
@@ -786,6 +853,7 @@ def fail_if_abandoned(*, answer: Message) -> bool:
                 admin_message=gettext("The task for this answer was never run (lost queue?)."))
             return True
         if _save_kept_final(schema, answer):
+            _answer_ended(schema, answer.pk)
             return True
         if answer.attempts < 2:
             if streams.redo_requested(schema, answer.pk, answer.attempts):

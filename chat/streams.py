@@ -25,6 +25,9 @@ STREAM_TTL_SECONDS = 3600  # a finished stream lingers for late readers, then go
 # entry (and one SSE event) per batch instead of per token.
 FLUSH_SECONDS = getattr(settings, "CHAT_STREAM_FLUSH_MS", 40) / 1000
 READ_BLOCK_MS = redis_client.MAX_BLOCK_SECONDS * 1000
+# How often a writing worker learns of Stop (or of losing its lease): not every
+# batch, hundreds of streams share Redis.
+CHECK_SECONDS = 0.25
 END_EVENTS = frozenset({"done", "failed", "cancelled"})
 
 # Redis down: every function here raises this and nothing else.
@@ -61,9 +64,16 @@ class DeltaWriter:
     FLUSH_SECONDS. A background thread sends what waits longer than that, so a
     slow model never holds back text already received."""
 
-    def __init__(self, schema: str, message_id: int, *, interval: float | None = None) -> None:
+    def __init__(self, schema: str, message_id: int, *, interval: float | None = None,
+                 lease_token: str | None = None) -> None:
         self.schema, self.message_id = schema, message_id
         self.interval = FLUSH_SECONDS if interval is None else interval
+        # With the writer's lease token, a batch every CHECK_SECONDS also reads
+        # the Stop flag and who holds the lease, in the same round trip:
+        # `state` is what chat.leases.writer_check() would say, as of then.
+        self.lease_token = lease_token
+        self.state: str | None = None
+        self._checked_at = float("-inf")
         self._pending: list[str] = []
         self._flushed_at: float | None = None
         self._lock = threading.Lock()
@@ -101,7 +111,12 @@ class DeltaWriter:
         self._flushed_at = time.monotonic()
         if self._pending:
             text, self._pending = "".join(self._pending), []
-            append(self.schema, self.message_id, "delta", {"text": text})
+            if self.lease_token is None or self._flushed_at - self._checked_at < CHECK_SECONDS:
+                append(self.schema, self.message_id, "delta", {"text": text})
+            else:
+                self._checked_at = self._flushed_at
+                self.state = _append_delta_and_check(self.schema, self.message_id, text,
+                                                     self.lease_token)
 
 
 class _Flusher:
@@ -143,6 +158,26 @@ class _Flusher:
 
 
 _flusher = _Flusher()
+
+
+def writer_state(stop: int, holder: str | None, token: str) -> str | None:
+    """"stop" if the employee pressed Stop; "lost" if another worker now holds
+    the answer's lease (see chat.leases.writer_check); None: carry on."""
+    if holder is not None and holder != token:
+        return "lost"
+    return "stop" if stop else None
+
+
+@_unavailable_on_redis_error
+def _append_delta_and_check(schema: str, message_id: int, text: str, token: str) -> str | None:
+    """A batch of text, and the writer's check, in one round trip."""
+    pipe = _client().pipeline(transaction=False)
+    pipe.xadd(key(schema, message_id), {"event": "delta", "data": json.dumps({"text": text})},
+              maxlen=50000, approximate=True)
+    pipe.exists(key(schema, message_id, "stop"))
+    pipe.get(key(schema, message_id, "lease"))
+    _entry, stop, holder = pipe.execute()
+    return writer_state(stop, holder, token)
 
 
 @_unavailable_on_redis_error

@@ -12,7 +12,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connections, transaction
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 import llm
-from chat import leases, selectors, services, streams
+from chat import leases, selectors, services, slots, streams
 from chat.forms import BotConfigForm, FeedbackFilterForm, MessageForm
 from chat.models import Conversation, Message
 from chat.rendering import markdown_to_html
@@ -53,6 +53,9 @@ def _answer_json(answer: Message) -> dict:
         "html": markdown_to_html(answer.content),
         "error": answer.error,
         "offline": answer.offline,
+        # Its place in the client's line when all the client's slots are taken
+        # (the stream says so too, and when it starts); 0: on its way.
+        "queued": answer.queued_place,
         "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
     }
 
@@ -216,9 +219,16 @@ async def answer_stream(request, message_id: int):
 
 
 def _own_answer(request, message_id: int) -> Message:
-    if not request.user.is_authenticated:
-        raise PermissionError
-    return selectors.get_answer(user=request.user, message_id=message_id)
+    """Authorise the stream, then give the database connection back: an open
+    stream waits on Redis only, so a thousand of them hold no connection and
+    other pages never queue behind them for one. (This runs in the request's
+    own thread, where the middleware used the connection too.)"""
+    try:
+        if not request.user.is_authenticated:
+            raise PermissionError
+        return selectors.get_answer(user=request.user, message_id=message_id)
+    finally:
+        connections.close_all()
 
 
 # While an answer's stream is quiet, check this often that a worker holds it.
@@ -258,6 +268,17 @@ def _stale_state(schema: str, answer_id: int) -> dict | None:
     an answer whose worker died is redone (or failed) on the way."""
     if leases.lease_alive(schema, answer_id):
         return None  # a worker is on it (the model is slow to answer)
+    if slots.place_in_line(schema, answer_id):
+        # Queued behind its client's other answers: alive, and no database
+        # trip every few seconds for each of a thousand waiting streams.
+        return None
+    try:
+        return _stored_state(schema, answer_id)
+    finally:
+        connections.close_all()  # the stream goes back to waiting on Redis alone
+
+
+def _stored_state(schema: str, answer_id: int) -> dict | None:
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
         if answer is None:

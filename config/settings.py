@@ -70,6 +70,12 @@ if DB_POOL_MAX_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
         # answers 503 "temporarily unavailable" after this, not a 30 s hang.
         "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
     }
+# Requests of one web process that run their Django part at once (the rest
+# wait in the event loop, holding no connection; an answer stream counts only
+# until its response starts): the pool's size, so none waits on the pool.
+WEB_CONCURRENT_REQUESTS = env.int("WEB_CONCURRENT_REQUESTS", default=DB_POOL_MAX_SIZE or 20)
+# A request that waited this long goes ahead anyway.
+WEB_QUEUE_SECONDS = env.float("WEB_QUEUE_SECONDS", default=30.0)
 # The search_path is set once per connection checkout, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
@@ -412,6 +418,13 @@ CHAT_FINAL_KEEP_SECONDS = env.int("CHAT_FINAL_KEEP_SECONDS", default=7 * 86400)
 # How often a watching browser's stream checks that a worker still holds the
 # answer's lease (a dead worker's answer is redone once: CHAT_LEASE_SECONDS + this).
 CHAT_STALE_CHECK_SECONDS = env.int("CHAT_STALE_CHECK_SECONDS", default=5)
+# Fair share: answers one client may have in flight (queued for or being
+# written by a worker); more wait, shown as queued, in the client's own line,
+# never in front of other clients' questions. Platform staff can set a
+# client's own limit (Client.answers_in_flight_limit, in the admin).
+CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT = env.int("CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT", default=100)
+# A slot with no sign of life for this long (its worker died) is taken back.
+CHAT_SLOT_STALE_SECONDS = env.int("CHAT_SLOT_STALE_SECONDS", default=120)
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest
 # first; older ones still decrypt, so keys can be rotated).
 ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])

@@ -5,6 +5,7 @@ and its one error type here:
 
 - answer streams, stop flags, kept outcomes: `chat/streams.py`
 - answer leases (which worker writes an answer): `chat/leases.py`
+- each client's answers in flight and its line (fair share): `chat/slots.py`
 - rate limits (fixed windows): `core/rate_limits.py`
 - the health check: `tenants/health.py` (through `ping`)
 - the cache (`django.core.cache`, sign-in and reset throttling) and the Celery

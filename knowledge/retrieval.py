@@ -396,7 +396,9 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
 
     limit = limit or settings.KNOWLEDGE_PASSAGES_PER_ANSWER
     query = (query or "").strip()[:2000]
-    if not query:
+    if not query or not _any_passage(conversation_id):
+        # No passage to find (most answers of a client without documents): no
+        # statistics, no embedding of the question, no searches (issue 11).
         return []
     lexical = lexical_matches(query=query, conversation_id=conversation_id)
     options = get_settings()
@@ -442,6 +444,15 @@ NOT_COVERED = (
     "nothing relevant to it. If answering needs company-specific information, say that "
     "the documents do not cover this question; do not cite any document."
 )
+
+
+def _any_passage(conversation_id: int | None) -> bool:
+    """Whether the library or the conversation's attachments hold any passage
+    (what both searches look through)."""
+    from django.db.models import Q
+
+    return KnowledgeChunk.objects.filter(
+        Q(file__conversation__isnull=True) | Q(file__conversation_id=conversation_id)).exists()
 
 
 def not_covered_note(*, conversation_id: int | None) -> str | None:

@@ -61,7 +61,8 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("name", "slug")
     readonly_fields = ("schema_name", "slug", "country", "created", "sign_in_lockouts")
-    fields = ("name", "slug", "country", "schema_name", "status", "created", "sign_in_lockouts")
+    fields = ("name", "slug", "country", "schema_name", "status", "answers_in_flight_limit",
+              "created", "sign_in_lockouts")
     inlines = [DomainInline]
 
     @admin.display(description=_("Sign-in lockouts"))

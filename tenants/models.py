@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -26,6 +26,13 @@ class Client(TenantMixin):
     # setting); blank: each browser's own language.
     default_language = models.CharField(_("default language"), max_length=8, blank=True,
                                         choices=settings.LANGUAGES)
+    # Fair share between clients (chat answers in flight at once); blank: the
+    # platform default, CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT.
+    answers_in_flight_limit = models.PositiveIntegerField(
+        _("answers in flight"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_("How many of this client's chat answers may be written at once; more "
+                    "wait in line, shown as queued. Blank: the platform default."))
 
     # The schema is created by tenants.services (cloned from the template) and
     # dropped with the client: deleting a client is real erasure.

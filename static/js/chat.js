@@ -158,7 +158,9 @@
       const data = JSON.parse(e.data);
       el.dataset.status = data.status === "retrying" ? "streaming" : data.status;
       if (data.offline) el.querySelector(".badge.offline").hidden = false;
-      if (data.notice) showNotice(el, data.notice);
+      // "queued" (waiting for one of the company's slots) and "retrying" carry
+      // a sentence; "streaming" clears it.
+      showNotice(el, data.notice || "");
     });
     // The answer starts over (its worker stopped): the text so far is dropped.
     source.addEventListener("reset", () => { text = ""; content.textContent = ""; });
