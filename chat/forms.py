@@ -1,11 +1,24 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import BotConfig
+from chat.models import BotConfig, Prompt
 
 
 class MessageForm(forms.Form):
     text = forms.CharField(strip=True, required=False)
+
+
+class PromptForm(forms.ModelForm):
+    class Meta:
+        model = Prompt
+        fields = ["title", "text"]
+        labels = {"title": _("Title"), "text": _("Prompt")}
+        help_texts = {
+            "title": _("Short: shown on a new chat and in the list that / opens."),
+            "text": _("What is put in the message box; the employee can change it "
+                      "before sending."),
+        }
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
 
 
 class BotConfigForm(forms.ModelForm):

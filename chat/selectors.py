@@ -4,11 +4,17 @@ client's id simply does not match (404)."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
-from django.shortcuts import get_object_or_404
+import datetime as dt
+from dataclasses import dataclass
 
-from chat.models import BotConfig, Conversation, Message
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chat.models import BotConfig, Conversation, Message, Prompt
 from chat.search import CJKSearchQuery
+from compliance.models import MessageRedaction
 
 
 def get_bot_config() -> BotConfig:
@@ -43,7 +49,126 @@ def get_answer(*, user, message_id: int) -> Message:
 
 
 def visible_messages(*, conversation: Conversation) -> QuerySet[Message]:
-    return conversation.messages.filter(superseded=False).order_by("created", "id")
+    return conversation.messages.filter(superseded=False).order_by("id")
+
+
+def get_message(*, user, message_id: int) -> Message:
+    return get_object_or_404(Message.objects.select_related("conversation"),
+                             pk=message_id, conversation__user=user)
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int  # 1-based, oldest first
+    count: int
+    previous_id: int | None
+    next_id: int | None
+
+
+def thread(*, conversation: Conversation) -> list[Message]:
+    """The conversation as shown, in order, each message carrying `version`
+    (its place among its versions) and each answer `redacted` (what was
+    taken out of its question): three queries, whatever the length."""
+    shown = list(visible_messages(conversation=conversation))
+    groups: dict[tuple, list[int]] = {}
+    key_of: dict[int, tuple] = {}
+    for message_id, role, parent_id, reply_to_id in (
+        Message.objects.filter(conversation=conversation).order_by("id")
+        .values_list("id", "role", "parent_id", "reply_to_id")
+    ):
+        key = (role, reply_to_id if role == Message.Role.ASSISTANT else parent_id)
+        groups.setdefault(key, []).append(message_id)
+        key_of[message_id] = key
+    question_ids = [m.pk for m in shown if m.role == Message.Role.USER]
+    redacted = dict(MessageRedaction.objects.filter(message_id__in=question_ids)
+                    .values_list("message_id", "items"))
+    for message in shown:
+        versions = groups.get(key_of.get(message.pk), [message.pk])
+        at = versions.index(message.pk) if message.pk in versions else 0
+        message.version = Version(
+            number=at + 1, count=len(versions),
+            previous_id=versions[at - 1] if at > 0 else None,
+            next_id=versions[at + 1] if at + 1 < len(versions) else None,
+        )
+        message.redacted = redacted.get(message.reply_to_id, []) if message.reply_to_id else []
+    return shown
+
+
+# --- The sidebar ----------------------------------------------------------------------
+
+SIDEBAR_PAGE_SIZE = 50
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class SidebarGroup:
+    label: str
+    conversations: list[Conversation]
+
+
+@dataclass(frozen=True)
+class SidebarPage:
+    groups: list[SidebarGroup]
+    next_cursor: str  # "" on the last page
+    is_first: bool
+
+
+def _cursor_of(conversation: Conversation) -> str:
+    micros = (conversation.updated - _EPOCH) // dt.timedelta(microseconds=1)
+    return f"{micros}.{conversation.pk}"
+
+
+def _parse_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
+    micros, _dot, pk = (cursor or "").partition(".")
+    if not (micros.isdigit() and pk.isdigit()):
+        return None
+    return _EPOCH + dt.timedelta(microseconds=int(micros)), int(pk)
+
+
+def _day_label(updated: dt.datetime, today: dt.date) -> str:
+    days = (today - timezone.localtime(updated).date()).days
+    if days <= 0:
+        return _("Today")
+    if days == 1:
+        return _("Yesterday")
+    if days <= 7:
+        return _("Previous 7 days")
+    return _("Older")
+
+
+def sidebar_page(*, user, query: str = "", cursor: str = "",
+                 size: int = SIDEBAR_PAGE_SIZE) -> SidebarPage:
+    """One page of the sidebar, newest first, grouped by day: keyset paging on
+    (updated, id), the index conv_user_recent, so the page after ten thousand
+    conversations costs what the first one does."""
+    conversations = (search_conversations(user=user, query=query) if query
+                     else conversations_for(user=user))
+    after = _parse_cursor(cursor)
+    if after is not None:
+        updated, pk = after
+        conversations = conversations.filter(Q(updated__lt=updated) | Q(updated=updated, pk__lt=pk))
+    rows = list(conversations.only("id", "title", "updated")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    today = timezone.localdate()
+    groups: list[SidebarGroup] = []
+    for conversation in rows:
+        label = str(_day_label(conversation.updated, today))
+        if not groups or groups[-1].label != label:
+            groups.append(SidebarGroup(label=label, conversations=[]))
+        groups[-1].conversations.append(conversation)
+    return SidebarPage(groups=groups, next_cursor=_cursor_of(rows[-1]) if more else "",
+                       is_first=after is None)
+
+
+# --- The prompt library -----------------------------------------------------------------
+
+def prompts() -> QuerySet[Prompt]:
+    return Prompt.objects.order_by("title", "id")
+
+
+def get_prompt(*, prompt_id: int) -> Prompt:
+    return get_object_or_404(Prompt, pk=prompt_id)
 
 
 def history_for(*, answer: Message, limit: int) -> list[Message]:

@@ -19,24 +19,27 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 from chat import gateway, selectors, services, streams
-from chat.forms import BotConfigForm, MessageForm
+from chat.forms import BotConfigForm, MessageForm, PromptForm
 from chat.models import Message
 from chat.rendering import markdown_to_html
 from tenants.members.permissions import tenant_admin_required
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 30
-
-
 def _sidebar(request, *, query: str = "") -> dict:
-    conversations = (
-        selectors.search_conversations(user=request.user, query=query)
-        if query else selectors.conversations_for(user=request.user)
-    )
-    page = Paginator(conversations.only("id", "title", "updated"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    return {"conversation_page": page, "query": query}
+    page = selectors.sidebar_page(user=request.user, query=query,
+                                  cursor=request.GET.get("before", ""))
+    return {"sidebar": page, "query": query}
+
+
+def _chat_context(request, *, conversation) -> dict:
+    return {
+        **_sidebar(request, query=request.GET.get("q", "").strip()),
+        "conversation": conversation,
+        "messages_list": selectors.thread(conversation=conversation) if conversation else [],
+        "prompts": list(selectors.prompts().values("id", "title", "text")),
+        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+    }
 
 
 def _answer_json(answer: Message) -> dict:
@@ -47,27 +50,20 @@ def _answer_json(answer: Message) -> dict:
         "error": answer.error,
         "offline": answer.offline,
         "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
+        "created": answer.created.isoformat(),
     }
 
 
 @login_required
 def chat_home(request):
-    query = request.GET.get("q", "").strip()
-    return render(request, "chat/conversation.html", {
-        **_sidebar(request, query=query), "conversation": None, "messages_list": [],
-        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
-    })
+    return render(request, "chat/conversation.html", _chat_context(request, conversation=None))
 
 
 @login_required
 def conversation_detail(request, conversation_id: int):
     conversation = selectors.get_conversation(user=request.user, conversation_id=conversation_id)
-    return render(request, "chat/conversation.html", {
-        **_sidebar(request, query=request.GET.get("q", "").strip()),
-        "conversation": conversation,
-        "messages_list": selectors.visible_messages(conversation=conversation),
-        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
-    })
+    return render(request, "chat/conversation.html",
+                  _chat_context(request, conversation=conversation))
 
 
 @require_POST
@@ -80,10 +76,15 @@ def send(request, conversation_id: int | None = None):
         selectors.get_conversation(user=request.user, conversation_id=conversation_id)
         if conversation_id else None
     )
+    edit_of = None
+    if conversation is not None and request.POST.get("edit_of", "").isdigit():
+        edit_of = selectors.get_message(user=request.user,
+                                        message_id=int(request.POST["edit_of"]))
     try:
         sent = services.send_message(user=request.user, conversation=conversation,
                                      text=form.cleaned_data.get("text", ""),
-                                     request_id=request.POST.get("request_id", ""))
+                                     request_id=request.POST.get("request_id", ""),
+                                     edit_of=edit_of)
     except services.ChatError as exc:
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
@@ -99,7 +100,9 @@ def send(request, conversation_id: int | None = None):
             "conversation_id": conversation.pk,
             "conversation_url": reverse("chat:conversation", args=[conversation.pk]),
             "title": conversation.title,
-            "question": {"id": answer.reply_to_id, "text": answer.reply_to.content},
+            "question": {"id": answer.reply_to_id, "text": answer.reply_to.content,
+                         "created": answer.reply_to.created.isoformat(),
+                         "edited": edit_of is not None},
             "answer": _answer_json(answer),
             "repeated": sent.repeated,
         }, status=200 if sent.repeated else 201)
@@ -130,6 +133,23 @@ def delete(request, conversation_id: int):
     return redirect("chat:home")
 
 
+@require_POST
+@login_required
+def message_show(request, message_id: int):
+    """Show another version of a question or an answer (‹ 1/2 ›)."""
+    message = selectors.get_message(user=request.user, message_id=message_id)
+    try:
+        services.show_version(message=message)
+    except services.ChatError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": exc.message}, status=exc.status)
+        flash.error(request, exc.message)
+    if _wants_json(request):
+        return JsonResponse({"ok": True})
+    url = reverse("chat:conversation", args=[message.conversation_id])
+    return redirect(f"{url}#m{message.pk}")
+
+
 @require_GET
 @login_required
 def answer_detail(request, message_id: int):
@@ -156,7 +176,10 @@ def answer_regenerate(request, message_id: int):
         fresh = services.regenerate(answer=answer)
     except services.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    return JsonResponse({"replaced": answer.pk, "answer": _answer_json(fresh)}, status=201)
+    versions = selectors.thread(conversation=fresh.conversation)[-1].version
+    return JsonResponse({"replaced": answer.pk, "answer": {
+        **_answer_json(fresh), "version": versions.number, "versions": versions.count,
+        "previous_id": versions.previous_id}}, status=201)
 
 
 @require_POST
@@ -305,3 +328,32 @@ def bot_test_connection(request):
 def feedback_review(request):
     page = Paginator(selectors.feedback_for_review(), 50).get_page(request.GET.get("page"))
     return render(request, "chat/feedback.html", {"page": page})
+
+
+@tenant_admin_required
+def prompt_library(request):
+    form = PromptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.save_prompt(**form.cleaned_data)
+        flash.success(request, gettext("Prompt added."))
+        return redirect("chat:prompts")
+    return render(request, "chat/prompts.html", {"form": form, "prompts": selectors.prompts()})
+
+
+@tenant_admin_required
+def prompt_edit(request, prompt_id: int):
+    prompt = selectors.get_prompt(prompt_id=prompt_id)
+    form = PromptForm(request.POST or None, instance=prompt)
+    if request.method == "POST" and form.is_valid():
+        services.save_prompt(prompt=prompt, **form.cleaned_data)
+        flash.success(request, gettext("Prompt saved."))
+        return redirect("chat:prompts")
+    return render(request, "chat/prompt_edit.html", {"form": form, "prompt": prompt})
+
+
+@require_POST
+@tenant_admin_required
+def prompt_delete(request, prompt_id: int):
+    services.delete_prompt(prompt=selectors.get_prompt(prompt_id=prompt_id))
+    flash.success(request, gettext("Prompt deleted."))
+    return redirect("chat:prompts")

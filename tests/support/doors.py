@@ -43,6 +43,7 @@ ROUTES: dict[str, Rule] = {
     "chat:send": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
     "chat:rename": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
     "chat:delete": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
+    "chat:message-show": Rule(MEMBER, "POST", {"message_id": "question"}),
     "chat:answer": Rule(MEMBER, objects={"message_id": "answer"}),
     "chat:answer-stream": Rule(MEMBER, objects={"message_id": "answer"}),
     "chat:answer-stop": Rule(MEMBER, "POST", {"message_id": "pending_answer"}),
@@ -51,6 +52,9 @@ ROUTES: dict[str, Rule] = {
     "chat:bot-settings": Rule(ADMIN),
     "chat:bot-test": Rule(ADMIN, "POST"),
     "chat:feedback": Rule(ADMIN),
+    "chat:prompts": Rule(ADMIN),
+    "chat:prompt-edit": Rule(ADMIN, objects={"prompt_id": "prompt"}),
+    "chat:prompt-delete": Rule(ADMIN, "POST", {"prompt_id": "prompt"}),
     # chat/knowledge/urls.py
     "chat:knowledge:library": Rule(ADMIN),
     "chat:knowledge:status": Rule(ADMIN),
@@ -157,9 +161,10 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     file with a passage. Returns their ids by the names ROUTES uses."""
     from chat.knowledge import services as knowledge_services
     from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
-    from chat.models import Conversation, Message
+    from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
 
+    prompt = Prompt.objects.create(title=f"Payroll {SECRET}", text=f"Summarise {SECRET}")
     conversation = Conversation.objects.create(user=victim, title=f"Salaries {SECRET}")
     question = Message.objects.create(conversation=conversation, role="user",
                                       content=f"What does Jane earn? {SECRET}")
@@ -201,20 +206,23 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
         "library_file": library.pk,
         "library_chunk": library.chunks.get().pk,
         "member": victim.pk,
+        "prompt": prompt.pk,
     }
 
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
     from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
-    from chat.models import Conversation, Message
+    from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
     from tenants.members.models import User
 
     return {
         "conversations": sorted(Conversation.objects.values_list("id", "title")),
         "messages": sorted(Message.objects.values_list("id", "status", "feedback",
-                                                       "feedback_comment", "superseded")),
+                                                       "feedback_comment", "superseded",
+                                                       "chosen")),
+        "prompts": sorted(Prompt.objects.values_list("id", "title", "text")),
         "files": sorted(KnowledgeFile.objects.values_list("id", "status", "generation")),
         "chunks": sorted(KnowledgeChunk.objects.values_list("id", flat=True)),
         "redactions": (MessageRedaction.objects.count(), ConversationRedaction.objects.count()),
