@@ -94,6 +94,20 @@ def thread(*, conversation: Conversation) -> list[Message]:
     return shown
 
 
+def version_of(*, message: Message) -> Version:
+    """Where one message stands among its versions (as `thread` gives it)."""
+    versions = Message.objects.filter(conversation_id=message.conversation_id, role=message.role)
+    if message.role == Message.Role.ASSISTANT:
+        versions = versions.filter(reply_to_id=message.reply_to_id)
+    else:
+        versions = versions.filter(parent_id=message.parent_id)
+    ids = list(versions.order_by("id").values_list("id", flat=True))
+    at = ids.index(message.pk)
+    return Version(number=at + 1, count=len(ids),
+                   previous_id=ids[at - 1] if at > 0 else None,
+                   next_id=ids[at + 1] if at + 1 < len(ids) else None)
+
+
 # --- The sidebar ----------------------------------------------------------------------
 
 SIDEBAR_PAGE_SIZE = 50

@@ -54,6 +54,12 @@ def _answer_json(answer: Message) -> dict:
     }
 
 
+def _version_json(message: Message) -> dict:
+    version = selectors.version_of(message=message)
+    return {"version": version.number, "versions": version.count,
+            "previous_id": version.previous_id}
+
+
 @login_required
 def chat_home(request):
     return render(request, "chat/conversation.html", _chat_context(request, conversation=None))
@@ -102,7 +108,7 @@ def send(request, conversation_id: int | None = None):
             "title": conversation.title,
             "question": {"id": answer.reply_to_id, "text": answer.reply_to.content,
                          "created": answer.reply_to.created.isoformat(),
-                         "edited": edit_of is not None},
+                         **_version_json(answer.reply_to)},
             "answer": _answer_json(answer),
             "repeated": sent.repeated,
         }, status=200 if sent.repeated else 201)
@@ -176,10 +182,8 @@ def answer_regenerate(request, message_id: int):
         fresh = services.regenerate(answer=answer)
     except services.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    versions = selectors.thread(conversation=fresh.conversation)[-1].version
-    return JsonResponse({"replaced": answer.pk, "answer": {
-        **_answer_json(fresh), "version": versions.number, "versions": versions.count,
-        "previous_id": versions.previous_id}}, status=201)
+    return JsonResponse({"replaced": answer.pk,
+                         "answer": {**_answer_json(fresh), **_version_json(fresh)}}, status=201)
 
 
 @require_POST
