@@ -292,11 +292,11 @@ def send_message(*, user, conversation: Conversation | None, text: str,
     version of it; the turns after it stay on the branch left behind, reachable
     with the version switcher."""
     request_id = _validate_request_id(request_id)
-    if edit_of is not None:
-        _check_editable(question=edit_of, conversation=conversation)
     first = _first_result(user=user, request_id=request_id)
     if first is not None:
         return Sent(first, repeated=True)
+    if edit_of is not None:
+        _check_editable(question=edit_of, conversation=conversation)
     text = _validate_text(text)
     if conversation is not None and _answer_in_progress(conversation):
         # The answer being written may be this very request's (a twin sent at
@@ -417,9 +417,11 @@ def refresh_path(*, conversation: Conversation) -> None:
         children.setdefault(parent_id or reply_to_id, []).append((message_id, chosen))
     shown: set[int] = set()
     node: int | None = None
-    while node not in shown and children.get(node):
+    while children.get(node):
         versions = sorted(children[node], reverse=True)
         node = next((m for m, chosen in versions if chosen), versions[0][0])
+        if node in shown:
+            break  # not a tree (cannot happen from the send path): stop, not loop
         shown.add(node)
     hide = [row[0] for row in rows if row[0] not in shown and not row[-1]]
     show = [row[0] for row in rows if row[0] in shown and row[-1]]
