@@ -223,10 +223,23 @@
 
   let follow = true;
   const atBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+  // Off-screen messages are sized lazily (content-visibility: auto): once the
+  // last ones are laid out the height changes, so stay at the end until it
+  // holds still (a few frames).
+  let settling = 0;
   function toBottom() {
     list.scrollTop = list.scrollHeight;
-    // Off-screen messages are sized lazily (content-visibility): once more.
-    requestAnimationFrame(() => { if (follow) list.scrollTop = list.scrollHeight; });
+    if (settling) { settling = 12; return; }
+    settling = 12;
+    let height = list.scrollHeight;
+    const settle = () => {
+      if (!follow) { settling = 0; return; }
+      list.scrollTop = list.scrollHeight;
+      settling = list.scrollHeight === height ? settling - 1 : 12;
+      height = list.scrollHeight;
+      if (settling > 0) requestAnimationFrame(settle);
+    };
+    requestAnimationFrame(settle);
   }
   function keepUp() { if (follow) toBottom(); else jumpButton.hidden = false; }
   list.addEventListener("scroll", () => {

@@ -81,11 +81,14 @@ def log_in(page, base_url: str, email: str = EMPLOYEE) -> None:
 
 
 def ask(page, text: str, status: str = "done"):
+    answers = page.locator(".msg.assistant")
+    before = answers.count()
     page.fill("#composer-text", text)
-    page.keyboard.press("Enter") if page.evaluate(
-        "document.activeElement.id") == "composer-text" else page.click("#send-button")
-    answer = page.locator(".msg.assistant").last
+    page.click("#send-button")
+    expect(answers).to_have_count(before + 1)
+    answer = answers.last
     expect(answer).to_have_attribute("data-status", status, timeout=20_000)
+    expect(page.locator("#composer-text")).to_have_value("")
     return answer
 
 
@@ -157,6 +160,7 @@ def test_layout_fits_the_screen(site, new_page, model, output_dir, viewport):
         expect(sidebar).to_be_visible()
 
     # Deleting: the flash message sits above the conversation, not beside it.
+    page.reload()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator(".chat-header button.danger").click()
     flash = page.locator(".messages li.success")
