@@ -6,9 +6,12 @@ static/css/pygments.css, so the page needs no script or inline style for it."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import logging
 
 import nh3
+from django.core.cache import cache
 from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -53,3 +56,39 @@ def markdown_to_html(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+logger = logging.getLogger(__name__)
+# Bump when the rendering changes (markdown-it options, allowed tags, styles).
+RENDERING_VERSION = "1"
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _cache_key(text: str) -> str:
+    return f"md:{RENDERING_VERSION}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def markdown_to_html_many(texts: list[str]) -> list[str]:
+    """markdown_to_html for a page of messages: what was rendered before comes
+    from the cache in one round trip (keyed by the text's hash, per client:
+    the cache's key function adds the schema); the rest is rendered and stored.
+    The cache down: everything is rendered, nothing fails."""
+    keys = [_cache_key(text) for text in texts]
+    try:
+        cached = cache.get_many(set(keys))
+    except Exception as exc:  # noqa: BLE001 - a cache outage must not fail the page
+        logger.warning("Rendered-answer cache unavailable: %s", exc)
+        return [markdown_to_html(text) for text in texts]
+    fresh: dict[str, str] = {}
+    out = []
+    for key, text in zip(keys, texts, strict=True):
+        rendered = cached.get(key) or fresh.get(key)
+        if rendered is None:
+            rendered = fresh[key] = markdown_to_html(text)
+        out.append(rendered)
+    if fresh:
+        try:
+            cache.set_many(fresh, CACHE_SECONDS)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("Rendered-answer cache unavailable: %s", exc)
+    return out

@@ -38,6 +38,9 @@ def _chat_context(request, *, conversation) -> dict:
         "conversation": conversation,
         "messages_list": selectors.thread(conversation=conversation) if conversation else [],
         "prompts": list(selectors.prompts().values("id", "title", "text")),
+        # "/answers/": each answer's URLs are this, its id and the action
+        # (one reverse() for the page, not five per answer).
+        "answers_url": reverse("chat:answer", args=[0]).removesuffix("0/"),
         "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
     }
 

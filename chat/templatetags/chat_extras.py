@@ -1,3 +1,5 @@
+import functools
+
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
@@ -20,5 +22,10 @@ def icon(name: str) -> str:
     carries the words (its text or aria-label)."""
     return format_html(
         '<svg class="icon" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
-        static("img/icons.svg"), name,
+        _icons_url(), name,
     )
+
+
+@functools.cache
+def _icons_url() -> str:
+    return static("img/icons.svg")
