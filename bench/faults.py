@@ -3,8 +3,9 @@ duplicate one, leave one stuck, or take the app down?
 
     python bench/faults.py [--only kill-llm,redis] [--answers 3] [--production-timeouts]
 
-Runs the real app as a developer does: `manage.py up --local-model` (the
-supervising runner, devtools/supervisor.py, which restarts a crashed child
+Runs the real app as a developer does: `python -m devtools.runner
+--local-model`, what scripts/start runs (the supervising runner,
+devtools/supervisor.py, which restarts a crashed child
 with back-off) with web, llm worker, main worker, beat and the local
 OpenAI-compatible model server as its children; PostgreSQL (embedded, in
 .data/bench-faults, or DATABASE_URL) is reached through an OutageProxy so it
@@ -130,7 +131,7 @@ CHILD_MARKERS = {
 
 
 class App:
-    """`manage.py up` with its children, PostgreSQL behind a proxy, our own Redis."""
+    """devtools.runner with its children, PostgreSQL behind a proxy, our own Redis."""
 
     def __init__(self, *, production_timeouts: bool) -> None:
         self.port = free_port()
@@ -152,7 +153,7 @@ class App:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.runner = subprocess.Popen(
-                [sys.executable, "manage.py", "up", "--port", str(self.port), "--no-demo",
+                [sys.executable, "-m", "devtools.runner", "--port", str(self.port), "--no-demo",
                  "--llm-concurrency", "32", "--local-model",
                  "--local-model-port", str(self.model_port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -527,7 +528,7 @@ def main() -> None:
     client = None
     rows: list[Row] = []
     try:
-        print(f"Starting the app (manage.py up; logs in {LOGS})...", flush=True)
+        print(f"Starting the app (devtools.runner; logs in {LOGS})...", flush=True)
         app.start()
         client, host = provision()
         bench = Bench(app, client, host, args.answers)

@@ -36,7 +36,7 @@ class BotConfig(models.Model):
         default=10, validators=[MaxValueValidator(100)],
         help_text=_("How many earlier messages of the conversation are sent with a question."),
     )
-    # Bring your own key / endpoint. The key is encrypted (chat.secrets) and
+    # Bring your own key / endpoint. The key is encrypted (core.secrets) and
     # never shown again: only its last four characters are.
     api_key_encrypted = models.TextField(blank=True)
     api_key_last4 = models.CharField(max_length=4, blank=True)

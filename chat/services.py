@@ -17,11 +17,15 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from chat import endpoint_policy, gateway, privacy, secrets, selectors, streams
+import llm
+from chat import leases, selectors, streams
 from chat.models import BotConfig, Conversation, Message, Prompt, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from core import rate_limits, secrets
+from core.tasks import enqueue_on_commit
+from llm import connection_errors, model_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -36,55 +40,6 @@ class ChatError(Exception):
 
 
 # --- Bot configuration -----------------------------------------------------------
-
-NEEDS_OWN_KEY = _(
-    "A base URL of your own needs your own API key: the platform's key is only ever sent "
-    "to the platform's endpoint. Enter your API key, or clear the base URL.")
-
-
-def model_endpoint(config: BotConfig) -> gateway.ModelEndpoint | None:
-    """Where this client's model calls go and with which key, resolved together
-    here and nowhere else; None: offline (no key anywhere).
-
-    - a base URL of the client's own goes with the client's own key only (a
-      row without one, saved before this rule, gets a keyless endpoint the
-      gateway refuses);
-    - the client's key without a base URL goes to the platform's endpoint;
-    - the platform's key goes to the platform's endpoint only.
-    """
-    own_url = "" if endpoint_policy.is_platform_url(config.base_url) else config.base_url
-    if own_url:
-        if not config.api_key_encrypted:
-            return gateway.ModelEndpoint(api_key="", base_url=own_url, source="client",
-                                         refusal=NEEDS_OWN_KEY)
-        return gateway.ModelEndpoint(
-            api_key=secrets.decrypt(config.api_key_encrypted), base_url=own_url,
-            organization=config.organization, project=config.project, source="client",
-        )
-    if config.api_key_encrypted:
-        return gateway.ModelEndpoint(
-            api_key=secrets.decrypt(config.api_key_encrypted),
-            base_url=settings.OPENAI_BASE_URL,
-            organization=config.organization, project=config.project, source="client",
-        )
-    if settings.OPENAI_API_KEY:
-        return gateway.ModelEndpoint(api_key=settings.OPENAI_API_KEY,
-                                     base_url=settings.OPENAI_BASE_URL, source="platform")
-    return None
-
-
-def connection_errors(*, base_url: str, has_own_key: bool) -> dict[str, str]:
-    """What is wrong with a client's connection settings, per form field."""
-    if endpoint_policy.is_platform_url(base_url):
-        return {}
-    try:
-        endpoint_policy.check_url(base_url)
-    except endpoint_policy.EndpointRefused as exc:
-        return {"base_url": exc.reason}
-    if not has_own_key:
-        return {"api_key": NEEDS_OWN_KEY}
-    return {}
-
 
 def update_bot_config(*, config: BotConfig, api_key: str | None = None,
                       clear_api_key: bool = False, **fields) -> BotConfig:
@@ -119,13 +74,13 @@ def rotate_api_key(*, config: BotConfig) -> bool:
 def test_bot_connection(*, config: BotConfig) -> str:
     endpoint = model_endpoint(config)
     if endpoint is None:
-        raise gateway.GatewayError(
+        raise llm.GatewayError(
             "offline",
             user_message=gettext("No API key is configured."),
             admin_message=gettext("No API key is configured: enter one under Connection, or "
                                   "ask the platform operator to set OPENAI_API_KEY."),
         )
-    return gateway.check_connection(endpoint=endpoint, model=config.model)
+    return llm.check_connection(endpoint=endpoint, model=config.model)
 
 
 # --- Conversations -----------------------------------------------------------------
@@ -197,7 +152,7 @@ def check_rate_limits(*, user) -> None:
     per_user = parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)
     per_client = parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)
     try:
-        user_count, client_count = streams.count_hits([
+        user_count, client_count = rate_limits.count_hits([
             (f"user:{schema}:{user.pk}", per_user.seconds),
             (f"client:{schema}", per_client.seconds),
         ])
@@ -498,22 +453,17 @@ def _enqueue_on_commit(answer: Message) -> None:
     """Queue the answer once it is stored. The queue lives in Redis too: if it
     cannot take the task, the answer ends failed (with Retry) and the caller
     gets the 503 message; the question stays in the conversation."""
-    from chat.tasks import generate_answer
-
     answer_id = answer.pk
 
-    def enqueue() -> None:
-        try:
-            generate_answer.delay(message_id=answer_id)
-        except Exception as exc:  # kombu/redis raise many types for one outage
-            logger.warning("Could not queue answer %s: %s", answer_id, exc)
-            Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
-                status=Message.Status.FAILED, error=unavailable_message(),
-                error_detail="The task queue (Redis) could not be reached.",
-                updated=timezone.now())
-            raise _unavailable() from exc
+    def refused(exc: Exception) -> None:
+        logger.warning("Could not queue answer %s: %s", answer_id, exc)
+        Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
+            status=Message.Status.FAILED, error=unavailable_message(),
+            error_detail="The task queue (Redis) could not be reached.",
+            updated=timezone.now())
+        raise _unavailable() from exc
 
-    transaction.on_commit(enqueue)
+    enqueue_on_commit("chat.tasks.generate_answer", on_error=refused, message_id=answer_id)
 
 
 # --- Writing an answer (runs in an llm worker thread) ------------------------------
@@ -561,10 +511,10 @@ OFFLINE_TEXT = _(
 @dataclass
 class _Job:
     answer: Message
-    endpoint: gateway.ModelEndpoint | None
+    endpoint: llm.ModelEndpoint | None
     config: BotConfig
     prompt: list[dict[str, str]]
-    context: privacy.CallContext | None = None
+    context: llm.CallContext | None = None
     token: str = ""  # our lease on the answer
 
 
@@ -574,9 +524,9 @@ def generate_answer(*, message_id: int) -> None:
     worker died is redone once, then failed."""
     schema = connection.schema_name
     token = uuid.uuid4().hex
-    if not streams.take_lease(schema, message_id, token):
+    if not leases.take_lease(schema, message_id, token):
         raise AnswerBusy(message_id)
-    streams.leases.hold(schema, message_id, token)
+    leases.keeper.hold(schema, message_id, token)
     job = None
     # Messages the worker stores (errors, the offline note) are in the asker's
     # language, which _claim switches to; leaving this block switches back, as
@@ -600,7 +550,7 @@ def generate_answer(*, message_id: int) -> None:
                                 "Unexpected error in the worker; see its logs."))
             raise
         finally:
-            streams.leases.release(schema, message_id)
+            leases.keeper.release(schema, message_id)
 
 
 def _asker_language(answer: Message) -> str:
@@ -630,11 +580,11 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
             streams.append(schema, message_id, "reset", {})
         config = selectors.get_bot_config()
         endpoint = model_endpoint(config)
-        context = privacy.load_context(
+        context = llm.load_context(
             user=answer.conversation.user, conversation_id=answer.conversation_id,
             user_message_id=answer.reply_to_id, db=db_slot)
         prompt = build_prompt(answer=answer, config=config, endpoint=endpoint,
-                              context=privacy.for_embedding(context), outside_db=db_released)
+                              context=llm.for_embedding(context), outside_db=db_released)
         context.on_redacted = lambda items: streams.append(
             schema, message_id, "redacted", {"items": items})
         answer.status = Message.Status.STREAMING
@@ -664,7 +614,7 @@ def _write(*, schema: str, job: _Job) -> None:
     writer = streams.DeltaWriter(schema, answer.pk)
 
     def carry_on() -> bool:
-        state = streams.writer_check(schema, answer.pk, job.token)
+        state = leases.writer_check(schema, answer.pk, job.token)
         if state == "lost":
             lost.append(True)
         return state is None
@@ -680,7 +630,7 @@ def _write(*, schema: str, job: _Job) -> None:
             return carry_on()
         return True
 
-    def on_wait(error: gateway.GatewayError, seconds: float) -> bool:
+    def on_wait(error: llm.GatewayError, seconds: float) -> bool:
         """Tell the employee why nothing comes yet, then wait (False: Stop pressed)."""
         streams.append(schema, answer.pk, "status", {
             "status": "retrying", "reason": error.kind, "retry_in": round(seconds),
@@ -702,7 +652,7 @@ def _write(*, schema: str, job: _Job) -> None:
                 writer.drop()
             else:
                 writer.flush()  # the last text goes before any end event
-    except gateway.GatewayError as exc:
+    except llm.GatewayError as exc:
         if lost:
             return
         logger.warning("Answer %s in %s failed (%s): %s", answer.pk, schema, exc.kind,
@@ -815,11 +765,11 @@ def _save_kept_final(schema: str, answer: Message) -> bool:
 
 
 def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None,
-            on_audit_failure=None) -> gateway.Completion:
+            on_audit_failure=None) -> llm.Completion:
     if job.endpoint is None:
         on_delta(str(OFFLINE_TEXT))
-        return gateway.Completion(str(OFFLINE_TEXT), None, None, "stop")
-    return gateway.stream_chat(
+        return llm.Completion(str(OFFLINE_TEXT), None, None, "stop")
+    return llm.stream_chat(
         endpoint=job.endpoint, model=job.config.model, messages=job.prompt,
         temperature=job.config.temperature, max_tokens=job.config.max_output_tokens,
         on_delta=on_delta, context=job.context, on_wait=on_wait, deadline=deadline,
@@ -837,8 +787,8 @@ def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_mes
 
 
 def build_prompt(*, answer: Message, config: BotConfig,
-                 endpoint: gateway.ModelEndpoint | None,
-                 context: privacy.CallContext | None = None,
+                 endpoint: llm.ModelEndpoint | None,
+                 context: llm.CallContext | None = None,
                  outside_db=contextlib.nullcontext) -> list[dict[str, str]]:
     # Knowledge passages are documents anyone with upload rights wrote: they
     # travel as user-role data, never with system authority, delimited and
@@ -878,7 +828,7 @@ def fail_if_abandoned(*, answer: Message) -> bool:
     one left 'pending' by a lost task ends failed. Failed answers get a Retry
     button, so nothing waits forever. True if the answer is now finished."""
     schema = connection.schema_name
-    if answer.is_finished or streams.lease_alive(schema, answer.pk):
+    if answer.is_finished or leases.lease_alive(schema, answer.pk):
         return False
     with translation.override(_asker_language(answer)):
         if answer.status == Message.Status.PENDING:
@@ -918,7 +868,7 @@ def fail_abandoned_answers() -> int:
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Message.Status.STREAMING,
-          updated__lt=now - timezone.timedelta(seconds=streams.LEASE_SECONDS))
+          updated__lt=now - timezone.timedelta(seconds=leases.LEASE_SECONDS))
         | Q(status=Message.Status.PENDING,
             updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
     )

@@ -1,105 +1,57 @@
-"""The one module that speaks to Redis for answers in flight.
+"""Answers in flight, in Redis (connections from core.redis_client).
 
 Each answer has a Redis Stream of events (delta, reset, done, failed,
 cancelled) that the worker appends to and the browser reads through SSE,
 resuming after a reconnect from the last event id. Beside it: a stop flag
-the browser sets, and a lease the worker renews while it works so that a
-dead worker can be told from a slow one.
+the browser sets, the outcome kept until the database has it, and redo
+claims. The lease a worker renews while it writes is in chat/leases.py.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
 
-import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 
+from core import redis_client
+
 STREAM_TTL_SECONDS = 3600  # a finished stream lingers for late readers, then goes
-LEASE_SECONDS = getattr(settings, "CHAT_LEASE_SECONDS", 15)
 # Text after the first piece goes out in batches at most this often: one Redis
 # entry (and one SSE event) per batch instead of per token.
 FLUSH_SECONDS = getattr(settings, "CHAT_STREAM_FLUSH_MS", 40) / 1000
-READ_BLOCK_MS = 15000
+READ_BLOCK_MS = redis_client.MAX_BLOCK_SECONDS * 1000
 END_EVENTS = frozenset({"done", "failed", "cancelled"})
 
-_sync_client: redis.Redis | None = None
-_async_clients: dict[int, aioredis.Redis] = {}
+# Redis down: every function here raises this and nothing else.
+StreamUnavailable = redis_client.Unavailable
+_unavailable_on_redis_error = redis_client.unavailable_on_error
+_client = redis_client.client
 
 
-class StreamUnavailable(Exception):
-    """Redis cannot be reached (or failed a command): every function here
-    raises this and nothing else for a Redis failure, so callers have one
-    thing to catch and turn into the "temporarily unavailable" message."""
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _unavailable_on_redis_error(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    @functools.wraps(function)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return function(*args, **kwargs)
-        except (redis.RedisError, OSError) as exc:
-            raise StreamUnavailable(str(exc)) from exc
-
-    return wrapper
-
-
-def _client() -> redis.Redis:
-    global _sync_client
-    if _sync_client is None:
-        _sync_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5,
-            max_connections=500, decode_responses=True,
-        )
-    return _sync_client
-
-
-def _async_client() -> aioredis.Redis:
-    # One pool per event loop: redis.asyncio connections are bound to their loop.
-    import asyncio
-
-    loop_id = id(asyncio.get_running_loop())
-    client = _async_clients.get(loop_id)
-    if client is None:
-        client = aioredis.Redis.from_url(
-            # Reads block up to READ_BLOCK_MS; the socket must wait longer than that.
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=READ_BLOCK_MS / 1000 + 10,
-            decode_responses=True, max_connections=2000,
-        )
-        _async_clients[loop_id] = client
-    return client
-
-
-def _key(schema: str, message_id: int, part: str = "events") -> str:
+def key(schema: str, message_id: int, part: str = "events") -> str:
     return f"answer:{schema}:{message_id}:{part}"
 
 
 @_unavailable_on_redis_error
 def append(schema: str, message_id: int, event: str, data: dict | None = None) -> str:
-    key = _key(schema, message_id)
+    events = key(schema, message_id)
     fields = {"event": event, "data": json.dumps(data or {})}
     if event == "delta":  # the hot path: one command per batch of tokens
-        return _client().xadd(key, fields, maxlen=50000, approximate=True)
+        return _client().xadd(events, fields, maxlen=50000, approximate=True)
     pipe = _client().pipeline(transaction=False)
-    pipe.xadd(key, fields, maxlen=50000, approximate=True)
+    pipe.xadd(events, fields, maxlen=50000, approximate=True)
     if event in END_EVENTS:
-        pipe.expire(key, STREAM_TTL_SECONDS)
-        pipe.delete(_key(schema, message_id, "stop"), _key(schema, message_id, "lease"))
+        pipe.expire(events, STREAM_TTL_SECONDS)
+        pipe.delete(key(schema, message_id, "stop"), key(schema, message_id, "lease"))
     else:
         # Set when the answer starts (and on a reset): a stream whose worker
         # died still expires.
-        pipe.expire(key, STREAM_TTL_SECONDS * 2)
+        pipe.expire(events, STREAM_TTL_SECONDS * 2)
     return pipe.execute()[0]
 
 
@@ -193,128 +145,19 @@ class _Flusher:
 _flusher = _Flusher()
 
 
-def count_hits(windows: list[tuple[str, int]]) -> list[int]:
-    """Count one hit in each window (key, seconds); returns the counts.
-
-    A window opens with the first hit and lasts `seconds` (not aligned to the
-    clock, so a burst across a minute boundary cannot pass twice the limit)."""
-    try:
-        pipe = _client().pipeline(transaction=False)
-        for name, seconds in windows:
-            bucket = f"ratelimit:{name}"
-            # Create the window with its expiry first (EXPIRE NX needs Redis 7).
-            pipe.set(bucket, 0, ex=seconds, nx=True)
-            pipe.incr(bucket)
-        results = pipe.execute()
-    except (redis.RedisError, OSError) as exc:
-        raise StreamUnavailable(str(exc)) from exc
-    return results[1::2]
-
-
 @_unavailable_on_redis_error
 def request_stop(schema: str, message_id: int) -> None:
-    _client().set(_key(schema, message_id, "stop"), "1", ex=STREAM_TTL_SECONDS)
+    _client().set(key(schema, message_id, "stop"), "1", ex=STREAM_TTL_SECONDS)
 
 
 @_unavailable_on_redis_error
 def stop_requested(schema: str, message_id: int) -> bool:
-    return bool(_client().exists(_key(schema, message_id, "stop")))
-
-
-@_unavailable_on_redis_error
-def writer_check(schema: str, message_id: int, token: str) -> str | None:
-    """"stop" if the employee pressed Stop; "lost" if another worker now holds
-    the answer's lease (ours lapsed, say while Redis was unreachable, and the
-    answer is being redone): this writer must stop without a word, or the
-    text would be written twice. None: carry on."""
-    pipe = _client().pipeline(transaction=False)
-    pipe.exists(_key(schema, message_id, "stop"))
-    pipe.get(_key(schema, message_id, "lease"))
-    stop, holder = pipe.execute()
-    if holder is not None and holder != token:
-        return "lost"
-    return "stop" if stop else None
-
-
-@_unavailable_on_redis_error
-def take_lease(schema: str, message_id: int, token: str) -> bool:
-    """True if this worker now owns the answer (nobody else holds a live lease)."""
-    return bool(_client().set(_key(schema, message_id, "lease"), token, nx=True,
-                              ex=LEASE_SECONDS))
-
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-# Renew a lease that is ours or has lapsed; never one another worker took.
-_RENEW = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-end
-return false
-"""
-
-
-class LeaseKeeper:
-    """Renews the leases of every answer this process is writing, from one
-    thread, so a lease lives exactly as long as its worker does (even while
-    the model is slow to send its first token)."""
-
-    def __init__(self) -> None:
-        self._leases: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def hold(self, schema: str, message_id: int, token: str) -> None:
-        with self._lock:
-            self._leases[_key(schema, message_id, "lease")] = token
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="lease-keeper",
-                                                daemon=True)
-                self._thread.start()
-
-    def release(self, schema: str, message_id: int) -> None:
-        key = _key(schema, message_id, "lease")
-        with self._lock:
-            token = self._leases.pop(key, None)
-        if token is not None:  # only our own lease: another worker may hold it now
-            _delete_lease(schema, message_id, token)
-
-    def _run(self) -> None:
-        renew = _client().register_script(_RENEW)
-        while True:
-            time.sleep(max(0.5, LEASE_SECONDS / 3))
-            with self._lock:
-                leases = dict(self._leases)
-            if not leases:
-                continue
-            try:
-                pipe = _client().pipeline(transaction=False)
-                for key, token in leases.items():
-                    renew(keys=[key], args=[token, LEASE_SECONDS], client=pipe)
-                pipe.execute()
-            except (redis.RedisError, OSError):
-                continue  # Redis is back soon, or the answer fails on its own
-
-
-@_unavailable_on_redis_error
-def _delete_lease(schema: str, message_id: int, token: str) -> None:
-    _client().eval(_RELEASE, 1, _key(schema, message_id, "lease"), token)
-
-
-leases = LeaseKeeper()
-
-
-@_unavailable_on_redis_error
-def lease_alive(schema: str, message_id: int) -> bool:
-    return bool(_client().exists(_key(schema, message_id, "lease")))
+    return bool(_client().exists(key(schema, message_id, "stop")))
 
 
 @_unavailable_on_redis_error
 def discard(schema: str, message_id: int) -> None:
-    _client().delete(*(_key(schema, message_id, part)
+    _client().delete(*(key(schema, message_id, part)
                        for part in ("events", "stop", "lease", "final", "redo1", "redo2")))
 
 
@@ -327,32 +170,32 @@ FINAL_KEEP_SECONDS = getattr(settings, "CHAT_FINAL_KEEP_SECONDS", 7 * 86400)
 
 @_unavailable_on_redis_error
 def keep_final(schema: str, message_id: int, fields: dict) -> None:
-    _client().set(_key(schema, message_id, "final"), json.dumps(fields), ex=FINAL_KEEP_SECONDS)
+    _client().set(key(schema, message_id, "final"), json.dumps(fields), ex=FINAL_KEEP_SECONDS)
 
 
 @_unavailable_on_redis_error
 def get_final(schema: str, message_id: int) -> dict | None:
-    raw = _client().get(_key(schema, message_id, "final"))
+    raw = _client().get(key(schema, message_id, "final"))
     return json.loads(raw) if raw else None
 
 
 @_unavailable_on_redis_error
 def drop_final(schema: str, message_id: int) -> None:
-    _client().delete(_key(schema, message_id, "final"))
+    _client().delete(key(schema, message_id, "final"))
 
 
 @_unavailable_on_redis_error
 def claim_redo(schema: str, message_id: int, attempt: int, *, seconds: int) -> bool:
     """True once per attempt of an answer: the caller re-enqueues it (several
     browsers and the sweep may notice the same dead worker at once)."""
-    return bool(_client().set(_key(schema, message_id, f"redo{attempt}"), "1", nx=True,
+    return bool(_client().set(key(schema, message_id, f"redo{attempt}"), "1", nx=True,
                               ex=seconds))
 
 
 @_unavailable_on_redis_error
 def redo_requested(schema: str, message_id: int, attempt: int) -> bool:
     """A redo after this attempt was requested (within the key's lifetime)."""
-    return bool(_client().exists(_key(schema, message_id, f"redo{attempt}")))
+    return bool(_client().exists(key(schema, message_id, f"redo{attempt}")))
 
 
 @dataclass(frozen=True)
@@ -380,18 +223,18 @@ async def read(
     sends a keep-alive and checks the answer is still alive). With
     `wait_first=False` the first read returns at once, so a caller learns
     whether Redis answers before it commits to a response."""
-    key = _key(schema, message_id)
-    client = _async_client()
+    events_key = key(schema, message_id)
+    client = redis_client.async_client()
     last = after or "0-0"
     block: int | None = block_ms if wait_first else None
     while True:
         try:
-            batches = await client.xread({key: last}, block=block, count=500)
-        except (redis.RedisError, OSError) as exc:
+            batches = await client.xread({events_key: last}, block=block, count=500)
+        except redis_client.ERRORS as exc:
             raise StreamUnavailable(str(exc)) from exc
         block = block_ms
         events: list[StreamEvent] = []
-        for _key_name, entries in batches or []:
+        for _stream_name, entries in batches or []:
             for entry_id, fields in entries:
                 last = entry_id
                 events.append(StreamEvent(entry_id, fields["event"], json.loads(fields["data"])))

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from chat import services
-from chat.streams import LEASE_SECONDS
+from chat.leases import LEASE_SECONDS
 
 
 @shared_task(bind=True, name="chat.tasks.generate_answer", ignore_result=True,

@@ -18,7 +18,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
-from chat import gateway, selectors, services, streams
+import llm
+from chat import leases, selectors, services, streams
 from chat.forms import BotConfigForm, MessageForm, PromptForm
 from chat.models import Message
 from chat.rendering import markdown_to_html
@@ -279,7 +280,7 @@ async def _events(schema: str, answer: Message, reader, first: list):
 def _stale_state(schema: str, answer_id: int) -> dict | None:
     """The stored outcome if the answer finished without (or after) its stream;
     an answer whose worker died is redone (or failed) on the way."""
-    if streams.lease_alive(schema, answer_id):
+    if leases.lease_alive(schema, answer_id):
         return None  # a worker is on it (the model is slow to answer)
     with schema_context(schema):
         answer = Message.objects.filter(pk=answer_id).first()
@@ -326,7 +327,7 @@ def bot_settings(request):
 def bot_test_connection(request):
     try:
         result = services.test_bot_connection(config=selectors.get_bot_config())
-    except gateway.GatewayError as exc:
+    except llm.GatewayError as exc:
         return JsonResponse({"ok": False, "message": exc.admin_message}, status=200)
     return JsonResponse({"ok": True, "message": result})
 

@@ -26,7 +26,7 @@ from compliance.models import (
 from compliance.overview_content import Labels
 from compliance.overview_versions import DEFAULT_LANGUAGE, VERSIONS, base_language, labels_for
 
-__all__ = ["ENTITY_LABELS"]  # re-exported: chat.privacy reads the labels from here
+__all__ = ["ENTITY_LABELS"]  # re-exported: llm.privacy reads the labels from here
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,10 @@ PUBLIC_SCHEMA_NAME = "public"
 # every migration: see tenants.services.ensure_template_schema.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Run inside a new client's schema, in its provisioning transaction, each
+# called with country=...: the apps above tenants set up their defaults here
+# (tenants imports none of them).
+CLIENT_SETUP_STEPS = ["compliance.services.apply_country_defaults"]
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
@@ -388,7 +392,7 @@ CHAT_STREAM_FLUSH_MS = env.int("CHAT_STREAM_FLUSH_MS", default=40)
 # An answer still pending after this many seconds had its task lost: it fails.
 CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=900)
 
-# --- The answer path under faults (issue 12; chat/gateway.py, chat/services.py) ---
+# --- The answer path under faults (issue 12; llm/gateway.py, chat/services.py) ---
 # An answer ends (its text so far kept, with a Retry button) this long after it
 # started, however slowly the model drips...
 CHAT_ANSWER_DEADLINE_SECONDS = env.int("CHAT_ANSWER_DEADLINE_SECONDS", default=300)
@@ -414,7 +418,7 @@ ENCRYPTION_KEYS = env.list("TUNEAIBOT_ENCRYPTION_KEYS", default=[])
 AUDIT_SIGNING_KEYS = env.list("TUNEAIBOT_AUDIT_KEYS", default=[])
 DEV_MODE = env.bool("TUNEAIBOT_DEV", default=False)
 
-# --- Model endpoints a client chooses (outbound URL policy, chat/endpoint_policy.py)
+# --- Model endpoints a client chooses (outbound URL policy, core/endpoint_policy.py)
 # The platform's own OPENAI_BASE_URL is trusted. A client's base URL must be
 # https and public; plain http only where this allows it (development, tests).
 MODEL_ENDPOINT_ALLOW_HTTP = env.bool("MODEL_ENDPOINT_ALLOW_HTTP", default=False)

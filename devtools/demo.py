@@ -39,7 +39,14 @@ def ensure_demo() -> DemoCredentials:
     saved = _credentials_file()
     client = Client.objects.filter(slug=DEMO_SLUG).first()
     if client is not None and saved.exists():
-        return DemoCredentials(**json.loads(saved.read_text()))
+        # The sites are worked out again: this run may serve another port.
+        credentials = DemoCredentials(**{
+            **json.loads(saved.read_text()),
+            "site": services.site_url(services.client_host(client)),
+            "staff_site": _staff_site(),
+        })
+        _save(saved, credentials)
+        return credentials
     if client is not None:
         services.delete_client(client=client)  # half-made demo from an interrupted run
     result = services.create_client(
@@ -62,10 +69,18 @@ def ensure_demo() -> DemoCredentials:
         admin_password=result.admin_password,
         employee_email="employee@acme.example",
         employee_password=employee_password,
-        staff_site=services.site_url(services.client_host(services.ensure_platform())) + "admin/",
+        staff_site=_staff_site(),
         staff_email="staff@tuneaibot.local",
         staff_password=staff_password,
     )
+    _save(saved, credentials)
+    return credentials
+
+
+def _staff_site() -> str:
+    return services.site_url(services.client_host(services.ensure_platform())) + "admin/"
+
+
+def _save(saved, credentials: DemoCredentials) -> None:  # noqa: ANN001 - a Path
     saved.write_text(json.dumps(asdict(credentials), indent=2))
     saved.chmod(0o600)
-    return credentials

@@ -5,7 +5,7 @@ stops with an error. The development entry points (scripts/start,
 scripts/test, scripts/manage and the benchmarks) call `ensure_services`
 first, or run a command under this module:
 
-    python -m devtools.embedded [--ephemeral] -- python manage.py up
+    python -m devtools.embedded [--ephemeral] -- python manage.py list_clients
 
 which starts what is missing, exports the URLs to the command, and stops
 what it started when the command ends. Data lives in a project-local,
@@ -33,6 +33,10 @@ started_redis = False
 
 
 _ephemeral_root: Path | None = None
+
+# The port of the last scripts/start (devtools.runner writes it), so one-off
+# commands (scripts/manage list_clients) print the URLs that run serves.
+RUNNER_STATE = "runner.json"
 
 
 def data_root() -> Path:
@@ -163,16 +167,13 @@ def redis_url(*, folder: str = "redis") -> str:
 
 
 def _redis_answers(url: str) -> bool:
-    import redis
+    from core.redis_client import ping
 
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except (redis.exceptions.ConnectionError, OSError):
-        return False
+    return ping(url=url, timeout=0.5)
 
 
 def stop_redis(*, folder: str = "redis") -> None:
-    """Stop the embedded Redis (the runner calls this on Ctrl-C)."""
+    """Stop the embedded Redis (the runner calls this when it stops)."""
     stop_redis_in(data_root() / folder)
 
 
@@ -213,6 +214,16 @@ def _env_file() -> Path:
     return Path(os.environ.get("TUNEAIBOT_ENV_FILE") or project / ".env")
 
 
+def saved_port() -> str | None:
+    """The port the last scripts/start served on, if any."""
+    import json
+
+    try:
+        return str(int(json.loads((data_root() / RUNNER_STATE).read_text())["port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command with embedded services (started only where no URL is set)."""
     import argparse
@@ -240,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one clear sentence, then stop
         print(f"Could not start the embedded services: {exc}", file=sys.stderr)
         return 1
+    if not os.environ.get("SITE_PORT") and (port := saved_port()):
+        os.environ["SITE_PORT"] = port
     child = subprocess.Popen(command)
     # Ctrl-C reaches the whole foreground group (the child too): wait for the
     # child to finish stopping; a TERM sent to us alone is passed on.

@@ -9,8 +9,9 @@ from __future__ import annotations
 import concurrent.futures
 
 import psycopg
-import redis
 from django.conf import settings
+
+from core import redis_client
 
 CHECK_SECONDS = 1.5
 _checks = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
@@ -25,13 +26,7 @@ def database_ok() -> bool:
 
 
 def redis_ok() -> bool:
-    try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
-        )
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
+    return redis_client.ping(timeout=1)
 
 
 def status() -> dict[str, str]:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
@@ -151,10 +152,6 @@ def create_client(
     All of it happens in one transaction (PostgreSQL DDL is transactional), so
     a failure anywhere leaves no schema, domain or row behind.
     """
-    # Provisioning sets up the client's compliance defaults; compliance itself
-    # imports tenants, hence the import here.
-    from compliance import services as compliance_services
-
     slug = slug.strip().lower()
     admin_email = admin_email.strip().lower()
     connection.set_schema_to_public()  # clients are rows of the public schema
@@ -174,8 +171,11 @@ def create_client(
                     admin_email, password, role=User.Role.ADMIN
                 )
                 # After the clone: whatever the template held, the new client's
-                # defaults are its country's.
-                compliance_services.apply_country_defaults(country=country)
+                # defaults are its country's. The steps live in the apps above
+                # (compliance's data controls); config names them, so tenants
+                # imports none of those apps.
+                for step in settings.CLIENT_SETUP_STEPS:
+                    import_string(step)(country=country)
     except ProvisioningError:
         raise
     except Exception as exc:

@@ -162,7 +162,7 @@ MODEL_KEY = "sk-test-platform-key-0001"
 @pytest.fixture(scope="session")
 def model_server():
     """Our local OpenAI-compatible server; the real SDK talks to it over HTTP."""
-    from chat.local_model_server import LocalModelServer
+    from devtools.local_model_server import LocalModelServer
 
     with LocalModelServer(api_key=MODEL_KEY) as server:
         yield server
@@ -226,7 +226,7 @@ class WebServer:
     def start(self) -> WebServer:
         import httpx
 
-        from tenants.management.commands.up import web_command
+        from devtools.runner import web_command
 
         with self.log_path.open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(

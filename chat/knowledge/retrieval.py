@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from chat import gateway, privacy
 from chat.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
+from llm import gateway, privacy
 
 logger = logging.getLogger(__name__)
 

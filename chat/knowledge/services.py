@@ -17,9 +17,11 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from chat import documents, gateway
+from chat import documents
 from chat.knowledge import local_embeddings, vectors
 from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from core.tasks import enqueue_on_commit
+from llm import gateway
 from tenants.services import client_media_root
 
 logger = logging.getLogger(__name__)
@@ -244,8 +246,7 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
     from chat.knowledge.tasks import ingest_file
 
-    file_id, generation = file.pk, file.generation
-    transaction.on_commit(lambda: ingest_file.delay(file_id=file_id, generation=generation))
+    enqueue_on_commit(ingest_file, file_id=file.pk, generation=file.generation)
 
 
 def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
@@ -540,7 +541,7 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
                 vectors.drop_table()
                 KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
             vectors.ensure_table(dimensions=embedding_dimensions(options))
-            transaction.on_commit(lambda: ingest_embed_library.delay())
+            enqueue_on_commit(ingest_embed_library)
         else:
             vectors.drop_table()
             KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")

@@ -22,6 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core.tasks import enqueue_on_commit
 from tenants.members.models import User
 from tenants.services import client_host, site_url
 
@@ -62,13 +63,10 @@ def set_password_link(*, user: User) -> str:
 
 def invite_member(*, email: str, role: str, invited_by: User) -> User:
     """Create the account without a password; a worker emails a link to choose one."""
-    from tenants.tasks import send_invitation_email
-
     with transaction.atomic():
         user = create_member(email=email, role=role)
-        transaction.on_commit(
-            lambda: send_invitation_email.delay(user_id=user.pk, invited_by_id=invited_by.pk)
-        )
+        enqueue_on_commit("tenants.tasks.send_invitation_email", user_id=user.pk,
+                          invited_by_id=invited_by.pk)
     return user
 
 
@@ -102,13 +100,10 @@ def request_password_reset(*, email: str) -> None:
     The e-mail is written and sent by a worker, so the answer to the person
     asking takes the same time whether the account exists or not.
     """
-    from tenants.tasks import send_password_reset_email
-
     email = User.objects.normalize_login(email)
     for user in User.objects.filter(email=email, is_active=True):
         if user.has_usable_password():  # invited, not joined yet: the invitation is the way in
-            transaction.on_commit(
-                lambda pk=user.pk: send_password_reset_email.delay(user_id=pk))
+            enqueue_on_commit("tenants.tasks.send_password_reset_email", user_id=user.pk)
 
 
 def send_password_reset(*, user_id: int) -> None:

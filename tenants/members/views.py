@@ -11,8 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from redis.exceptions import RedisError
 
+from core import redis_client
 from tenants.members import selectors, services, throttling
 from tenants.members.forms import InviteForm, LanguageForm, WorkspaceLanguageForm
 from tenants.members.models import User
@@ -74,7 +74,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def post(self, request, *args, **kwargs):
         try:
             wait = throttling.password_reset_wait(request)
-        except RedisError:
+        except redis_client.ERRORS:  # the cache (Redis) holds the counters
             return self._refuse(_(
                 "Password reset is unavailable for a moment. Try again in a minute."
             ), status=503, retry_after=60)

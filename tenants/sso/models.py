@@ -16,7 +16,7 @@ class SsoSettings(models.Model):
                                      blank=True)
     issuer = models.URLField(_("issuer (discovery URL)"), max_length=500, blank=True)
     client_id = models.CharField(_("client ID"), max_length=255, blank=True)
-    # Encrypted with chat.secrets (MultiFernet); only the last characters are shown.
+    # Encrypted with core.secrets (MultiFernet); only the last characters are shown.
     client_secret_encrypted = models.TextField(blank=True)
     client_secret_last4 = models.CharField(max_length=4, blank=True)
     scopes = models.CharField(_("scopes"), max_length=255, default="openid email profile")

@@ -82,7 +82,7 @@ def check_public_address(url: str) -> None:
     providers (SSO_ALLOW_PRIVATE_ISSUERS). Checked before every request."""
     if settings.SSO_ALLOW_PRIVATE_ISSUERS:
         return
-    from chat import endpoint_policy
+    from core import endpoint_policy
 
     parts = urlsplit(url)
     try:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import secrets as secret_box
+from core import secrets as secret_box
 from tenants.members.models import User
 from tenants.sso import oidc, selectors
 from tenants.sso.models import ExternalIdentity, SsoSettings

@@ -6,8 +6,8 @@ import time
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.local_model_server import split_tokens
 from chat.models import Conversation, Message
+from devtools.local_model_server import split_tokens
 from tenants.members.models import User
 from tests.support.site import Site, text_of
 
@@ -343,7 +343,8 @@ def test_encryption_keys_rotate(make_client, settings):
     from cryptography.fernet import Fernet
     from django.core.management import call_command
 
-    from chat import secrets, selectors, services
+    from chat import selectors, services
+    from core import secrets
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.ENCRYPTION_KEYS = [old]

@@ -23,7 +23,7 @@ import httpx
 import openai
 import pytest
 
-from chat.local_model_server import (
+from devtools.local_model_server import (
     Behaviour,
     BehaviourOptions,
     LocalModelServer,
@@ -487,7 +487,7 @@ def test_behaviour_options_mirror_the_behaviour_fields() -> None:
 
 def test_command_line_serves_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "chat.local_model_server", "--port", "0", "--api-key", "sk-cli"],
+        [sys.executable, "-m", "devtools.local_model_server", "--port", "0", "--api-key", "sk-cli"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -17,7 +17,7 @@ def stream():
 
 
 def deltas(schema: str, message_id: int) -> list[str]:
-    entries = streams._client().xrange(streams._key(schema, message_id))
+    entries = streams._client().xrange(streams.key(schema, message_id))
     return [streams.json.loads(fields["data"])["text"] for _id, fields in entries]
 
 

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
-from chat import gateway
 from chat.models import Message
 from compliance import selectors, services
 from compliance.models import AuditRecord, MessageRedaction
+from llm import gateway
 from tests.conftest import MODEL_KEY
 from tests.support.site import Site, text_of
 

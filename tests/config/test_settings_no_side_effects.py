@@ -73,3 +73,32 @@ def test_the_dev_launcher_starts_what_is_missing_and_stops_it_after(tmp_path):
     except (redis.ConnectionError, OSError):
         answered = False
     assert not answered, "the Redis the launcher started is stopped when the command ends"
+
+
+def test_setup_and_the_web_app_load_neither_spacy_nor_presidio_nor_devtools(tmp_path):
+    # Every process runs django.setup(): web, each worker, each command. The
+    # redaction engine (Presidio, spaCy) loads only where redaction runs (the
+    # llm worker, on its first call), and the development tools never load
+    # in production paths. The web process also loads both URLconfs
+    # (config/asgi.py), so every view module is imported here too.
+    script = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from django.conf import settings\n"
+        "from django.urls import get_resolver\n"
+        "for urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):\n"
+        "    get_resolver(urlconf).url_patterns\n"
+        "import config.celery, chat.tasks, compliance.tasks, tenants.tasks\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules}\n"
+        "               & {'spacy', 'presidio_analyzer', 'presidio_anonymizer', 'thinc',\n"
+        "                  'devtools'})\n"
+        "print('loaded', heavy)\n"
+    )
+    env = _env(tmp_path, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL,
+               DJANGO_SETTINGS_MODULE="config.settings")
+
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "loaded []" in result.stdout, result.stdout

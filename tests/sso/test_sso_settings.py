@@ -78,7 +78,7 @@ def test_save_checks_the_provider_and_encrypts_the_secret(make_client, host_clie
     assert browser.post("/sso/settings/", form(issuer=oidc_provider.issuer,
                                                client_secret="")).status_code == 302
     with schema_context(result.client.schema_name):
-        from chat import secrets
+        from core import secrets
 
         assert secrets.decrypt(selectors.get_settings().client_secret_encrypted) == SECRET
     # The login page now offers the company sign-in.

@@ -41,7 +41,7 @@ def _gone(schema: str, ids: dict[str, int], stored: Path) -> None:
         assert KnowledgeFile.objects.filter(pk=ids["library_file"]).exists()
     assert not stored.exists(), "the attachment's bytes are erased"
     for answer in (ids["answer"], ids["pending_answer"]):
-        assert not streams._client().exists(streams._key(schema, answer))
+        assert not streams._client().exists(streams.key(schema, answer))
 
 
 @pytest.mark.parametrize("path", ["sidebar", "my-data", "admin-erase", "retention"])

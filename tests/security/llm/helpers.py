@@ -6,9 +6,9 @@ import hashlib
 
 from django_tenants.utils import schema_context
 
-from chat import secrets
 from chat.models import BotConfig, Message
 from chat.selectors import get_bot_config
+from core import secrets
 from tests.conftest import MODEL_KEY
 from tests.support.site import Site
 

@@ -20,8 +20,8 @@ from cryptography.x509.oid import NameOID
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
-from chat import gateway
-from chat.endpoint_policy import EndpointRefused, PinnedTransport, check_url, resolve_checked
+from core.endpoint_policy import EndpointRefused, PinnedTransport, check_url, resolve_checked
+from llm import gateway
 from tests.support.llm_capture import CaptureServer, capture_pair
 
 ALLOWED = "127.0.0.2"
@@ -91,7 +91,7 @@ def test_the_operator_allow_list_admits_a_private_gateway_but_never_metadata():
 def test_a_user_name_in_the_url_is_refused_and_never_passes_for_the_platform():
     public = ScriptedDNS(["8.8.8.8"])
     with override_settings(**POLICY, OPENAI_BASE_URL="https://api.openai.com/v1"):
-        from chat.endpoint_policy import is_platform_url
+        from core.endpoint_policy import is_platform_url
 
         assert is_platform_url("https://API.openai.com:443/v1/")
         assert not is_platform_url("https://me@api.openai.com/v1")

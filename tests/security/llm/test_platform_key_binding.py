@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.local_model_server import LocalModelServer
 from chat.models import BotConfig, Message
+from devtools.local_model_server import LocalModelServer
 from tests.knowledge.helpers import turn_semantic_search_on, upload, wait_until_finished
 from tests.security.llm.helpers import (
     ALLOWED_HOST,

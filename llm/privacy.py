@@ -1,7 +1,10 @@
 """The outbound privacy step of the model gateway: redact what leaves, restore
 what comes back, and put every call on the audit trail.
 
-chat.gateway calls `redact_messages`/`redact_texts` before a request and
+The redaction engine (Presidio, spaCy) is imported on the first call that
+redacts, not with this module: a web process that never redacts never loads it.
+
+llm.gateway calls `redact_messages`/`redact_texts` before a request and
 `finish_call` after it. The context carries who is asking and the
 conversation's placeholder mapping; without one (say, ingestion calling
 `gateway.embed`), `default_context` reads the current client's controls.
@@ -14,13 +17,16 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from compliance import redaction
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+
+if TYPE_CHECKING:
+    from compliance.redaction import StreamRestorer
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +95,8 @@ def describe(items) -> list[dict]:
 def _redact(context: CallContext, text: str, *, mapping: dict[str, str]):
     if not context.redaction_enabled or not text:
         return None
+    from compliance import redaction
+
     result = redaction.redact(text, entities=context.entities, terms=context.terms,
                               mapping=mapping)
     context.counts.update(result.counts)
@@ -129,11 +137,15 @@ def redact_texts(context: CallContext, texts: list[str]) -> list[str]:
     return outbound
 
 
-def restorer(context: CallContext) -> redaction.StreamRestorer:
+def restorer(context: CallContext) -> StreamRestorer:
+    from compliance import redaction
+
     return redaction.StreamRestorer(mapping=context.mapping)
 
 
 def restore(context: CallContext, text: str) -> str:
+    from compliance import redaction
+
     return redaction.restore(text, mapping=context.mapping)
 
 

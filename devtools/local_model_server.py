@@ -29,7 +29,7 @@ request: ``[[reply: exact text]]``, ``[[tokens: 20]]``, ``[[fail: 429]]``,
 not JSON). A slow drip is ``[[token-delay: 25]]`` (one chunk every 25 s).
 Directives are removed from the echoed text.
 
-Run in the foreground: ``python -m chat.local_model_server --port 8099``.
+Run in the foreground: ``python -m devtools.local_model_server --port 8099``.
 """
 
 from __future__ import annotations
@@ -1211,7 +1211,7 @@ async def _serve_forever(service: ModelService, host: str, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m chat.local_model_server",
+        prog="python -m devtools.local_model_server",
         description="A local OpenAI-compatible model server for tests, benchmarks and demos.",
     )
     parser.add_argument("--host", default="127.0.0.1")
