@@ -242,7 +242,13 @@
     requestAnimationFrame(settle);
   }
   function keepUp() { if (follow) toBottom(); else jumpButton.hidden = false; }
+  // Scrolling by the reader (wheel, touch, keys, the scroll bar) decides
+  // whether to follow; the list's own scrolling to the end does not.
+  let readerAt = -Infinity;
+  ["wheel", "touchmove", "keydown", "pointerdown"].forEach((type) =>
+    list.addEventListener(type, () => { readerAt = performance.now(); }, {passive: true}));
   list.addEventListener("scroll", () => {
+    if (settling && performance.now() - readerAt > 500) return;
     follow = atBottom();
     if (follow) jumpButton.hidden = true;
   }, {passive: true});
