@@ -439,6 +439,8 @@
         chat.dataset.sendUrl = `${sent.conversation_url}send/`;
         form.action = chat.dataset.sendUrl;
         addToSidebar(sent.conversation_url, sent.title);
+        const heading = chat.querySelector(".chat-title");
+        if (heading) heading.textContent = sent.title;
       }
       if (editOf) {
         // The edited message and what followed it stay on the earlier version.
