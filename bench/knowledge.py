@@ -52,11 +52,11 @@ from django_tenants.utils import schema_context  # noqa: E402
 
 from bench import knowledge_corpus as corpus  # noqa: E402
 from bench import knowledge_corpus_ja, knowledge_corpus_ko  # noqa: E402
-from chat.knowledge import local_embeddings, retrieval, services, vectors  # noqa: E402
-from chat.knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
+from knowledge import local_embeddings, retrieval, services, vectors  # noqa: E402
+from knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
 from tenants import services as tenant_services  # noqa: E402
 from tenants.models import Client  # noqa: E402
-from tests.chat.fixtures_documents import make_text_pdf  # noqa: E402
+from tests.knowledge.fixtures_documents import make_text_pdf  # noqa: E402
 
 PREFIX = "bench-kn"
 

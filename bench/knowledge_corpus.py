@@ -590,7 +590,7 @@ def as_html(document: Document) -> str:
 
 
 def as_docx(document: Document) -> bytes:
-    from tests.chat.fixtures_documents import DocxBlock, make_docx
+    from tests.knowledge.fixtures_documents import DocxBlock, make_docx
 
     blocks = [DocxBlock("heading", document.title, level=1)]
     for heading, paragraphs in document.sections:
@@ -601,7 +601,7 @@ def as_docx(document: Document) -> bytes:
 
 def as_pdf(document: Document) -> bytes:
     """One page per section, each with a bookmark (as exported from Word)."""
-    from tests.chat.fixtures_documents import PdfPage, _wrap, make_pdf
+    from tests.knowledge.fixtures_documents import PdfPage, _wrap, make_pdf
 
     pages = []
     for number, (heading, paragraphs) in enumerate(document.sections):

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chat.search import CJKSearchVector
+from knowledge.search import CJKSearchVector
 
 
 class BotConfig(models.Model):
@@ -175,5 +175,3 @@ class SendRequest(models.Model):
     def __str__(self) -> str:
         return f"request {self.request_id} → answer {self.answer_id}"
 
-
-from chat.knowledge.models import *  # noqa: E402,F401,F403

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -15,15 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.models import BotConfig, Conversation, Message, Prompt
 from chat.rendering import markdown_to_html_many
-from chat.search import CJKSearchQuery
 from compliance.models import MessageRedaction
+from knowledge.search import CJKSearchQuery
 
 
 def get_bot_config() -> BotConfig:
-    config = BotConfig.objects.order_by("pk").first()
-    if config is None:
-        config, _ = BotConfig.objects.get_or_create(pk=1)
-    return config
+    """The client's bot configuration. A read: the row is created by a migration
+    (in the template every client is cloned from); without it, the defaults,
+    unsaved (a service that saves them creates row 1)."""
+    return BotConfig.objects.order_by("pk").first() or BotConfig(pk=1)
 
 
 def conversations_for(*, user) -> QuerySet[Conversation]:
@@ -51,7 +51,37 @@ def get_answer(*, user, message_id: int) -> Message:
 
 
 def visible_messages(*, conversation: Conversation) -> QuerySet[Message]:
-    return conversation.messages.filter(superseded=False).order_by("id")
+    """The conversation as shown, in order (ids grow along the shown path),
+    each answer with what was redacted from its question (`redacted_items`, a
+    list; read here in the same query, not one query per answer in the
+    template)."""
+    redactions = MessageRedaction.objects.filter(message_id=OuterRef("reply_to_id"))
+    return (conversation.messages.filter(superseded=False)
+            .annotate(redacted_items=Subquery(redactions.values("items")[:1]))
+            .order_by("id"))
+
+
+def history_for(*, answer: Message, limit: int) -> list[Message]:
+    """The earlier turns sent with a question: finished, current ones only."""
+    if limit <= 0:
+        return []
+    earlier = (
+        Message.objects.filter(conversation_id=answer.conversation_id, superseded=False,
+                               id__lt=answer.reply_to_id)
+        .exclude(role=Message.Role.ASSISTANT, status__in=[
+            Message.Status.PENDING, Message.Status.STREAMING, Message.Status.FAILED])
+        .exclude(offline=True)
+        .order_by("-id")[:limit]
+    )
+    return list(reversed(earlier))
+
+
+def feedback_for_review() -> QuerySet[Message]:
+    return (
+        Message.objects.filter(role=Message.Role.ASSISTANT, feedback__isnull=False)
+        .select_related("conversation__user", "reply_to")
+        .order_by("-updated")
+    )
 
 
 def get_message(*, user, message_id: int) -> Message:
@@ -67,52 +97,54 @@ class Version:
     next_id: int | None
 
 
-def thread(*, conversation: Conversation) -> list[Message]:
-    """The conversation as shown, in order, each message carrying `version`
-    (its place among its versions) and each answer `redacted` (what was
-    taken out of its question) and `html` (its text rendered): three queries
-    and one cache read, whatever the length."""
-    shown = list(visible_messages(conversation=conversation))
+def version_groups(*, conversation_id: int) -> tuple[dict[tuple, list[int]], dict[int, tuple]]:
+    """Every message's versions (one query): messages of one role that follow
+    the same message (an answer follows its question; questions without a
+    parent are the first question's versions). Migration 0011 gave every
+    earlier message its parent; the send path sets it."""
     groups: dict[tuple, list[int]] = {}
     key_of: dict[int, tuple] = {}
     for message_id, role, parent_id, reply_to_id in (
-        Message.objects.filter(conversation=conversation).order_by("id")
+        Message.objects.filter(conversation_id=conversation_id).order_by("id")
         .values_list("id", "role", "parent_id", "reply_to_id")
     ):
-        key = (role, reply_to_id if role == Message.Role.ASSISTANT else parent_id)
+        if role == Message.Role.ASSISTANT:
+            key = (role, reply_to_id or parent_id)
+        else:
+            key = (role, parent_id)
         groups.setdefault(key, []).append(message_id)
         key_of[message_id] = key
-    question_ids = [m.pk for m in shown if m.role == Message.Role.USER]
-    redacted = dict(MessageRedaction.objects.filter(message_id__in=question_ids)
-                    .values_list("message_id", "items"))
+    return groups, key_of
+
+
+def _version(versions: list[int], message_id: int) -> Version:
+    at = versions.index(message_id) if message_id in versions else 0
+    return Version(number=at + 1, count=len(versions),
+                   previous_id=versions[at - 1] if at > 0 else None,
+                   next_id=versions[at + 1] if at + 1 < len(versions) else None)
+
+
+def thread(*, conversation: Conversation) -> list[Message]:
+    """The conversation as shown, in order, each message carrying `version`
+    (its place among its versions), each answer `redacted` (what was taken out
+    of its question) and `html` (its text rendered): a fixed number of queries
+    and one cache read, whatever the length."""
+    shown = list(visible_messages(conversation=conversation))
+    groups, key_of = version_groups(conversation_id=conversation.pk)
     answers = [m for m in shown if m.role == Message.Role.ASSISTANT]
     for answer, rendered in zip(answers, markdown_to_html_many([a.content for a in answers]),
                                 strict=True):
         answer.html = mark_safe(rendered)  # noqa: S308 - sanitized by markdown_to_html
+        answer.redacted = answer.redacted_items or []
     for message in shown:
-        versions = groups.get(key_of.get(message.pk), [message.pk])
-        at = versions.index(message.pk) if message.pk in versions else 0
-        message.version = Version(
-            number=at + 1, count=len(versions),
-            previous_id=versions[at - 1] if at > 0 else None,
-            next_id=versions[at + 1] if at + 1 < len(versions) else None,
-        )
-        message.redacted = redacted.get(message.reply_to_id, []) if message.reply_to_id else []
+        message.version = _version(groups.get(key_of.get(message.pk), [message.pk]), message.pk)
     return shown
 
 
 def version_of(*, message: Message) -> Version:
     """Where one message stands among its versions (as `thread` gives it)."""
-    versions = Message.objects.filter(conversation_id=message.conversation_id, role=message.role)
-    if message.role == Message.Role.ASSISTANT:
-        versions = versions.filter(reply_to_id=message.reply_to_id)
-    else:
-        versions = versions.filter(parent_id=message.parent_id)
-    ids = list(versions.order_by("id").values_list("id", flat=True))
-    at = ids.index(message.pk)
-    return Version(number=at + 1, count=len(ids),
-                   previous_id=ids[at - 1] if at > 0 else None,
-                   next_id=ids[at + 1] if at + 1 < len(ids) else None)
+    groups, key_of = version_groups(conversation_id=message.conversation_id)
+    return _version(groups[key_of[message.pk]], message.pk)
 
 
 # --- The sidebar ----------------------------------------------------------------------
@@ -190,26 +222,3 @@ def prompts() -> QuerySet[Prompt]:
 
 def get_prompt(*, prompt_id: int) -> Prompt:
     return get_object_or_404(Prompt, pk=prompt_id)
-
-
-def history_for(*, answer: Message, limit: int) -> list[Message]:
-    """The earlier turns sent with a question: finished, current ones only."""
-    if limit <= 0:
-        return []
-    earlier = (
-        Message.objects.filter(conversation_id=answer.conversation_id, superseded=False,
-                               id__lt=answer.reply_to_id)
-        .exclude(role=Message.Role.ASSISTANT, status__in=[
-            Message.Status.PENDING, Message.Status.STREAMING, Message.Status.FAILED])
-        .exclude(offline=True)
-        .order_by("-id")[:limit]
-    )
-    return list(reversed(earlier))
-
-
-def feedback_for_review() -> QuerySet[Message]:
-    return (
-        Message.objects.filter(role=Message.Role.ASSISTANT, feedback__isnull=False)
-        .select_related("conversation__user", "reply_to")
-        .order_by("-updated")
-    )

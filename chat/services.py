@@ -101,8 +101,8 @@ def delete_conversations(*, conversations) -> dict[str, int]:
     and redaction notes (they hold the original personal data) go together in
     one transaction; then the answer streams in Redis (best effort: they
     expire on their own)."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeFile
+    from knowledge import services as knowledge_services
+    from knowledge.models import KnowledgeFile
 
     schema = connection.schema_name
     ids = list(conversations.values_list("id", flat=True))
@@ -331,14 +331,9 @@ def regenerate(*, answer: Message) -> Message:
 # --- Versions ----------------------------------------------------------------------
 
 def _versions_of(message: Message):
-    """The message and its other versions: same conversation, role and parent
-    (an answer's parent is its question)."""
-    versions = Message.objects.filter(conversation_id=message.conversation_id, role=message.role)
-    if message.role == Message.Role.ASSISTANT:
-        return versions.filter(reply_to_id=message.reply_to_id)
-    if message.parent_id is None:
-        return versions.filter(parent__isnull=True)
-    return versions.filter(parent_id=message.parent_id)
+    """The message and its other versions (selectors.version_groups)."""
+    groups, key_of = selectors.version_groups(conversation_id=message.conversation_id)
+    return Message.objects.filter(pk__in=groups[key_of[message.pk]])
 
 
 def _last_shown_id(conversation: Conversation) -> int | None:
@@ -364,12 +359,14 @@ def refresh_path(*, conversation: Conversation) -> None:
     chosen version at each step (the newest when none is chosen); everything
     else is superseded. Ids grow along any path, so the shown messages read in
     id order are the conversation in order."""
-    rows = list(Message.objects.filter(conversation=conversation)
-                .values_list("id", "parent_id", "reply_to_id", "chosen", "superseded"))
+    rows = list(Message.objects.filter(conversation=conversation).order_by("id")
+                .values_list("id", "role", "parent_id", "reply_to_id", "chosen", "superseded"))
     children: dict[int | None, list[tuple[int, bool]]] = {}
-    for message_id, parent_id, reply_to_id, chosen, _superseded in rows:
-        # An answer follows its question (also one stored without a parent).
-        children.setdefault(parent_id or reply_to_id, []).append((message_id, chosen))
+    for message_id, role, parent_id, reply_to_id, chosen, _superseded in rows:
+        # An answer follows its question (also one stored without a parent);
+        # a question without one is the first (or a version of the first).
+        follows = (parent_id or reply_to_id) if role == Message.Role.ASSISTANT else parent_id
+        children.setdefault(follows, []).append((message_id, chosen))
     shown: set[int] = set()
     node: int | None = None
     while children.get(node):
@@ -794,7 +791,7 @@ def build_prompt(*, answer: Message, config: BotConfig,
     # travel as user-role data, never with system authority, delimited and
     # marked as data not to obey (OWASP LLM01). The rule saying so is ours and
     # goes in the system message. The answer cites them (saved in _write).
-    from chat.knowledge import retrieval
+    from knowledge import retrieval
 
     passages = retrieval.retrieve(query=answer.reply_to.content,
                                   conversation_id=answer.conversation_id,

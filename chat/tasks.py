@@ -17,16 +17,3 @@ def generate_answer(self, *, message_id: int) -> None:
 @shared_task(name="chat.tasks.fail_abandoned_answers", ignore_result=True)
 def fail_abandoned_answers() -> int:
     return services.fail_abandoned_answers()
-from chat.knowledge.tasks import (  # noqa: E402,F401
-    fail_stalled_files,
-    ingest_embed_library,
-    ingest_file,
-)
-
-
-@shared_task(name="chat.tasks.purge_expired_data", ignore_result=True)
-def purge_expired_data() -> dict:
-    """Run by celery beat in every client's schema (tenant-aware scheduler)."""
-    from chat.data_rights import purge_expired
-
-    return purge_expired().deleted

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from chat import views
 
@@ -24,5 +24,9 @@ urlpatterns = [
     path("settings/prompts/", views.prompt_library, name="prompts"),
     path("settings/prompts/<int:prompt_id>/", views.prompt_edit, name="prompt-edit"),
     path("settings/prompts/<int:prompt_id>/delete/", views.prompt_delete, name="prompt-delete"),
-    path("knowledge/", include("chat.knowledge.urls")),
+    # A file attached to one conversation (paths under knowledge/ as before).
+    path("knowledge/attach/", views.attach, name="attach-new"),
+    path("knowledge/c/<int:conversation_id>/attach/", views.attach, name="attach"),
+    path("knowledge/c/<int:conversation_id>/attachments/", views.attachments,
+         name="attachments"),
 ]

@@ -11,6 +11,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +22,10 @@ from django_tenants.utils import schema_context
 import llm
 from chat import leases, selectors, services, streams
 from chat.forms import BotConfigForm, MessageForm, PromptForm
-from chat.models import Message
+from chat.models import Conversation, Message
 from chat.rendering import markdown_to_html
+from knowledge import selectors as knowledge_selectors
+from knowledge import views as knowledge_views
 from tenants.members.permissions import tenant_admin_required
 
 logger = logging.getLogger(__name__)
@@ -365,3 +368,35 @@ def prompt_delete(request, prompt_id: int):
     services.delete_prompt(prompt=selectors.get_prompt(prompt_id=prompt_id))
     flash.success(request, gettext("Prompt deleted."))
     return redirect("chat:prompts")
+
+
+# --- Files attached to one conversation (stored and indexed by knowledge) -----------
+
+@require_POST
+@login_required
+def attach(request, conversation_id: int | None = None):
+    """Attach a file to one conversation (a new one when none is given)."""
+    conversation = (
+        selectors.get_conversation(user=request.user, conversation_id=conversation_id)
+        if conversation_id else None
+    )
+    with transaction.atomic():
+        if conversation is None:
+            conversation = Conversation.objects.create(user=request.user)
+        response = knowledge_views.uploaded(request, conversation=conversation)
+        if response.status_code != 201:
+            transaction.set_rollback(True)  # a refused file leaves no empty conversation
+            return response
+    body = json.loads(response.content)
+    body["conversation_id"] = conversation.pk
+    body["conversation_url"] = reverse("chat:conversation", args=[conversation.pk])
+    return JsonResponse(body, status=201)
+
+
+@require_GET
+@login_required
+def attachments(request, conversation_id: int):
+    conversation = selectors.get_conversation(user=request.user,
+                                              conversation_id=conversation_id)
+    return JsonResponse({"files": [knowledge_views.file_json(file) for file in
+                                   knowledge_selectors.attachments_for(conversation=conversation)]})

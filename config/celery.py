@@ -58,6 +58,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("llm"), Queue("ingest"))
 app.conf.task_routes = {
     "chat.tasks.generate_answer": {"queue": "llm"},
-    "chat.tasks.ingest_*": {"queue": "ingest"},
+    "knowledge.ingest_*": {"queue": "ingest"},
 }
 app.autodiscover_tasks()

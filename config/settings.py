@@ -97,6 +97,8 @@ TENANT_APPS = [
     "tenants.members",
     "compliance",
     "chat",
+    "knowledge",
+    "data_rights",
     "tenants.sso",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -359,7 +361,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULER = "config.beat.ResilientTenantScheduler"
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-data": {
-        "task": "chat.tasks.purge_expired_data",
+        "task": "data_rights.purge_expired_data",
         # Retention is in days; running hourly keeps each purge small. Idempotent.
         "schedule": env.float("COMPLIANCE_PURGE_EVERY_MINUTES", default=60.0) * 60,
     },
@@ -367,7 +369,7 @@ CELERY_BEAT_SCHEDULE = {
     "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers",
                                "schedule": env.float("BEAT_SWEEP_SECONDS", default=60.0)},
     # Knowledge files whose ingest task was lost end failed (Re-index button).
-    "fail-stalled-files": {"task": "chat.tasks.fail_stalled_files", "schedule": 300.0},
+    "fail-stalled-files": {"task": "knowledge.fail_stalled_files", "schedule": 300.0},
 }
 
 # --- The model API and chat ----------------------------------------------------

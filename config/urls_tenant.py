@@ -12,13 +12,14 @@ handler404 = "tenants.error_views.page_not_found"
 
 urlpatterns = [
     path("", include("chat.urls")),
+    path("knowledge/", include("knowledge.urls")),
     path("healthz", views.healthz, name="healthz"),
     # The interface strings of static/js in the current language (a script file:
     # the Content-Security-Policy allows no inline script).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("tenants.members.urls")),
     path("", include("compliance.urls")),
-    path("", include("chat.privacy_urls")),
+    path("", include("data_rights.urls")),
     # Single sign-on (OpenID Connect) and the directory's SCIM 2.0 endpoint.
     path("sso/", include("tenants.sso.urls")),
     path("scim/v2/", include("tenants.sso.scim_urls")),

@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField()),
                 ('char_count', models.PositiveIntegerField()),
                 ('search', models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector('heading', config='english', weight='A'), '||', django.contrib.postgres.search.SearchVector('text', config='english', weight='B'), django.contrib.postgres.search.SearchConfig('english')), output_field=django.contrib.postgres.search.SearchVectorField())),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='chat.knowledgefile')),
+                ('file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='knowledgefile')),
             ],
             options={
                 'ordering': ['file_id', 'index'],
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
 # server without pgvector still migrates; full-text search works and the
 # Knowledge page says why semantic search is unavailable). The vector table
 # itself is created per client when a tenant admin enables semantic search
-# (chat.knowledge.vectors.ensure_table): django-tenants' schema cloning drops a
+# (knowledge.vectors.ensure_table): django-tenants' schema cloning drops a
 # vector column's dimensions, which HNSW needs, so it must not be in the template.
 
 

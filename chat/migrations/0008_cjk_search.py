@@ -1,4 +1,4 @@
-# Hand-written. Korean and Japanese search (chat.search): create the SQL
+# Hand-written. Korean and Japanese search (knowledge.search): create the SQL
 # functions in `public`, then rebuild both generated search columns with them.
 # Dropping and re-adding a generated column recomputes it for every existing
 # row (messages and knowledge chunks), so this migration re-indexes each
@@ -8,7 +8,7 @@ import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.db import migrations, models
 
-import chat.search
+import knowledge.search
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     operations = [
         # Reversed, the functions stay: they live in `public`, and the other
         # clients' columns still use them until their own reversal.
-        migrations.RunSQL(chat.search.FUNCTIONS_SQL, migrations.RunSQL.noop),
+        migrations.RunSQL(knowledge.search.FUNCTIONS_SQL, migrations.RunSQL.noop),
         migrations.RemoveIndex(model_name="message", name="message_search"),
         migrations.RemoveField(model_name="message", name="search"),
         migrations.AddField(
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             name="search",
             field=models.GeneratedField(
                 db_persist=True,
-                expression=chat.search.CJKSearchVector("content", config="simple"),
+                expression=knowledge.search.CJKSearchVector("content", config="simple"),
                 output_field=django.contrib.postgres.search.SearchVectorField(),
             ),
         ),
@@ -42,8 +42,8 @@ class Migration(migrations.Migration):
             name="search",
             field=models.GeneratedField(
                 db_persist=True,
-                expression=chat.search.CJKSearchVector("heading", config="english", weight="A")
-                + chat.search.CJKSearchVector("text", config="english", weight="B"),
+                expression=knowledge.search.CJKSearchVector("heading", config="english", weight="A")
+                + knowledge.search.CJKSearchVector("text", config="english", weight="B"),
                 output_field=django.contrib.postgres.search.SearchVectorField(),
             ),
         ),

@@ -7,9 +7,7 @@ import json
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat import data_rights
-from chat.knowledge import services as knowledge_services
-from chat.models import Conversation, KnowledgeFile, Message
+from chat.models import Conversation, Message
 from compliance import selectors, services
 from compliance.models import (
     ConversationRedaction,
@@ -17,6 +15,10 @@ from compliance.models import (
     NoticeAcceptance,
     PurgeRecord,
 )
+from data_rights import selectors as data_rights_selectors
+from data_rights import services as data_rights
+from knowledge import services as knowledge_services
+from knowledge.models import KnowledgeFile
 from tenants.members.models import User
 from tenants.members.services import create_member
 
@@ -84,7 +86,7 @@ def test_retention_deletes_exactly_what_expired_and_records_the_purge(make_clien
                                   "orphaned_redaction_records": 0}
         assert again.deleted["conversations"] == 0 and again.deleted["files"] == 0
         assert PurgeRecord.objects.count() == 2
-        assert data_rights.workspace_facts()["Last purge"] != "Never run"
+        assert data_rights_selectors.workspace_facts()["Last purge"] != "Never run"
 
 
 def test_purge_drops_redaction_records_of_conversations_deleted_elsewhere(make_client):
@@ -118,7 +120,7 @@ def test_forever_keeps_everything(make_client):
 
 
 def test_beat_task_runs_the_purge_in_the_clients_schema(make_client):
-    from chat.tasks import purge_expired_data
+    from data_rights.tasks import purge_expired_data
 
     result = make_client("retain")
     with schema_context(result.client.schema_name):
@@ -135,7 +137,7 @@ def test_beat_is_tenant_aware():
 
     assert issubclass(import_string(settings.CELERY_BEAT_SCHEDULER), TenantAwareScheduler)
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-data"]
-    assert entry["task"] == "chat.tasks.purge_expired_data"
+    assert entry["task"] == "data_rights.purge_expired_data"
     assert "tenant_schemas" not in entry  # None: every client's schema
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.knowledge.models import KnowledgeFile
+from knowledge.models import KnowledgeFile
 from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
 from tests.support.site import Site
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tenants.members.models import User
 from tenants.members.services import create_member
-from tests.chat.fixtures_documents import PdfPage, make_pdf
+from tests.knowledge.fixtures_documents import PdfPage, make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

@@ -7,8 +7,8 @@ import time
 
 from django_tenants.utils import schema_context
 
-from chat.knowledge import retrieval, services, vectors
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from knowledge import retrieval, services, vectors
+from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from tenants.models import Client
 from tests.support.site import Site
 

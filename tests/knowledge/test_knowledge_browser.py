@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from tenants.members.services import create_member
-from tests.chat.fixtures_documents import PdfPage, make_pdf
+from tests.knowledge.fixtures_documents import PdfPage, make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

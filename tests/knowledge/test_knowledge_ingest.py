@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.knowledge import services, vectors
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
-from tests.chat.fixtures_documents import (
+from knowledge import services, vectors
+from knowledge.models import KnowledgeChunk, KnowledgeFile
+from tests.knowledge.fixtures_documents import (
     DocxBlock,
     PdfPage,
     make_docx,

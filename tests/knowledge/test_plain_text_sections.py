@@ -1,7 +1,7 @@
 """Plain-text files are split at their headings like Markdown and Word files
 (issue 16: one format must not become a few huge passages)."""
 
-from chat import documents
+from knowledge import parsing as documents
 
 
 def sections(text: str) -> list[tuple[str, str]]:

@@ -10,8 +10,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from bench import knowledge_corpus as corpus
-from chat.knowledge import local_embeddings, retrieval, services
-from chat.knowledge.models import KnowledgeFile, KnowledgeSettings
+from knowledge import local_embeddings, retrieval, services
+from knowledge.models import KnowledgeFile, KnowledgeSettings
 from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
 from tests.support.site import Site
 

@@ -16,9 +16,9 @@ from django_tenants.utils import schema_context
 from bench import knowledge_corpus as corpus
 from bench import knowledge_corpus_ja as ja
 from bench import knowledge_corpus_ko as ko
-from chat import documents
-from chat.knowledge import retrieval, services
-from chat.knowledge.models import KnowledgeSettings
+from knowledge import parsing as documents
+from knowledge import retrieval, services
+from knowledge.models import KnowledgeSettings
 from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
 from tests.support.site import Site
 

@@ -55,19 +55,20 @@ ROUTES: dict[str, Rule] = {
     "chat:prompts": Rule(ADMIN),
     "chat:prompt-edit": Rule(ADMIN, objects={"prompt_id": "prompt"}),
     "chat:prompt-delete": Rule(ADMIN, "POST", {"prompt_id": "prompt"}),
-    # chat/knowledge/urls.py
-    "chat:knowledge:library": Rule(ADMIN),
-    "chat:knowledge:status": Rule(ADMIN),
-    "chat:knowledge:upload": Rule(ADMIN, "POST"),
-    "chat:knowledge:settings": Rule(ADMIN, "POST"),
-    "chat:knowledge:delete": Rule(ADMIN, "POST", {"file_id": "library_file"}),
-    "chat:knowledge:reindex": Rule(ADMIN, "POST", {"file_id": "library_file"}),
-    "chat:knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
+    # knowledge/urls.py
+    "knowledge:library": Rule(ADMIN),
+    "knowledge:status": Rule(ADMIN),
+    "knowledge:upload": Rule(ADMIN, "POST"),
+    "knowledge:settings": Rule(ADMIN, "POST"),
+    "knowledge:delete": Rule(ADMIN, "POST", {"file_id": "library_file"}),
+    "knowledge:reindex": Rule(ADMIN, "POST", {"file_id": "library_file"}),
+    "knowledge:chunks": Rule(ADMIN, objects={"file_id": "library_file"}),
     # Library passages are for every member; an attachment's only for its owner.
-    "chat:knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
-    "chat:knowledge:attach-new": Rule(MEMBER, "POST"),
-    "chat:knowledge:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
-    "chat:knowledge:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
+    "knowledge:passage": Rule(MEMBER, objects={"chunk_id": "attachment_chunk"}),
+    # chat/urls.py: files attached to one conversation
+    "chat:attach-new": Rule(MEMBER, "POST"),
+    "chat:attach": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
+    "chat:attachments": Rule(MEMBER, objects={"conversation_id": "conversation"}),
     # config/urls_tenant.py
     "healthz": Rule(OPEN),
     # The interface strings of static/js (no client data); the sign-in page loads it.
@@ -102,7 +103,7 @@ ROUTES: dict[str, Rule] = {
     "compliance:accept-notice": Rule(MEMBER, "POST"),
     "compliance:data-controls": Rule(ADMIN),
     "compliance:audit": Rule(ADMIN),
-    # chat/privacy_urls.py
+    # data_rights/urls.py
     "privacy:workspace-data": Rule(MEMBER),
     "privacy:overview-pdf": Rule(MEMBER),
     "privacy:my-data-export": Rule(MEMBER),
@@ -159,10 +160,10 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     """In the current schema: a conversation of `victim` with a finished and a
     pending answer, redaction rows, an attachment with a passage; a library
     file with a passage. Returns their ids by the names ROUTES uses."""
-    from chat.knowledge import services as knowledge_services
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge import services as knowledge_services
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
 
     prompt = Prompt.objects.create(title=f"Payroll {SECRET}", text=f"Summarise {SECRET}")
     conversation = Conversation.objects.create(user=victim, title=f"Salaries {SECRET}")
@@ -212,9 +213,9 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
-    from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
     from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants.members.models import User
 
     return {

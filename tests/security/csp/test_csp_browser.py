@@ -15,8 +15,8 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from chat.knowledge.models import KnowledgeChunk
 from chat.selectors import get_bot_config
+from knowledge.models import KnowledgeChunk
 from tenants.members.models import User
 from tenants.members.services import create_member
 

@@ -52,8 +52,8 @@ def world(django_db_setup, django_db_blocker):
         with schema_context(other_client.client.schema_name):
             # The other client's admin tries these ids on their own site: none of
             # them may name an object there, or a 200 would prove nothing.
-            from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
             from chat.models import Conversation, Message
+            from knowledge.models import KnowledgeChunk, KnowledgeFile
 
             assert not Conversation.objects.exists() and not Message.objects.exists()
             assert not KnowledgeFile.objects.exists() and not KnowledgeChunk.objects.exists()

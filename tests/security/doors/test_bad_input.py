@@ -130,11 +130,11 @@ def test_bad_text_in_the_body(route, encoding, world, browsers, live_db):
     _assert_refused(response, f"{encoding} to {url}")
 
 
-@pytest.mark.parametrize("name", ["chat:knowledge:upload", "chat:knowledge:attach"])
+@pytest.mark.parametrize("name", ["knowledge:upload", "chat:attach"])
 def test_a_nul_in_an_upload_name_is_not_an_error(name, world, browsers, live_db):
     """Django drops unprintable characters from upload names itself; the file
     is refused or accepted on its merits, and no stored name holds a NUL."""
-    from chat.knowledge.models import KnowledgeFile
+    from knowledge.models import KnowledgeFile
 
     [route] = [r for r in ROUTE_LIST if r.name == name]
     browser = _browser(browsers, route)

@@ -14,13 +14,14 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat import data_rights, streams
-from chat.knowledge import services as knowledge_services
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile
+from chat import streams
 from chat.models import Conversation, Message
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from data_rights import services as data_rights
+from knowledge import services as knowledge_services
+from knowledge.models import KnowledgeChunk, KnowledgeFile
 from tenants.members.models import User
 from tenants.members.services import create_member
 from tests.support.doors import PASSWORD, make_victim_objects

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from chat.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
-from chat.knowledge import local_embeddings, vectors
-from chat.knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
+from knowledge import local_embeddings, vectors
+from knowledge.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
+from knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 from llm import gateway, privacy
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def _pool_query(weights: dict[str, float]) -> str:
 
 
 def _without_absent_pieces(terms: list[str]) -> list[str]:
-    """The question's words, less the Korean/Japanese pieces (chat.search) that
+    """The question's words, less the Korean/Japanese pieces (knowledge.search) that
     say nothing about which passage answers:
 
     - hiragana-only pieces (particles, endings: ます, すか) and one-syllable
@@ -353,7 +353,7 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
     does). `context` says who asks (for the audit record of an embeddings API
     call); `outside_db` lets the caller give its database connection back while
     the embeddings API answers."""
-    from chat.knowledge.selectors import get_settings
+    from knowledge.selectors import get_settings
 
     limit = limit or settings.KNOWLEDGE_PASSAGES_PER_ANSWER
     query = (query or "").strip()[:2000]
@@ -411,7 +411,7 @@ def not_covered_note(*, conversation_id: int | None) -> str | None:
     document at all (else None: there was nothing to search)."""
     from django.db.models import Q
 
-    from chat.knowledge.models import KnowledgeFile
+    from knowledge.models import KnowledgeFile
 
     searchable = KnowledgeFile.objects.filter(
         Q(conversation__isnull=True) | Q(conversation_id=conversation_id),

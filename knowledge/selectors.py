@@ -7,20 +7,20 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 
 
 def get_settings() -> KnowledgeSettings:
-    found = KnowledgeSettings.objects.order_by("pk").first()
-    if found is None:
-        found, _ = KnowledgeSettings.objects.get_or_create(pk=1)
-    return found
+    """The client's knowledge options. A read: the row is created by a migration
+    (in the template every client is cloned from); without it, the defaults,
+    unsaved (set_semantic_search saves them as row 1)."""
+    return KnowledgeSettings.objects.order_by("pk").first() or KnowledgeSettings(pk=1)
 
 
 def semantic_search_in_use() -> str:
     """Which embeddings this client's semantic search uses, as a sentence for
     the data page."""
-    from chat.knowledge import local_embeddings, vectors
+    from knowledge import local_embeddings, vectors
 
     options = get_settings()
     if not options.semantic_search:

@@ -6,7 +6,7 @@ import re
 
 # Japanese scripts and Korean Hangul. Kanji include the iteration marks 々 〆;
 # katakana the long-vowel mark and the half-width forms. The SQL functions of
-# chat.search are built from these same classes.
+# knowledge.search are built from these same classes.
 HIRAGANA = r"\u3041-\u309F"
 KATAKANA = r"\u30A0-\u30FF\u31F0-\u31FF\uFF66-\uFF9F"
 KANJI = r"\u3005\u3006\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF"

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0008_cjk_search'),
+        ('chat', '0010_bot_config_row'),
     ]
 
     operations = [

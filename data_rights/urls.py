@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import privacy_views as views
+from data_rights import views
 
 app_name = "privacy"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.knowledge import views
+from knowledge import views
 
 app_name = "knowledge"
 
@@ -13,7 +13,4 @@ urlpatterns = [
     path("files/<int:file_id>/reindex/", views.file_reindex, name="reindex"),
     path("files/<int:file_id>/chunks/", views.file_chunks, name="chunks"),
     path("passages/<int:chunk_id>/", views.passage, name="passage"),
-    path("attach/", views.attach, name="attach-new"),
-    path("c/<int:conversation_id>/attach/", views.attach, name="attach"),
-    path("c/<int:conversation_id>/attachments/", views.attachments, name="attachments"),
 ]

@@ -14,10 +14,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from chat import data_rights
 from compliance import selectors as compliance_selectors
 from compliance.overview_pdf import build_overview_pdf
 from compliance.views import overview_language, pdf_response, unknown_language
+from data_rights import selectors
+from data_rights import services as data_rights
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
 
@@ -25,7 +26,7 @@ from tenants.members.permissions import tenant_admin_required
 @login_required
 def workspace_data(request):
     return render(request, "compliance/workspace_data.html", {
-        "facts": data_rights.workspace_facts(),
+        "facts": selectors.workspace_facts(),
         "accepted": compliance_selectors.has_accepted_notice(user=request.user),
     })
 
@@ -41,7 +42,7 @@ def overview_pdf(request):
     workspace = connection.tenant
     # The facts' labels are translated in the language of the document.
     with translation.override(content.language):
-        facts = data_rights.workspace_facts()
+        facts = selectors.workspace_facts()
     pdf = build_overview_pdf(sections=content.sections, links=content.links,
                              last_reviewed=content.last_reviewed, language=content.language,
                              note=content.fallback_note, workspace=facts,
@@ -62,7 +63,7 @@ def _stamp() -> str:
 
 @login_required
 def my_data_export(request):
-    return _json_download(data_rights.export_user_data(user=request.user),
+    return _json_download(selectors.export_user_data(user=request.user),
                           f"my-data-{_stamp()}.json")
 
 
@@ -77,7 +78,7 @@ def my_conversations_delete(request):
 @tenant_admin_required
 def member_export(request, user_id: int):
     member = get_object_or_404(User, pk=user_id)
-    return _json_download(data_rights.export_user_data(user=member),
+    return _json_download(selectors.export_user_data(user=member),
                           f"member-{member.pk}-{_stamp()}.json")
 
 

@@ -23,7 +23,7 @@ with the "simple" configuration (`public.cjk_bigrams`):
 A question or search-box query goes through the same function, so a word of
 two or more characters matches wherever it appears inside a longer run, the
 GIN index answers it, and ts_rank counts it like any word. Retrieval weighs
-the pieces (chat.knowledge.retrieval: particles, seams between words and a
+the pieces (knowledge.retrieval: particles, seams between words and a
 lone kanji are not evidence).
 
 Only core PostgreSQL is used (PL/pgSQL, which every database has, regexp_matches,
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 
-from chat.cjk import CJK_CLASS, HANGUL, HIRAGANA, KANJI, KATAKANA, cjk_share, has_cjk
+from knowledge.cjk import CJK_CLASS, HANGUL, HIRAGANA, KANJI, KATAKANA, cjk_share, has_cjk
 
 __all__ = ["CJKSearchQuery", "CJKSearchVector", "cjk_share", "has_cjk"]
 

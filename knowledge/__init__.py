@@ -1,2 +1,2 @@
 """Knowledge files: tenant admins' library and conversation attachments, their
-ingestion (chat.documents does the parsing) and retrieval for answers."""
+ingestion (knowledge.parsing does the parsing) and retrieval for answers."""

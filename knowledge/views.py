@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import selectors as chat_selectors
-from chat.knowledge import selectors, services, vectors
-from chat.knowledge.models import KnowledgeFile, KnowledgeSettings
-from chat.models import Conversation
+from knowledge import selectors, services, vectors
+from knowledge.models import KnowledgeFile, KnowledgeSettings
 from tenants.members.permissions import tenant_admin_required
 
 
@@ -40,12 +36,12 @@ def file_json(file: KnowledgeFile) -> dict:
         "embedded_chunks": file.embedded_chunks,
         "uploader": file.uploaded_by.email if file.uploaded_by_id and file.uploaded_by else "",
         "created": file.created.isoformat(),
-        "chunks_url": reverse("chat:knowledge:chunks", args=[file.pk])
+        "chunks_url": reverse("knowledge:chunks", args=[file.pk])
         if file.conversation_id is None else "",
     }
 
 
-def _uploaded(request, *, conversation=None) -> JsonResponse:
+def uploaded(request, *, conversation=None) -> JsonResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse({"error": gettext("Choose a file to upload.")}, status=400)
@@ -99,7 +95,7 @@ def library_status(request):
 @require_POST
 @tenant_admin_required
 def library_upload(request):
-    return _uploaded(request)
+    return uploaded(request)
 
 
 @require_POST
@@ -111,7 +107,7 @@ def file_delete(request, file_id: int):
         return JsonResponse({"deleted": file_id})
     flash.success(request, gettext("“%(name)s” was deleted with its index.") % {
         "name": file.display_name})
-    return redirect("chat:knowledge:library")
+    return redirect("knowledge:library")
 
 
 @require_POST
@@ -124,12 +120,12 @@ def file_reindex(request, file_id: int):
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
         flash.error(request, exc.message)
-        return redirect("chat:knowledge:library")
+        return redirect("knowledge:library")
     if _wants_json(request):
         return JsonResponse({"file": file_json(file)})
     flash.success(request, gettext("“%(name)s” will be indexed again.") % {
         "name": file.display_name})
-    return redirect("chat:knowledge:library")
+    return redirect("knowledge:library")
 
 
 @tenant_admin_required
@@ -159,45 +155,15 @@ def library_settings(request):
         else:
             flash.success(request, gettext("Semantic search is on with the embeddings API: "
                                            "your files are being sent to it to be embedded."))
-    return redirect("chat:knowledge:library")
+    return redirect("knowledge:library")
 
 
-# --- Everyone: passages and conversation attachments ---------------------------------
+# --- Everyone: passages (attaching a file to a conversation is chat's: chat.views) ----
 
 @login_required
 def passage(request, chunk_id: int):
     chunk = selectors.get_passage(user=request.user, chunk_id=chunk_id)
     return render(request, "knowledge/passage.html", {"chunk": chunk, "file": chunk.file})
-
-
-@require_POST
-@login_required
-def attach(request, conversation_id: int | None = None):
-    """Attach a file to one conversation (a new one when none is given)."""
-    conversation = (
-        chat_selectors.get_conversation(user=request.user, conversation_id=conversation_id)
-        if conversation_id else None
-    )
-    with transaction.atomic():
-        if conversation is None:
-            conversation = Conversation.objects.create(user=request.user)
-        response = _uploaded(request, conversation=conversation)
-        if response.status_code != 201:
-            transaction.set_rollback(True)  # a refused file leaves no empty conversation
-            return response
-    body = json.loads(response.content)
-    body["conversation_id"] = conversation.pk
-    body["conversation_url"] = reverse("chat:conversation", args=[conversation.pk])
-    return JsonResponse(body, status=201)
-
-
-@require_GET
-@login_required
-def attachments(request, conversation_id: int):
-    conversation = chat_selectors.get_conversation(user=request.user,
-                                                   conversation_id=conversation_id)
-    return JsonResponse({"files": [file_json(file) for file in
-                                   selectors.attachments_for(conversation=conversation)]})
 
 
 def _wants_json(request) -> bool:

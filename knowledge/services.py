@@ -8,6 +8,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from chat import documents
-from chat.knowledge import local_embeddings, vectors
-from chat.knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+import llm
+import llm.endpoints
 from core.tasks import enqueue_on_commit
+from knowledge import local_embeddings, vectors
+from knowledge import parsing as documents
+from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from llm import gateway
 from tenants.services import client_media_root
 
@@ -50,7 +53,7 @@ def limits() -> documents.Limits:
 
 
 # --- Why a file was refused, in the reader's language -------------------------------
-# chat.documents has no Django import and words its reasons in English with the
+# knowledge.parsing has no Django import and words its reasons in English with the
 # file's own details. In another language the reason is one sentence per kind of
 # problem, written for that language (a sentence assembled from English pieces
 # would not read naturally).
@@ -103,7 +106,7 @@ def rejection_reason(exc: documents.DocumentRejected) -> str:
     """The reason a file was refused, for the person in the active language."""
     template = _REJECTIONS.get(exc.code)
     if template is None or (translation.get_language() or "en").split("-")[0] == "en":
-        return exc.reason  # the detailed English sentence of chat.documents
+        return exc.reason  # the detailed English sentence of knowledge.parsing
     return str(template) % {
         "mb": settings.KNOWLEDGE_MAX_UPLOAD_MB, "pages": settings.KNOWLEDGE_MAX_PAGES,
         "chars": formats.number_format(settings.KNOWLEDGE_MAX_CHARS, force_grouping=True)}
@@ -244,7 +247,7 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
 
 
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
-    from chat.knowledge.tasks import ingest_file
+    from knowledge.tasks import ingest_file
 
     enqueue_on_commit(ingest_file, file_id=file.pk, generation=file.generation)
 
@@ -401,11 +404,28 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
     logger.info("Knowledge file %s failed: %s", file.pk, code)
 
 
+# Where the client's saved model connection comes from (chat's BotConfig): set
+# by chat's AppConfig.ready(), since knowledge sits below chat and never imports it.
+_connection_source: Callable[[], llm.endpoints.ConnectionSettings] | None = None
+
+
+def use_connection_source(source: Callable[[], llm.endpoints.ConnectionSettings]) -> None:
+    """Tell knowledge how to read the client's model connection (called once, by chat)."""
+    global _connection_source
+    _connection_source = source
+
+
+def _client_endpoint() -> llm.ModelEndpoint | None:
+    """The client's endpoint for the embeddings API; None: no key (or no
+    connection source registered, e.g. chat is not installed)."""
+    if _connection_source is None:
+        return None
+    return llm.model_endpoint(_connection_source())
+
+
 def embedding_unavailable_reason() -> str | None:
     """Why embeddings cannot be made right now, or None."""
-    from chat import services as chat_services
-    from chat.knowledge.selectors import get_settings
-    from chat.selectors import get_bot_config
+    from knowledge.selectors import get_settings
 
     reason = vectors.unavailable_reason()
     if reason:
@@ -420,7 +440,7 @@ def embedding_unavailable_reason() -> str | None:
         return None
     if not vectors.table_exists():
         return gettext("Semantic search is being set up; re-index this file to embed it.")
-    if chat_services.model_endpoint(get_bot_config()) is None:
+    if _client_endpoint() is None:
         return gettext("Semantic search is unavailable: no API key is configured, so there "
                        "is no embeddings API to call. Add a key under Bot settings → "
                        "Connection.")
@@ -447,9 +467,7 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
 
     Returns "" or a sentence saying why the file has no embeddings.
     """
-    from chat import services as chat_services
-    from chat.knowledge.selectors import get_settings
-    from chat.selectors import get_bot_config
+    from knowledge.selectors import get_settings
 
     options = get_settings()
     if not options.semantic_search:
@@ -461,7 +479,7 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
     if local and vectors.table_dimensions() != local_embeddings.DIMENSIONS:
         with transaction.atomic():
             vectors.ensure_table(dimensions=local_embeddings.DIMENSIONS)
-    endpoint = None if local else chat_services.model_endpoint(get_bot_config())
+    endpoint = None if local else _client_endpoint()
     model = options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL
     file_name = KnowledgeFile.objects.filter(pk=file_id).values_list(
         "display_name", flat=True).first() or ""
@@ -520,8 +538,8 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
                         embedding_model: str = "") -> KnowledgeSettings:
     """Turn semantic search on (embed the library with the chosen provider) or
     off (drop every vector). A change of provider replaces every vector."""
-    from chat.knowledge.selectors import get_settings
-    from chat.knowledge.tasks import ingest_embed_library
+    from knowledge.selectors import get_settings
+    from knowledge.tasks import ingest_embed_library
 
     if provider not in KnowledgeSettings.Provider.values:
         raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "

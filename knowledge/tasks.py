@@ -1,13 +1,13 @@
-"""Ingest tasks; named chat.tasks.ingest_* so config.celery routes them to the
-`ingest` queue (imported by chat.tasks for autodiscovery)."""
+"""Knowledge tasks; the ingest_* ones go to the `ingest` queue (config.celery
+routes knowledge.ingest_*)."""
 
 from celery import shared_task
 from django.utils import translation
 
-from chat.knowledge import services
+from knowledge import services
 
 
-@shared_task(name="chat.tasks.ingest_file", ignore_result=True, acks_late=True,
+@shared_task(name="knowledge.ingest_file", ignore_result=True, acks_late=True,
              soft_time_limit=600, time_limit=660)
 def ingest_file(*, file_id: int, generation: int) -> None:
     # A reason the file failed is stored in the uploader's language.
@@ -15,11 +15,11 @@ def ingest_file(*, file_id: int, generation: int) -> None:
         services.ingest(file_id=file_id, generation=generation)
 
 
-@shared_task(name="chat.tasks.ingest_embed_library", ignore_result=True, acks_late=True)
+@shared_task(name="knowledge.ingest_embed_library", ignore_result=True, acks_late=True)
 def ingest_embed_library() -> int:
     return services.embed_library()
 
 
-@shared_task(name="chat.tasks.fail_stalled_files", ignore_result=True)
+@shared_task(name="knowledge.fail_stalled_files", ignore_result=True)
 def fail_stalled_files() -> int:
     return services.fail_stalled_files()
