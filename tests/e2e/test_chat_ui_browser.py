@@ -290,6 +290,7 @@ def test_keyboard_only(site, new_page, model, output_dir):
     model.configure(first_token_delay=1.5, token_delay=0.1, reply_tokens=100)
     page.keyboard.type("Write a long story")
     page.keyboard.press("Enter")
+    expect(page.locator(".msg.assistant")).to_have_count(2)
     answer = page.locator(".msg.assistant").last
     expect(answer.locator(".thinking .when-pending")).to_be_visible()
     expect(answer.locator(".thinking .when-pending")).to_have_text("Thinking…")
