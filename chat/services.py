@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from compliance.models import ConversationRedaction, MessageRedaction
 from core import rate_limits, secrets
 from core.tasks import enqueue_on_commit
 from llm import connection_errors, model_endpoint
+from tenants.db import current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def delete_conversations(*, conversations) -> dict[str, int]:
     from knowledge import services as knowledge_services
     from knowledge.models import KnowledgeFile
 
-    schema = connection.schema_name
+    schema = current_schema()
     ids = list(conversations.values_list("id", flat=True))
     if not ids:
         return {"conversations": 0, "messages": 0, "attachments": 0, "stream_keys": 0}
@@ -148,7 +150,7 @@ def parse_rate(text: str) -> Rate:
 def check_rate_limits(*, user) -> None:
     """Fixed-window counters per user and per client (one Redis round trip);
     doubles as the check that Redis answers before anything is stored."""
-    schema = connection.schema_name
+    schema = current_schema()
     per_user = parse_rate(settings.CHAT_RATE_LIMIT_PER_USER)
     per_client = parse_rate(settings.CHAT_RATE_LIMIT_PER_CLIENT)
     try:
@@ -416,7 +418,7 @@ def stop(*, answer: Message) -> None:
     to stop (the worker checks the flag). Redis down: ChatError 503 and nothing
     changed (a cancellation commits only once its stream event is written, so
     no browser waits on an answer cancelled behind its back)."""
-    schema = connection.schema_name
+    schema = current_schema()
     try:
         if answer.status == Message.Status.PENDING:
             with transaction.atomic():
@@ -519,7 +521,7 @@ def generate_answer(*, message_id: int) -> None:
     """Write one answer. Safe to run twice: a finished answer is left alone, a
     live one (another worker holds its lease) is retried later, and one whose
     worker died is redone once, then failed."""
-    schema = connection.schema_name
+    schema = current_schema()
     token = uuid.uuid4().hex
     if not leases.take_lease(schema, message_id, token):
         raise AnswerBusy(message_id)
@@ -582,8 +584,11 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
             user_message_id=answer.reply_to_id, db=db_slot)
         prompt = build_prompt(answer=answer, config=config, endpoint=endpoint,
                               context=llm.for_embedding(context), outside_db=db_released)
-        context.on_redacted = lambda items: streams.append(
-            schema, message_id, "redacted", {"items": items})
+
+        def on_redacted(items: list[dict]) -> None:
+            streams.append(schema, message_id, "redacted", {"items": items})
+
+        context.on_redacted = on_redacted
         answer.status = Message.Status.STREAMING
         answer.attempts += 1
         answer.content = ""
@@ -793,7 +798,10 @@ def build_prompt(*, answer: Message, config: BotConfig,
     # goes in the system message. The answer cites them (saved in _write).
     from knowledge import retrieval
 
-    passages = retrieval.retrieve(query=answer.reply_to.content,
+    question = answer.reply_to
+    if question is None:
+        raise ValueError(f"answer {answer.pk} replies to no question")
+    passages = retrieval.retrieve(query=question.content,
                                   conversation_id=answer.conversation_id,
                                   endpoint=endpoint, context=context, outside_db=outside_db)
     answer.citations = [passage.citation(n) for n, passage in enumerate(passages, start=1)]
@@ -810,7 +818,7 @@ def build_prompt(*, answer: Message, config: BotConfig,
         messages.append({"role": earlier.role, "content": earlier.content})
     if passages:
         messages.append({"role": "user", "content": retrieval.reference_block(passages)})
-    messages.append({"role": "user", "content": answer.reply_to.content})
+    messages.append({"role": "user", "content": question.content})
     return messages
 
 
@@ -824,7 +832,7 @@ def fail_if_abandoned(*, answer: Message) -> bool:
     broker's own redelivery waits CELERY_VISIBILITY_TIMEOUT), else failed;
     one left 'pending' by a lost task ends failed. Failed answers get a Retry
     button, so nothing waits forever. True if the answer is now finished."""
-    schema = connection.schema_name
+    schema = current_schema()
     if answer.is_finished or leases.lease_alive(schema, answer.pk):
         return False
     with translation.override(_asker_language(answer)):
@@ -865,8 +873,8 @@ def fail_abandoned_answers() -> int:
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Message.Status.STREAMING,
-          updated__lt=now - timezone.timedelta(seconds=leases.LEASE_SECONDS))
+          updated__lt=now - timedelta(seconds=leases.LEASE_SECONDS))
         | Q(status=Message.Status.PENDING,
-            updated__lt=now - timezone.timedelta(seconds=PENDING_TIMEOUT_SECONDS))
+            updated__lt=now - timedelta(seconds=PENDING_TIMEOUT_SECONDS))
     )
     return sum(fail_if_abandoned(answer=answer) for answer in stuck)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from compliance import audit_signing, selectors
 from compliance.entities import SUPPORTED_ENTITIES, default_entities_for
 from compliance.models import AuditRecord, DataControls, NoticeAcceptance, PurgeRecord
+from tenants.db import current_schema
 
 GENESIS = "0" * 64
 
@@ -129,7 +130,7 @@ def append_audit(*, kind: str, endpoint: str, model: str, status: str,
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                           [f"compliance-audit:{connection.schema_name}"])
+                           [f"compliance-audit:{current_schema()}"])
         last = AuditRecord.objects.order_by("-seq").only("seq", "hash").first()
         record = AuditRecord(
             seq=(last.seq + 1) if last else 1,

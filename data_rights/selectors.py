@@ -3,7 +3,6 @@ workspace's data" page. Nothing here writes."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 
@@ -12,6 +11,7 @@ from chat.models import Conversation
 from compliance import selectors as compliance_selectors
 from knowledge import selectors as knowledge_selectors
 from knowledge.models import KnowledgeFile
+from tenants.db import current_schema, tenant_connection
 
 # --- The live facts ---------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ def export_user_data(*, user) -> dict:
                for f in KnowledgeFile.objects.filter(uploaded_by=user, conversation__isnull=True)]
     return {
         "exported_at": timezone.now().isoformat(),
-        "workspace": getattr(connection.tenant, "name", connection.schema_name),
+        "workspace": getattr(tenant_connection().tenant, "name", current_schema()),
         "user": {"email": user.email, "name": user.get_full_name(), "role": user.role,
                  "joined": _iso(user.date_joined)},
         "notice_acceptances": [{"version": a.version, "accepted_at": _iso(a.accepted_at)}

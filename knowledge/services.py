@@ -10,7 +10,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -25,7 +27,11 @@ from knowledge import local_embeddings, vectors
 from knowledge import parsing as documents
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from llm import gateway
+from tenants.db import current_schema, tenant_connection
 from tenants.services import client_media_root
+
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +122,7 @@ def rejection_reason(exc: documents.DocumentRejected) -> str:
 
 def storage_dir() -> Path:
     """This client's knowledge folder: MEDIA_ROOT/<schema>/knowledge (never served)."""
-    return client_media_root(connection.tenant) / "knowledge"
+    return client_media_root(tenant_connection().tenant) / "knowledge"
 
 
 def stored_path(file: KnowledgeFile) -> Path:
@@ -375,7 +381,7 @@ STALLED_AFTER_SECONDS = getattr(settings, "KNOWLEDGE_STALLED_AFTER_SECONDS", 180
 def fail_stalled_files() -> int:
     """Run per client by celery beat: a file nobody is indexing any more ends
     failed with a reason and a Re-index button (its stored original is kept)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=STALLED_AFTER_SECONDS)
+    cutoff = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS)
     stalled = KnowledgeFile.objects.filter(
         status__in=[KnowledgeFile.Status.QUEUED, KnowledgeFile.Status.PROCESSING],
         updated__lt=cutoff)
@@ -386,7 +392,7 @@ def fail_stalled_files() -> int:
         updated=timezone.now())
     if count:
         logger.warning("%s knowledge file(s) in %s had stalled; marked failed",
-                       count, connection.schema_name)
+                       count, current_schema())
     return count
 
 
@@ -423,6 +429,11 @@ def _client_endpoint() -> llm.ModelEndpoint | None:
     return llm.model_endpoint(_connection_source())
 
 
+NO_EMBEDDINGS_KEY = gettext_lazy(
+    "Semantic search is unavailable: no API key is configured, so there is no embeddings "
+    "API to call. Add a key under Bot settings → Connection.")
+
+
 def embedding_unavailable_reason() -> str | None:
     """Why embeddings cannot be made right now, or None."""
     from knowledge.selectors import get_settings
@@ -441,9 +452,7 @@ def embedding_unavailable_reason() -> str | None:
     if not vectors.table_exists():
         return gettext("Semantic search is being set up; re-index this file to embed it.")
     if _client_endpoint() is None:
-        return gettext("Semantic search is unavailable: no API key is configured, so there "
-                       "is no embeddings API to call. Add a key under Bot settings → "
-                       "Connection.")
+        return str(NO_EMBEDDINGS_KEY)
     return None
 
 
@@ -491,8 +500,11 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
         batch = chunks[start:start + batch_size]
         texts = [embedding_text(file_name=file_name, heading=heading, text=text)
                  for _, heading, text in batch]
+        embeddings: np.ndarray | list[list[float]]
         if local:
             embeddings = local_embeddings.embed(texts)
+        elif endpoint is None:  # the key was removed since the check above
+            return str(NO_EMBEDDINGS_KEY)
         else:
             try:
                 embeddings = gateway.embed(endpoint=endpoint, model=model, texts=texts)
@@ -545,8 +557,9 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
         raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "
                                      "or the embeddings API."))
     options = get_settings()
-    if enabled and vectors.unavailable_reason():
-        raise KnowledgeError(vectors.unavailable_reason())
+    unavailable = vectors.unavailable_reason()
+    if enabled and unavailable:
+        raise KnowledgeError(unavailable)
     with transaction.atomic():
         changed = (not options.semantic_search or options.embedding_provider != provider
                    or options.embedding_model != embedding_model.strip()[:200])

@@ -65,7 +65,7 @@ def model_endpoint(config: ConnectionSettings) -> ModelEndpoint | None:
     if own_url:
         if not config.api_key_encrypted:
             return ModelEndpoint(api_key="", base_url=own_url, source="client",
-                                 refusal=NEEDS_OWN_KEY)
+                                 refusal=str(NEEDS_OWN_KEY))
         return ModelEndpoint(
             api_key=secrets.decrypt(config.api_key_encrypted), base_url=own_url,
             organization=config.organization, project=config.project, source="client",
@@ -91,5 +91,5 @@ def connection_errors(*, base_url: str, has_own_key: bool) -> dict[str, str]:
     except endpoint_policy.EndpointRefused as exc:
         return {"base_url": exc.reason}
     if not has_own_key:
-        return {"api_key": NEEDS_OWN_KEY}
+        return {"api_key": str(NEEDS_OWN_KEY)}
     return {}

@@ -203,15 +203,15 @@ def translate(
                             "id and settings under Bot settings; a message may also be too "
                             "long for the model.") % {"url": url},
         )
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, openai.APIStatusError) and 300 <= status < 400:
+    status: int | None = getattr(exc, "status_code", None)
+    if isinstance(exc, openai.APIStatusError) and 300 <= exc.status_code < 400:
         return GatewayError(
             "redirect",
             user_message=_("The assistant could not reach its model service. Please "
                            "contact your workspace admin."),
             admin_message=_("%(url)s answered with a redirect (%(status)s); redirects are "
                             "not followed. Enter the final address of the API as the base "
-                            "URL.") % {"url": url, "status": status},
+                            "URL.") % {"url": url, "status": exc.status_code},
         )
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return GatewayError(

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import django.db
 import httpx
@@ -43,7 +44,19 @@ from llm.errors import (
     truncated,
 )
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
 logger = logging.getLogger(__name__)
+
+
+class _Audit(TypedDict, total=False):
+    """What a call's audit record says of its outcome (privacy.finish_call)."""
+
+    status: str
+    error_kind: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
 
 
 @dataclass(frozen=True)
@@ -98,8 +111,12 @@ def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> op
                 organization=endpoint.organization or None,
                 project=endpoint.project or None,
                 max_retries=retries,
-                timeout=timeout,
-                http_client=http_client,
+                # The SDK's own Timeout type (httpx2's in openai 3.x, httpx's before).
+                timeout=openai.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
+                # openai 3.x is typed for an httpx2 client; ours is httpx's, because
+                # PinnedTransport is an httpx transport. The SDK only calls the client's
+                # send/close, which both libraries share (tests/security/llm cover it).
+                http_client=http_client,  # type: ignore[arg-type]
             )
             _clients[fingerprint] = client
         return client
@@ -145,7 +162,7 @@ def stream_chat(
         return on_delta(ready) if ready else True
 
     started = time.monotonic()
-    audit = {"status": "error", "error_kind": ""}
+    audit: _Audit = {"status": "error", "error_kind": ""}
     try:
         completion = _stream_chat(endpoint=endpoint, model=model, messages=outbound,
                                   temperature=temperature, max_tokens=max_tokens,
@@ -157,9 +174,9 @@ def stream_chat(
         tail = restorer.flush()
         if tail:
             on_delta(tail)
-        audit.update(status="stopped" if completion.stopped else "ok",
-                     prompt_tokens=completion.prompt_tokens,
-                     completion_tokens=completion.completion_tokens)
+        audit.update(_Audit(status="stopped" if completion.stopped else "ok",
+                            prompt_tokens=completion.prompt_tokens,
+                            completion_tokens=completion.completion_tokens))
         return Completion(
             text=privacy.restore(context, completion.text),
             prompt_tokens=completion.prompt_tokens,
@@ -203,7 +220,7 @@ def _stream_chat(
         timeout = idle if deadline is None else max(1.0, min(idle, deadline - time.monotonic()))
         try:
             return _stream_once(
-                client.with_options(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))),
+                client.with_options(timeout=openai.Timeout(timeout, connect=min(10.0, timeout))),
                 endpoint=endpoint, model=model, messages=messages, temperature=temperature,
                 max_tokens=max_tokens, on_delta=on_delta, parts=parts, deadline=deadline)
         except GatewayError as error:
@@ -248,7 +265,8 @@ def _stream_once(
     try:
         stream = client.chat.completions.create(
             model=model,
-            messages=messages,
+            # Our messages are {"role", "content"} pairs: what the SDK's message types describe.
+            messages=cast("list[ChatCompletionMessageParam]", messages),
             temperature=temperature,
             max_tokens=max_tokens,
             stream=True,
@@ -316,12 +334,12 @@ def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
     context = context or privacy.default_context()
     outbound = privacy.redact_texts(context, texts)
     started = time.monotonic()
-    audit = {"status": "error", "error_kind": ""}
+    audit: _Audit = {"status": "error", "error_kind": ""}
     try:
         response = client_for(endpoint).embeddings.create(model=model, input=outbound,
                                                           encoding_format="float")
         usage = getattr(response, "usage", None)
-        audit.update(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None))
+        audit.update(_Audit(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None)))
     except GatewayError as exc:
         audit["error_kind"] = exc.kind
         raise
@@ -341,7 +359,7 @@ def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
 def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
     """Used by the "Test connection" button: returns a success sentence or raises."""
     started = time.monotonic()
-    audit = {"status": "error", "error_kind": ""}
+    audit: _Audit = {"status": "error", "error_kind": ""}
     try:
         client_for(endpoint, max_retries=0).models.retrieve(model)
         audit["status"] = "ok"

@@ -19,11 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db import connection
-
 from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
+from tenants.db import current_schema
 
 if TYPE_CHECKING:
     from compliance.redaction import StreamRestorer
@@ -153,7 +152,7 @@ def finish_call(context: CallContext, *, kind: str, endpoint: str, model: str, s
                 prompt_tokens: int | None = None, completion_tokens: int | None = None,
                 latency_ms: int = 0, error_kind: str = "") -> None:
     """Record the call on the audit trail (no content) and keep the mapping."""
-    if not connection.schema_name:  # pragma: no cover - no tenant set up at all
+    if not current_schema():  # pragma: no cover - no tenant set up at all
         return
     with context.db():
         compliance_services.append_audit(

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 from phonenumbers import SUPPORTED_REGIONS
 
+from tenants.db import tenant_connection
 from tenants.members.models import User
 from tenants.models import Client, Domain
 
@@ -154,7 +155,7 @@ def create_client(
     """
     slug = slug.strip().lower()
     admin_email = admin_email.strip().lower()
-    connection.set_schema_to_public()  # clients are rows of the public schema
+    tenant_connection().set_schema_to_public()  # clients are rows of the public schema
     validate_new_client(name=name, slug=slug, admin_email=admin_email, country=country)
     country = normalize_country(country)
     password = admin_password or secrets.token_urlsafe(12)
@@ -185,7 +186,7 @@ def create_client(
               "logs and try again.") % {"slug": slug, "error": exc.__class__.__name__}
         ) from exc
     finally:
-        connection.set_schema_to_public()
+        tenant_connection().set_schema_to_public()
     return ProvisionedClient(client=client, domain=domain, admin=admin, admin_password=password)
 
 

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
 
+from tests.support.accounts import ADMIN_EMAIL, PASSWORD, erase_staff, make_staff
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 
@@ -50,6 +52,18 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
         teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request through Django's test
+    client leaves its language active in this thread, and gettext in services a
+    later test calls would answer in it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def live_db(django_db_setup, django_db_blocker) -> Iterator[None]:
     """Database access that commits, so other processes see the data."""
@@ -70,8 +84,8 @@ def make_client(live_db):
     def factory(prefix: str = "t", **kwargs) -> services.ProvisionedClient:
         slug = f"{prefix}-{uuid.uuid4().hex[:8]}"
         kwargs.setdefault("name", f"Client {slug}")
-        kwargs.setdefault("admin_email", "admin@example.com")
-        kwargs.setdefault("admin_password", "correct horse battery staple")
+        kwargs.setdefault("admin_email", ADMIN_EMAIL)
+        kwargs.setdefault("admin_password", PASSWORD)
         result = services.create_client(slug=slug, **kwargs)
         created.append(slug)
         return result
@@ -80,6 +94,14 @@ def make_client(live_db):
     connection.set_schema_to_public()
     for client in Client.objects.filter(slug__in=created):
         services.delete_client(client=client)
+
+
+@pytest.fixture
+def staff(live_db):
+    """A platform staff account (public schema, password PASSWORD), erased afterwards."""
+    user = make_staff()
+    yield user
+    erase_staff(user)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from core.tasks import enqueue_on_commit
+from tenants.db import current_schema, tenant_connection
 from tenants.members.models import User
 from tenants.services import client_host, site_url
 
@@ -51,7 +52,7 @@ def workspace_address() -> str:
     """The configured address of the current client's site, without a trailing
     slash: its primary domain with SITE_SCHEME and SITE_PORT. Links in e-mails
     use it, never a request's Host header (which a sender controls, port and all)."""
-    return site_url(client_host(connection.tenant)).rstrip("/")
+    return site_url(client_host(tenant_connection().tenant)).rstrip("/")
 
 
 def set_password_link(*, user: User) -> str:
@@ -131,7 +132,7 @@ def unlock_sign_in(*, email: str | None = None, ip_address: str | None = None) -
         raise MemberError(_("Say which account or network address to unlock."))
     email = User.objects.normalize_login(email) or None
     removed = axes_reset(username=email, ip=ip_address or None)
-    logger.info("Sign-in unlocked in schema %s: %s (%d records removed)", connection.schema_name,
+    logger.info("Sign-in unlocked in schema %s: %s (%d records removed)", current_schema(),
                 "account and address" if email and ip_address else
                 "account" if email else "address", removed)
     return removed

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from tenants.db import current_schema, tenant_connection
 from tenants.members.models import User
 from tenants.sso.models import SsoSettings
 
 
 def in_client_schema() -> bool:
-    return connection.schema_name != get_public_schema_name()
+    return current_schema() != get_public_schema_name()
 
 
 SETTINGS_PK = 1  # one row per client schema
@@ -32,7 +32,7 @@ def sign_in_offer() -> tuple[str | None, bool]:
     config = get_settings()
     if not config.is_ready:
         return None, False
-    label = config.company_label or (getattr(connection.tenant, "name", "") or "SSO")
+    label = config.company_label or (getattr(tenant_connection().tenant, "name", "") or "SSO")
     return label, config.sso_only
 
 

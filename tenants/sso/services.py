@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import secrets as secret_box
+from tenants.db import current_schema
 from tenants.members.models import User
 from tenants.sso import oidc, selectors
 from tenants.sso.models import ExternalIdentity, SsoSettings
@@ -63,7 +64,7 @@ def check_provider(*, issuer: str) -> dict:
 def record_error(*, detail: str) -> None:
     SsoSettings.objects.filter(pk=selectors.get_settings().pk).update(
         last_error=detail[:2000], last_error_at=timezone.now())
-    logger.warning("SSO sign-in failed in %s: %s", connection.schema_name, detail)
+    logger.warning("SSO sign-in failed in %s: %s", current_schema(), detail)
 
 
 def rotate_scim_token() -> str:
@@ -276,10 +277,9 @@ def _find_or_create(*, config: SsoSettings, claims: dict, email: str) -> tuple[U
         if user.email != email and not User.objects.filter(email=email).exists():
             user.email = email  # renamed at the provider
         return user, False
-    user = User.objects.filter(email=email).first()
-    created = user is None
-    if created:
-        user = User.objects.create_user(email, None, role=User.Role.MEMBER)
+    existing = User.objects.filter(email=email).first()
+    created = existing is None
+    user = existing or User.objects.create_user(email, None, role=User.Role.MEMBER)
     ExternalIdentity.objects.update_or_create(
         user=user, defaults={"issuer": config.issuer, "subject": claims["sub"]})
     return user, created

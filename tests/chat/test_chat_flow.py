@@ -1,25 +1,28 @@
 """The path of a message, through the real web server, worker, Redis and the
 local model server (the real openai SDK talks to it over HTTP)."""
 
-import time
 
 import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
 from devtools.local_model_server import split_tokens
-from tenants.members.models import User
-from tests.support.site import Site, text_of
+from tests.support.accounts import signed_in_site
+from tests.support.factories import MemberFactory
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def acme(make_client, web_server, celery_worker, model):
     result = make_client("chat")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     return result, site
+
+
+def stream_ms(event) -> int:
+    return int(event.id.split("-")[0])
 
 
 def stored(result, answer_id) -> Message:
@@ -255,11 +258,10 @@ def test_other_users_and_other_clients_ids_answer_404(acme, make_client, web_ser
     answer_id, conversation_id = sent["answer"]["id"], sent["conversation_id"]
 
     with schema_context(result.client.schema_name):
-        User.objects.create_user("colleague@example.com", PASSWORD)
-    colleague = Site(web_server.url(result.domain.domain)).login("colleague@example.com",
-                                                                 PASSWORD)
+        MemberFactory(email="colleague@example.com")
+    colleague = signed_in_site(web_server, result, "colleague@example.com")
     other = make_client("other")
-    outsider = Site(web_server.url(other.domain.domain)).login("admin@example.com", PASSWORD)
+    outsider = signed_in_site(web_server, other)
 
     for person in (colleague, outsider):
         assert person.http.get(f"/c/{conversation_id}/").status_code == 404
@@ -326,17 +328,23 @@ def test_welcome_message_and_suggested_prompts_on_a_new_chat(acme):
 def test_answers_do_not_wait_for_each_other(acme, model):
     """Many streams at once in one llm worker process (threads)."""
     result, site = acme
-    model.configure(token_delay=0.1, reply_tokens=10)
-    started = time.monotonic()
+    # Each answer streams for several seconds, longer than sending all eight takes.
+    model.configure(token_delay=0.4, reply_tokens=15)
     answers = []
     for i in range(8):
         response = site.send(f"parallel {i}")
         assert response.status_code == 201
         answers.append(response.json()["answer"])
+    first_delta, done = [], []
     for answer in answers:
-        assert site.events(answer["stream_url"])[-1].event == "done"
-    # Serially this would take 8 x 1 s.
-    assert time.monotonic() - started < 6
+        events = site.events(answer["stream_url"])
+        assert events[-1].event == "done"
+        # Event ids are Redis stream ids: "<milliseconds of Redis' clock>-<sequence>".
+        first_delta.append(stream_ms(next(e for e in events if e.event == "delta")))
+        done.append(stream_ms(events[-1]))
+    # Every answer had begun streaming before any had finished: all eight were
+    # written at the same time (one after another, the first ends before the second begins).
+    assert max(first_delta) < min(done), (first_delta, done)
 
 
 def test_encryption_keys_rotate(make_client, settings):

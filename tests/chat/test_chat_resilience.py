@@ -3,12 +3,18 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.models import Conversation, Message
+from chat.models import Message
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
-from tests.support.site import Site, text_of
+from tests.support.accounts import signed_in_site
+from tests.support.factories import (
+    AnswerFactory,
+    ConversationFactory,
+    QuestionFactory,
+    client_admin,
+)
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -32,7 +38,7 @@ def test_worker_killed_mid_answer_is_redone_once_without_duplicates(
     make_client, web_server, workers, model
 ):
     result = make_client("kill")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     # Tasks come back after 3 s when their worker dies; leases expire after 3 s.
     fast_recovery = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1",
                      "CHAT_LEASE_SECONDS": "3"}
@@ -62,19 +68,14 @@ def test_redis_down_refuses_sending_but_history_still_reads(
 ):
     result = make_client("noredis")
     with schema_context(result.client.schema_name):
-        from tenants.members.models import User
-
-        admin = User.objects.get(email="admin@example.com")
-        conversation = Conversation.objects.create(user=admin, title="Earlier chat")
-        question = Message.objects.create(conversation=conversation, role="user",
-                                          content="What did we decide?")
-        Message.objects.create(conversation=conversation, role="assistant", reply_to=question,
-                               content="We decided to **ship** on Friday.", status="done")
+        conversation = ConversationFactory(user=client_admin(), title="Earlier chat")
+        AnswerFactory(reply_to__conversation=conversation, reply_to__content="What did we decide?",
+                      content="We decided to **ship** on Friday.")
     dead_redis = f"unix://{tmp_path}/no-redis-here.sock"
     server = WebServer(env={**worker_env, "REDIS_URL": dead_redis},
                        log_path=OUTPUT / "web-server-no-redis.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
 
         history = site.http.get(f"/c/{conversation.pk}/")
         assert history.status_code == 200
@@ -96,7 +97,7 @@ def test_no_api_key_anywhere_gives_a_labelled_offline_answer(
 ):
     result = make_client("offline")
     workers(OPENAI_API_KEY="")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
 
     sent = site.ask("Hello?")
     events = site.events(sent["answer"]["stream_url"])
@@ -111,28 +112,16 @@ def test_no_api_key_anywhere_gives_a_labelled_offline_answer(
 
 def test_abandoned_streaming_answer_ends_failed(make_client, web_server, model):
     """An answer whose worker vanished (no lease) does not stay 'streaming'."""
-    from django.utils import timezone
-
     from chat import services
 
     result = make_client("stuck")
     with schema_context(result.client.schema_name):
-        from tenants.members.models import User
-
-        user = User.objects.get(email="admin@example.com")
-        conversation = Conversation.objects.create(user=user)
-        question = Message.objects.create(conversation=conversation, role="user", content="Hi")
+        question = QuestionFactory(conversation__user=client_admin(), content="Hi")
         # Already redone once (attempts=2): a second dead worker means it fails.
-        answer = Message.objects.create(conversation=conversation, role="assistant",
-                                        reply_to=question, status="streaming", attempts=2)
-        lost = Message.objects.create(conversation=conversation, role="assistant",
-                                      reply_to=question, status="pending")
-        waiting = Message.objects.create(conversation=conversation, role="assistant",
-                                         reply_to=question, status="pending")
-        Message.objects.filter(pk=answer.pk).update(
-            updated=timezone.now() - timezone.timedelta(minutes=10))
-        Message.objects.filter(pk=lost.pk).update(
-            updated=timezone.now() - timezone.timedelta(minutes=30))
+        answer = AnswerFactory(reply_to=question, status="streaming", attempts=2,
+                               age_minutes=10)
+        lost = AnswerFactory(reply_to=question, status="pending", age_minutes=30)
+        waiting = AnswerFactory(reply_to=question, status="pending")
 
         assert services.fail_abandoned_answers() == 2
 

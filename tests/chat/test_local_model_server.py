@@ -194,8 +194,8 @@ def test_stream_is_paced_by_the_token_delays(
 
     assert len(arrivals) == 6
     assert arrivals[0] >= 0.15
+    assert arrivals == sorted(arrivals)
     assert arrivals[-1] - arrivals[0] >= 5 * 0.03 * 0.8  # tokens spread out, not one burst
-    assert arrivals[-1] < 2.0
 
 
 def test_unknown_chat_model_is_404_model_not_found(client: openai.OpenAI) -> None:
@@ -316,15 +316,14 @@ def test_429_then_success_honours_retry_after(server: LocalModelServer) -> None:
     server.configure(fail_next=1, fail_status=429, retry_after=1)
 
     with openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=2) as sdk:
-        started = time.perf_counter()
         completion = sdk.chat.completions.create(model=CHAT_MODEL, messages=user("retry me"))
-        elapsed = time.perf_counter() - started
 
     assert completion.choices[0].message.content == "You said: retry me"
-    # The SDK's own first backoff is under 0.5 s; waiting ~1 s means Retry-After was used.
-    assert 0.9 <= elapsed < 3
     attempts = server.requests("/v1/chat/completions")
     assert [a["headers"]["x-stainless-retry-count"] for a in attempts] == ["0", "1"]
+    # The SDK's own first backoff is under 0.5 s; a retry at least ~1 s after the
+    # first attempt (the server's clock, both times) means Retry-After was used.
+    assert attempts[1]["received_at"] - attempts[0]["received_at"] >= 0.9
 
 
 def test_500_surfaces_as_internal_server_error_without_retries(
@@ -377,7 +376,8 @@ def test_hang_times_out_and_the_server_keeps_serving(
     elapsed = time.perf_counter() - started
     server.configure(hang=False)
 
-    assert 0.35 <= elapsed < 2
+    # It waited for its own timeout (the server never answers: the error proves it gave up).
+    assert elapsed >= 0.35
     assert client.models.retrieve(CHAT_MODEL).id == CHAT_MODEL
 
 
@@ -449,26 +449,30 @@ def test_configure_rejects_bad_values(server: LocalModelServer) -> None:
 
 
 def test_async_client_streams_concurrently(server: LocalModelServer) -> None:
-    server.configure(token_delay=0.01)
+    server.configure(token_delay=0.2)
+    opened: list[float] = []  # when each stream's response began
+    closed: list[float] = []  # when each stream's last chunk arrived
 
     async def one(sdk: openai.AsyncOpenAI, index: int) -> str:
         stream = await sdk.chat.completions.create(
             model=CHAT_MODEL, messages=user(f"question {index} [[tokens: 10]]"), stream=True
         )
+        opened.append(time.perf_counter())
         parts = [c.choices[0].delta.content or "" async for c in stream if c.choices]
+        closed.append(time.perf_counter())
         return "".join(parts)
 
     async def many() -> list[str]:
         async with openai.AsyncOpenAI(base_url=server.base_url, api_key=API_KEY) as sdk:
             return await asyncio.gather(*(one(sdk, i) for i in range(50)))
 
-    started = time.perf_counter()
     texts = asyncio.run(many())
-    elapsed = time.perf_counter() - started
 
     assert [text.split()[2] for text in texts] == ["question"] * 50
     assert all(len(split_tokens(text)) == 10 for text in texts)
-    assert elapsed < 5  # concurrent: 50 sequential streams would take over 5 s
+    # Concurrent: every stream had begun before any had ended, so at one moment
+    # all 50 were open (served one after another, the first ends before the second begins).
+    assert max(opened) < min(closed)
 
 
 # --------------------------------------------------------------------------- helpers and CLI
@@ -501,7 +505,7 @@ def test_command_line_serves_until_interrupted() -> None:
         with openai.OpenAI(base_url=base_url, api_key="sk-cli", max_retries=0) as sdk:
             assert sdk.models.retrieve(CHAT_MODEL).id == CHAT_MODEL
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=5)
+        stdout, stderr = process.communicate(timeout=60)  # a hang guard, not a bound
     finally:
         if process.poll() is None:
             process.kill()

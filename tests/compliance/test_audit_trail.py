@@ -12,8 +12,7 @@ from django_tenants.utils import schema_context
 
 from compliance import services
 from compliance.models import AuditRecord
-
-PASSWORD = "correct horse battery staple"
+from tests.support.accounts import PASSWORD, signed_in_client
 
 
 def add_calls(count: int, **overrides) -> list[AuditRecord]:
@@ -105,8 +104,7 @@ def test_admin_filters_sees_chart_and_exports_csv(make_client, host_client):
         add_calls(3, user_id=admin.pk)
         add_calls(2, user_id=999, user_email="other@example.com", status="error",
                   error_kind="timeout")
-    browser = host_client(result.domain.domain)
-    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
+    browser = signed_in_client(result)
 
     page = browser.get("/settings/audit/").content.decode()
     errors = browser.get("/settings/audit/?status=error").content.decode()
@@ -126,9 +124,7 @@ def test_audit_page_is_for_tenant_admins_only(make_client, host_client):
     with schema_context(result.client.schema_name):
         from tenants.members.services import create_member
 
-        create_member(email="worker@example.com", password="a-long-member-password")
-    browser = host_client(result.domain.domain)
-    browser.post("/accounts/login/", {"username": "worker@example.com",
-                                      "password": "a-long-member-password"})
+        create_member(email="worker@example.com", password=PASSWORD)
+    browser = signed_in_client(result, "worker@example.com")
     assert browser.get("/settings/audit/").status_code == 403
     assert browser.get("/settings/data-controls/").status_code == 403

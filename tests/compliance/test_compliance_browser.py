@@ -13,32 +13,19 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from tenants.members.models import User
 from tenants.members.services import create_member
 from tests.e2e.conftest import browser, page  # noqa: F401 - shared Chromium fixtures
+from tests.support.accounts import PASSWORD, log_in_admin_page, log_in_page
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
-STAFF = "staff-e2e@tuneaibot.local"
 EMPLOYEE = "employee@example.com"
-
-
-@pytest.fixture
-def staff(live_db):
-    user = User.objects.create_superuser(STAFF, PASSWORD)
-    yield user
-    # Not .delete(): its cascade would look for chat tables, absent on the platform.
-    User.objects.filter(pk=user.pk)._raw_delete("default")
 
 
 def test_staff_reads_the_overview_and_downloads_the_pdf(staff, web_server, page,  # noqa: F811
                                                         output_dir):
     platform = web_server.url(settings.BASE_DOMAIN)
-    page.goto(platform + "/admin/login/")
-    page.fill("input[name=username]", STAFF)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    log_in_admin_page(page, platform, staff.email)
     page.goto(platform + "/admin/compliance/overviewsection/")
     expect(page.locator("#result_list")).to_contain_text("Use for training")
     page.screenshot(path=output_dir / "admin-overview-sections.png", full_page=True)
@@ -69,10 +56,7 @@ def test_employee_accepts_the_notice_and_sees_what_was_redacted(
         create_member(email=EMPLOYEE, password=PASSWORD)
     base = web_server.url(result.domain.domain)
 
-    page.goto(base + "/")
-    page.fill("input[name=username]", EMPLOYEE)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
+    log_in_page(page, base, EMPLOYEE, start="/", accept_notice=False)  # read it first
     notice = page.locator("#data-notice")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("Personal data is redacted before it leaves")

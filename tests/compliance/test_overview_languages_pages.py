@@ -21,9 +21,7 @@ from django_tenants.utils import schema_context
 from compliance import selectors, views
 from compliance.models import OverviewLink, OverviewReview, OverviewSection
 from compliance.overview_versions import VERSIONS
-from tenants.members.models import User
-
-PASSWORD = "correct horse battery staple"
+from tests.support.accounts import signed_in_client
 
 
 def pdf_text(data: bytes) -> str:
@@ -34,17 +32,6 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture
 def platform(live_db, host_client):
     return host_client(settings.BASE_DOMAIN)
-
-
-@pytest.fixture
-def staff(live_db):
-    user = User.objects.create_superuser("staff-languages@example.com", PASSWORD)
-    yield user
-    from django.contrib.admin.models import LogEntry
-
-    LogEntry.objects.filter(user_id=user.pk).delete()
-    # Not .delete(): its cascade would look for chat tables, absent on the platform.
-    User.objects.filter(pk=user.pk)._raw_delete("default")
 
 
 def _restore_seed(language: str) -> None:
@@ -226,8 +213,7 @@ def test_a_language_without_content_falls_back_to_english_with_a_note(platform):
 def test_client_pdf_in_korean_appends_the_workspace_settings_under_a_korean_heading(
         make_client, host_client):
     result = make_client("kopdf")
-    browser = host_client(result.domain.domain)
-    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
+    browser = signed_in_client(result)
 
     page = browser.get("/compliance/?lang=ko").content.decode()
     response = browser.get("/compliance/security-overview.pdf?lang=ko")

@@ -10,9 +10,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from compliance.models import OverviewLink, OverviewReview, OverviewSection
-from tenants.members.models import User
-
-PASSWORD = "correct horse battery staple"
+from tests.support.accounts import log_in_client, signed_in_client
+from tests.support.factories import BotConfigFactory, ConversationFactory, client_admin
 
 
 def pdf_text(data: bytes) -> str:
@@ -93,7 +92,7 @@ def test_client_pdf_appends_the_clients_live_settings(make_client, host_client):
     assert anonymous["Location"].startswith("/accounts/login/")
     assert b"gpt-4o-mini" not in anonymous.content
 
-    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
+    log_in_client(browser)
     response = browser.get("/compliance/security-overview.pdf")
 
     assert response.status_code == 200
@@ -117,8 +116,7 @@ def test_data_migration_seeds_only_the_platform(make_client):
 
 def test_client_site_overview_and_footer_link_to_the_platform_page(make_client, host_client):
     result = make_client("foot")
-    browser = host_client(result.domain.domain)
-    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
+    browser = signed_in_client(result)
 
     chat = browser.get("/").content.decode()
     overview = browser.get("/compliance/").content.decode()
@@ -131,20 +129,13 @@ def test_client_site_overview_and_footer_link_to_the_platform_page(make_client, 
 def test_workspace_data_page_shows_live_facts(make_client, host_client):
     result = make_client("facts")
     with schema_context(result.client.schema_name):
-        from chat import selectors as chat_selectors
-        from chat.models import Conversation
         from compliance import selectors, services
 
-        config = chat_selectors.get_bot_config()
-        config.model, config.base_url = "my-model-7", "https://llm.example.com/v1"
-        config.save()
+        BotConfigFactory(model="my-model-7", base_url="https://llm.example.com/v1")
         services.update_data_controls(controls=selectors.get_data_controls(),
                                       redaction_enabled=False, file_retention_days=7)
-        admin = User.objects.get(email="admin@example.com")
-        Conversation.objects.create(user=admin, title="one")
-        Conversation.objects.create(user=admin, title="two")
-    browser = host_client(result.domain.domain)
-    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
+        ConversationFactory.create_batch(2, user=client_admin())
+    browser = signed_in_client(result)
 
     html = browser.get("/workspace-data/").content.decode()
 
@@ -156,16 +147,11 @@ def test_workspace_data_page_shows_live_facts(make_client, host_client):
     assert "Never run" in html
 
 
-def test_staff_can_edit_the_overview_in_the_admin(live_db, host_client):
-    staff = User.objects.create_superuser("staff-overview@example.com", PASSWORD)
-    try:
-        browser = host_client(settings.BASE_DOMAIN)
-        browser.force_login(staff)
-        section = OverviewSection.objects.get(language="en", slug="summary")
-        listing = browser.get("/admin/compliance/overviewsection/")
-        change = browser.get(f"/admin/compliance/overviewsection/{section.pk}/change/")
-        assert listing.status_code == 200 and "Use for training" in listing.content.decode()
-        assert change.status_code == 200
-    finally:
-        # Not .delete(): its cascade would look for chat tables, absent on the platform.
-        User.objects.filter(pk=staff.pk)._raw_delete("default")
+def test_staff_can_edit_the_overview_in_the_admin(staff, host_client):
+    browser = host_client(settings.BASE_DOMAIN)
+    browser.force_login(staff)
+    section = OverviewSection.objects.get(language="en", slug="summary")
+    listing = browser.get("/admin/compliance/overviewsection/")
+    change = browser.get(f"/admin/compliance/overviewsection/{section.pk}/change/")
+    assert listing.status_code == 200 and "Use for training" in listing.content.decode()
+    assert change.status_code == 200

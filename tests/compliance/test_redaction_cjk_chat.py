@@ -9,10 +9,10 @@ from django_tenants.utils import schema_context
 
 from chat.models import Message
 from compliance.models import AuditRecord
-from tests.support.site import Site, text_of
+from tests.support.accounts import signed_in_site
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
 EMAIL = "jane.doe@example.com"
 RRN = "900101-1234568"
 PHONE = "010-1234-5678"
@@ -21,7 +21,7 @@ PHONE = "010-1234-5678"
 def test_a_korean_message_reaches_the_model_redacted_and_comes_back_whole(
         make_client, web_server, celery_worker, model):
     result = make_client("kr-chat", country="KR")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     question = (f"계약서는 {EMAIL}로 보내 주세요. 주민등록번호는 {RRN}이고 "
                 f"연락처는{PHONE}입니다.")
 

@@ -13,10 +13,10 @@ from compliance import selectors, services
 from compliance.models import AuditRecord, MessageRedaction
 from llm import gateway
 from tests.conftest import MODEL_KEY
-from tests.support.site import Site, text_of
+from tests.support.accounts import signed_in_site
+from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
 SECRET_EMAIL = "jane.doe@example.com"
 SECRET_PHONE = "+1 415 555 0100"
 
@@ -27,7 +27,7 @@ def acme(make_client, web_server, celery_worker, model):
     with schema_context(result.client.schema_name):
         services.update_data_controls(controls=selectors.get_data_controls(),
                                       redaction_terms=["Project Falcon"])
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     return result, site
 
 

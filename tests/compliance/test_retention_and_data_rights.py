@@ -1,10 +1,8 @@
 """Retention deletes exactly what expired; people export and delete their data;
 tenant admins export and erase a member's; the first-use notice is accepted once."""
 
-import datetime as dt
 import json
 
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
@@ -21,37 +19,31 @@ from knowledge import services as knowledge_services
 from knowledge.models import KnowledgeFile
 from tenants.members.models import User
 from tenants.members.services import create_member
-
-PASSWORD = "correct horse battery staple"
-MEMBER_PASSWORD = "a-long-member-password"
+from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.factories import (
+    AnswerFactory,
+    ConversationFactory,
+    KnowledgeFileFactory,
+    QuestionFactory,
+)
 
 
 def conversation(user, title: str, *, age_days: float, texts=("Hello", "Hi")) -> Conversation:
-    chat = Conversation.objects.create(user=user, title=title)
-    question = Message.objects.create(conversation=chat, role="user", content=texts[0])
-    Message.objects.create(conversation=chat, role="assistant", content=texts[1],
-                           reply_to=question)
+    """A question and its answer, with the question's redaction rows."""
+    chat = ConversationFactory(user=user, title=title, age_days=age_days)
+    question = QuestionFactory(conversation=chat, content=texts[0])
+    AnswerFactory(reply_to=question, content=texts[1])
     MessageRedaction.objects.create(message_id=question.pk, conversation_id=chat.pk,
                                     items=[{"type": "EMAIL_ADDRESS", "placeholder": "<EMAIL_1>",
                                             "original": "a@b.example", "label": "E-mail"}])
     ConversationRedaction.objects.create(conversation_id=chat.pk,
                                          mapping={"<EMAIL_1>": "a@b.example"})
-    Conversation.objects.filter(pk=chat.pk).update(
-        updated=timezone.now() - dt.timedelta(days=age_days))
     return chat
 
 
 def stored_file(user, name: str, *, age_days: float, conversation=None) -> KnowledgeFile:
-    file = KnowledgeFile.objects.create(
-        display_name=name, storage_name=f"{name}-{timezone.now().timestamp()}",
-        kind="txt", size_bytes=5, sha256="0" * 64, uploaded_by=user,
-        conversation=conversation, status=KnowledgeFile.Status.READY)
-    path = knowledge_services.stored_path(file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"hello")
-    KnowledgeFile.objects.filter(pk=file.pk).update(
-        created=timezone.now() - dt.timedelta(days=age_days))
-    return file
+    return KnowledgeFileFactory(display_name=name, uploaded_by=user, conversation=conversation,
+                                age_days=age_days)
 
 
 def test_retention_deletes_exactly_what_expired_and_records_the_purge(make_client):
@@ -141,23 +133,16 @@ def test_beat_is_tenant_aware():
     assert "tenant_schemas" not in entry  # None: every client's schema
 
 
-def _login(host_client, result, email, password):
-    browser = host_client(result.domain.domain)
-    assert browser.post("/accounts/login/", {"username": email,
-                                             "password": password}).status_code == 302
-    return browser
-
-
 def test_export_contains_my_data_and_no_one_elses(make_client, host_client):
     result = make_client("export")
     with schema_context(result.client.schema_name):
         admin = User.objects.get(email="admin@example.com")
-        member = create_member(email="worker@example.com", password=MEMBER_PASSWORD)
+        member = create_member(email="worker@example.com", password=PASSWORD)
         mine = conversation(member, "my plans", age_days=0,
                             texts=("My secret plan", "Noted"))
         stored_file(member, "my-notes", age_days=0, conversation=mine)
         conversation(admin, "admin stuff", age_days=0, texts=("Admin's secret", "Ok"))
-    browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    browser = signed_in_client(result, "worker@example.com")
 
     response = browser.get("/my-data/export/")
 
@@ -180,11 +165,11 @@ def test_people_delete_their_conversations_only(make_client, host_client):
     result = make_client("erase")
     with schema_context(result.client.schema_name):
         admin = User.objects.get(email="admin@example.com")
-        member = create_member(email="worker@example.com", password=MEMBER_PASSWORD)
+        member = create_member(email="worker@example.com", password=PASSWORD)
         conversation(member, "mine 1", age_days=0)
         conversation(member, "mine 2", age_days=0)
         conversation(admin, "theirs", age_days=0)
-    browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    browser = signed_in_client(result, "worker@example.com")
 
     response = browser.post("/my-data/delete-conversations/")
 
@@ -198,12 +183,12 @@ def test_admin_exports_and_erases_a_member(make_client, host_client):
     result = make_client("erase")
     with schema_context(result.client.schema_name):
         admin = User.objects.get(email="admin@example.com")
-        member = create_member(email="worker@example.com", password=MEMBER_PASSWORD)
+        member = create_member(email="worker@example.com", password=PASSWORD)
         conversation(member, "member chat", age_days=0)
         conversation(admin, "admin chat", age_days=0)
         NoticeAcceptance.objects.create(user=member, version=1)
-    admin_browser = _login(host_client, result, "admin@example.com", PASSWORD)
-    member_browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    admin_browser = signed_in_client(result)
+    member_browser = signed_in_client(result, "worker@example.com")
 
     listing = admin_browser.get("/settings/member-data/")
     export = admin_browser.get(f"/settings/member-data/{member.pk}/export/")
@@ -223,13 +208,13 @@ def test_admin_exports_and_erases_a_member(make_client, host_client):
 def test_first_use_notice_is_shown_until_accepted_once(make_client, host_client):
     result = make_client("notice")
     with schema_context(result.client.schema_name):
-        create_member(email="worker@example.com", password=MEMBER_PASSWORD)
-    browser = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+        create_member(email="worker@example.com", password=PASSWORD)
+    browser = signed_in_client(result, "worker@example.com")
 
     first = browser.get("/").content.decode()
     accepted = browser.post("/compliance/notice/accept/", {"next": "/"})
     later = browser.get("/").content.decode()
-    again = _login(host_client, result, "worker@example.com", MEMBER_PASSWORD)
+    again = signed_in_client(result, "worker@example.com")
 
     assert 'id="data-notice"' in first and "E-mail addresses" in first
     assert accepted.status_code == 302

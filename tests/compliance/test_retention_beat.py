@@ -1,21 +1,19 @@
 """The retention purge runs from a real `celery beat` (tenant-schemas-celery's
 tenant-aware scheduler) through a real worker, in every client's schema."""
 
-import datetime as dt
 import os
 import subprocess
 import sys
 import time
 
 import pytest
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation
 from compliance import selectors, services
 from compliance.models import PurgeRecord
-from tenants.members.models import User
 from tests.conftest import OUTPUT, ROOT
+from tests.support.factories import ConversationFactory, client_admin
 
 pytestmark = pytest.mark.worker
 
@@ -24,10 +22,7 @@ def test_beat_purges_every_client_on_schedule(make_client, celery_worker, worker
     short, forever = make_client("beat"), make_client("beat")
     for result in (short, forever):
         with schema_context(result.client.schema_name):
-            admin = User.objects.get(email="admin@example.com")
-            old = Conversation.objects.create(user=admin, title="old")
-            Conversation.objects.filter(pk=old.pk).update(
-                updated=timezone.now() - dt.timedelta(days=3))
+            ConversationFactory(user=client_admin(), title="old", age_days=3)
     with schema_context(short.client.schema_name):
         services.update_data_controls(controls=selectors.get_data_controls(),
                                       conversation_retention_days=2)

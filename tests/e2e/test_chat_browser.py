@@ -13,11 +13,11 @@ from playwright.sync_api import expect
 
 from chat.models import Message
 from tenants.members.services import create_member
+from tests.support.accounts import PASSWORD, log_in_page
 
 pytestmark = pytest.mark.browser
 
 EMPLOYEE = "employee@example.com"
-PASSWORD = "correct horse battery staple"
 TOKENS = 40  # at 0.05 s a token: an answer of about 2 s
 
 # The newest answer on the page, read in one go so status and text agree.
@@ -54,20 +54,6 @@ def site(make_client, web_server, celery_worker, model):
     return result, web_server.url(result.domain.domain)
 
 
-def log_in(page, base_url: str) -> None:
-    page.goto(base_url + "/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.fill("input[name=username]", EMPLOYEE)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    # First use: the data-handling notice must be accepted once.
-    page.get_by_role("button", name="I understand").click()
-    expect(page.locator("#data-notice")).to_have_count(0)
-    expect(page.locator("#composer-text")).to_be_visible()
-    expect(page.locator(".topbar")).to_contain_text(EMPLOYEE)
-    expect(page.locator(".topbar")).not_to_contain_text("Bot settings")  # not an admin
-
-
 def send(page, text: str) -> None:
     page.fill("#composer-text", text)
     page.click("#send-button")
@@ -91,7 +77,11 @@ def test_tokens_show_while_streaming_and_the_answer_survives_a_reload(site, page
                                                                       output_dir):
     result, base_url = site
     model.configure(token_delay=0.05, reply_tokens=TOKENS)
-    log_in(page, base_url)
+    # Opening the site sends the employee to sign in; the data notice is accepted once.
+    log_in_page(page, base_url, EMPLOYEE, start="/", notice_button="I understand")
+    expect(page.locator("#composer-text")).to_be_visible()
+    expect(page.locator(".topbar")).to_contain_text(EMPLOYEE)
+    expect(page.locator(".topbar")).not_to_contain_text("Bot settings")  # not an admin
     page.screenshot(path=output_dir / "0-home.png")
     page.evaluate(RECORD_CHANGES)
 
@@ -130,7 +120,7 @@ def test_tokens_show_while_streaming_and_the_answer_survives_a_reload(site, page
 def test_reload_mid_answer_picks_the_stream_up(site, page, model, output_dir):
     result, base_url = site
     model.configure(token_delay=0.05, reply_tokens=TOKENS)
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE, start="/")
 
     send(page, "Hello")
     mid = wait_streaming(page, min_chars=20)
@@ -164,7 +154,7 @@ SAFETY = """() => ({
 def test_hostile_markup_never_runs(site, page, model, output_dir):
     _, base_url = site
     model.configure(token_delay=0.02, reply_text=HOSTILE_REPLY)
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE, start="/")
 
     send(page, HOSTILE_QUESTION)
     wait_done(page)
@@ -187,7 +177,7 @@ def test_hostile_markup_never_runs(site, page, model, output_dir):
 def test_online_answer_has_no_offline_badge(site, page, model):
     _, base_url = site
     model.configure(reply_tokens=5)
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE, start="/")
     send(page, "Are you online?")
     wait_done(page)
     expect(page.locator(".msg.assistant .badge.offline")).to_be_hidden(timeout=1_000)

@@ -14,11 +14,11 @@ from playwright.sync_api import expect
 
 from chat.models import Message
 from tenants.members.services import create_member
+from tests.support.accounts import PASSWORD, log_in_page
 
 pytestmark = pytest.mark.browser
 
 EMPLOYEE = "employee@example.com"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -29,15 +29,6 @@ def site(make_client, web_server, celery_worker, model):
     return result, web_server.url(result.domain.domain)
 
 
-def log_in(page, base_url: str) -> None:
-    page.goto(base_url + "/")
-    page.fill("input[name=username]", EMPLOYEE)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="I understand").click()
-    expect(page.locator("#composer-text")).to_be_visible()
-
-
 def request_id_of(post_data: str) -> str:
     match = re.search(r'name="request_id"\r\n\r\n([^\r]+)', post_data)
     assert match, post_data
@@ -46,7 +37,7 @@ def request_id_of(post_data: str) -> str:
 
 def test_a_send_whose_response_was_lost_is_stored_once(site, page, model):
     result, base_url = site
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE, start="/")
     sent_ids: list[str] = []
 
     def lose_first_response(route):
@@ -88,7 +79,7 @@ def test_a_send_whose_response_was_lost_is_stored_once(site, page, model):
 
 def test_a_busy_model_is_explained_while_the_employee_waits(site, page, model):
     result, base_url = site
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE, start="/")
     model.configure(fail_next=1, fail_status=429, retry_after=3)
 
     page.fill("#composer-text", "Are you there?")
@@ -105,7 +96,7 @@ def test_a_busy_model_is_explained_while_the_employee_waits(site, page, model):
 
 def test_a_broken_stream_keeps_its_text_and_retry_works(site, page, model):
     result, base_url = site
-    log_in(page, base_url)
+    log_in_page(page, base_url, EMPLOYEE, start="/")
     model.configure(reply_tokens=10)
 
     page.fill("#composer-text", "Tell me [[truncate: 4]]")

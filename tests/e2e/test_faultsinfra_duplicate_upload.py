@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.knowledge.test_knowledge_browser import log_in
+from tests.support.accounts import log_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -19,7 +19,7 @@ def test_a_duplicate_upload_offers_keep_or_replace(
         make_client, web_server, celery_worker, open_page, output_dir):
     result = make_client("dupbrowser")
     admin = open_page(timeout=30_000)
-    log_in(admin, web_server.url(result.domain.domain), "admin@example.com")
+    log_in_page(admin, web_server.url(result.domain.domain))
     admin.click(".topbar >> text=Knowledge")
 
     def choose(name: str) -> None:

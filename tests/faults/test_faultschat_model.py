@@ -18,7 +18,8 @@ import pytest
 
 from chat.models import Message
 from tests.conftest import OUTPUT, WorkerProcess
-from tests.support.faultschat import ask_and_watch, record, signed_in, stored, tally
+from tests.support.accounts import signed_in_site
+from tests.support.faultschat import ask_and_watch, record, stored, tally
 from tests.support.site import text_of
 
 pytestmark = pytest.mark.worker
@@ -43,7 +44,7 @@ def answer_worker(worker_env):
 @pytest.fixture
 def chat(make_client, web_server, answer_worker, model):
     result = make_client("fmodel")
-    return result, signed_in(web_server, result)
+    return result, signed_in_site(web_server, result)
 
 
 def _retry_works(site, answer_id: int, model) -> None:

@@ -14,7 +14,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message, SendRequest
-from tests.support.faultschat import Watched, record, signed_in, tally
+from tests.support.accounts import PASSWORD, signed_in_site
+from tests.support.faultschat import Watched, record, tally
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -45,7 +46,7 @@ def _at_once(site: Site, path: str, data: dict, n: int) -> list:
 def test_simultaneous_repeats_store_one_question_and_one_answer(
         make_client, web_server, celery_worker, model, new_chat):
     result = make_client("idem")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     conversation_id = None
     if not new_chat:
         first = site.ask("An earlier question")
@@ -83,7 +84,7 @@ def test_simultaneous_repeats_store_one_question_and_one_answer(
 def test_a_repeat_after_the_answer_returns_the_first_result(
         make_client, web_server, celery_worker, model):
     result = make_client("idem2")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     request_id = uuid.uuid4().hex
     first = site.post("/send/", {"text": "Where is the office?", "request_id": request_id})
     assert first.status_code == 201
@@ -103,14 +104,14 @@ def test_a_repeat_after_the_answer_returns_the_first_result(
 
 def test_request_ids_are_per_user(make_client, web_server, celery_worker, model):
     result = make_client("idem3")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     with schema_context(result.client.schema_name):
         from tenants.members.services import create_member
 
-        create_member(email="second@example.com", password="correct horse battery staple")
+        create_member(email="second@example.com", password=PASSWORD)
     other = Site(str(site.http.base_url))
     other.http.headers["Host"] = site.http.headers["Host"]
-    other.login("second@example.com", "correct horse battery staple")
+    other.login("second@example.com", PASSWORD)
     request_id = uuid.uuid4().hex
 
     mine = site.post("/send/", {"text": "Mine", "request_id": request_id})
@@ -124,7 +125,7 @@ def test_request_ids_are_per_user(make_client, web_server, celery_worker, model)
 @pytest.mark.parametrize("bad", ["x" * 65, "<script>", "a b"])
 def test_a_malformed_request_id_is_refused_clearly(make_client, web_server, model, bad):
     result = make_client("idem4")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     response = site.post("/send/", {"text": "Hello", "request_id": bad})
     assert response.status_code == 400
     assert "request id is not valid" in response.json()["error"]

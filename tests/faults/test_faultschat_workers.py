@@ -18,7 +18,8 @@ from django_tenants.utils import schema_context
 from chat.models import Message
 from tests.conftest import test_database_url as database_url_of_tests
 from tests.support import faultschat
-from tests.support.faultschat import Watched, ask_and_watch, record, signed_in, stored, tally
+from tests.support.accounts import signed_in_site
+from tests.support.faultschat import Watched, ask_and_watch, record, stored, tally
 from tests.support.proxy import OutageProxy
 from tests.support.site import text_of
 
@@ -47,7 +48,7 @@ def _wait_for(predicate, *, timeout: float, every: float = 0.5):
 def test_an_answer_finished_while_the_database_is_down_is_kept(
         make_client, web_server, workers, model, db_proxy, saved_by):
     result = make_client("dbdown")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     workers(DATABASE_URL=db_proxy.proxied_postgres_url(database_url_of_tests()),
             DB_POOL_TIMEOUT="2",
             # "sweep": the worker gives up at once; the beat sweep saves the kept copy.
@@ -105,7 +106,7 @@ def test_an_answer_finished_while_the_database_is_down_is_kept(
 def test_a_killed_worker_is_noticed_by_its_lease_and_the_answer_redone_once(
         make_client, web_server, workers, model):
     result = make_client("killed")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     # The broker would hand the task back only after an hour: any redo seen
     # here comes from the lease check.
     slow_broker = {"CELERY_VISIBILITY_TIMEOUT": "3600", "CHAT_LEASE_SECONDS": "3"}
@@ -144,7 +145,7 @@ def test_a_killed_worker_is_noticed_by_its_lease_and_the_answer_redone_once(
 def test_a_slow_drip_ends_at_the_deadline_and_the_chat_goes_on(
         make_client, web_server, workers, model):
     result = make_client("drip")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     workers(CHAT_ANSWER_DEADLINE_SECONDS="5", MODEL_TIMEOUT_SECONDS="3")
 
     watched = ask_and_watch(site, "Go slowly [[token-delay: 1.5]] [[tokens: 30]]")
@@ -175,7 +176,7 @@ def test_a_worker_whose_lease_was_taken_over_stops_writing(
     from django.conf import settings
 
     result = make_client("takeover")
-    site = signed_in(web_server, result)
+    site = signed_in_site(web_server, result)
     workers(CHAT_LEASE_SECONDS="3")
     model.configure(token_delay=0.2, reply_tokens=30)
     schema = result.client.schema_name

@@ -12,11 +12,11 @@ from chat.models import Message
 from tests.conftest import OUTPUT
 from tests.conftest import test_database_url as database_url_of_tests
 from tests.faults.test_faultsinfra_redis import LlmWorker, wait_until
+from tests.support.accounts import signed_in_site
 from tests.support.proxy import OutageProxy
-from tests.support.site import Site
 
-pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
+# Waits on up to three outcomes in a row (60 + 120 + 180 s at most).
+pytestmark = [pytest.mark.worker, pytest.mark.timeout(600)]
 
 
 def test_worker_rides_out_a_database_outage(make_client, web_server, worker_env, model):
@@ -38,7 +38,7 @@ def test_worker_rides_out_a_database_outage(make_client, web_server, worker_env,
     try:
         worker.start()
         # The web server keeps its own database connection: only the worker is cut off.
-        site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(web_server, result)
         model.configure(token_delay=0.2, reply_tokens=30)
         in_flight = site.ask("Asked before the outage")
         site.events(in_flight["answer"]["stream_url"], limit=2)

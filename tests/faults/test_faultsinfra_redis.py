@@ -11,10 +11,11 @@ from django_tenants.utils import schema_context
 from chat.models import Message
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
 from tests.faults.faultsinfra_support import OwnRedis
+from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
-pytestmark = pytest.mark.worker
-PASSWORD = "correct horse battery staple"
+# Waits on up to three outcomes in a row (60 + 120 + 180 s at most).
+pytestmark = [pytest.mark.worker, pytest.mark.timeout(600)]
 
 
 class LlmWorker(WorkerProcess):
@@ -62,7 +63,7 @@ def test_worker_rides_out_a_redis_outage_with_answers_in_flight(
     try:
         worker.start()
         server.start()
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
         model.configure(token_delay=0.2, reply_tokens=40)
         in_flight = [site.ask(f"Question {n} before the outage") for n in range(3)]
         for sent in in_flight:

@@ -9,7 +9,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from knowledge.models import KnowledgeFile
-from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
+from tests.knowledge.helpers import upload, wait_until_finished
+from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -19,7 +20,7 @@ POLICY = (b"# Travel policy\n\nBook trains for trips under four hours. "
 
 
 def _admin_site(web_server, result) -> Site:
-    return Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    return signed_in_site(web_server, result)
 
 
 def _library(result) -> list[tuple[int, str, str]]:

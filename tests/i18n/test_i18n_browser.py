@@ -16,26 +16,13 @@ from playwright.sync_api import expect
 from tenants.members.models import User
 from tenants.members.services import create_member
 from tests.knowledge.fixtures_documents import PdfPage, make_pdf
+from tests.support.accounts import ADMIN_EMAIL, PASSWORD, log_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
-PASSWORD = "correct horse battery staple"
-ADMIN = "admin@example.com"
 EMPLOYEE = "employee@example.com"
 FACT = "The heron parking garage opens at 6:45 every weekday."
 QUESTION = "When does the heron parking garage open?"
-
-
-def log_in(page, base_url: str, email: str, *, notice_button: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-    notice = page.get_by_role("button", name=notice_button)  # first-use data notice
-    expect(notice).to_be_visible()
-    notice.click()
-    expect(notice).to_have_count(0)
 
 
 def ask(page, text: str):
@@ -51,13 +38,13 @@ def test_a_japanese_admin_and_a_korean_employee_use_the_product_in_their_languag
     result = make_client("i18n")
     with schema_context(result.client.schema_name):
         create_member(email=EMPLOYEE, password=PASSWORD)
-        User.objects.filter(email=ADMIN).update(language="ja")
+        User.objects.filter(email=ADMIN_EMAIL).update(language="ja")
         User.objects.filter(email=EMPLOYEE).update(language="ko")
     base_url = web_server.url(result.domain.domain)
 
     # --- The Japanese tenant admin: knowledge upload, cited answer, data page.
     admin = open_page(timeout=30_000)
-    log_in(admin, base_url, ADMIN, notice_button="確認しました")
+    log_in_page(admin, base_url, ADMIN_EMAIL, notice_button="確認しました")
     expect(admin.locator("html")).to_have_attribute("lang", "ja")
     admin.click(".topbar >> text=ナレッジ")
     expect(admin.locator("h1")).to_have_text("ナレッジ")
@@ -98,7 +85,7 @@ def test_a_japanese_admin_and_a_korean_employee_use_the_product_in_their_languag
 
     # --- The Korean employee: chat with a cited answer, the data page, the picker.
     employee = open_page(timeout=30_000)
-    log_in(employee, base_url, EMPLOYEE, notice_button="확인했습니다")
+    log_in_page(employee, base_url, EMPLOYEE, notice_button="확인했습니다")
     expect(employee.locator("html")).to_have_attribute("lang", "ko")
     expect(employee.locator(".topbar >> text=지식 자료")).to_have_count(0)  # admins only
     expect(employee.get_by_role("link", name="+ 새 채팅")).to_be_visible()

@@ -15,9 +15,9 @@ from django_tenants.utils import schema_context
 
 from tenants.members.models import User
 from tenants.members.services import create_member
+from tests.support.accounts import PASSWORD
 from tests.support.site import Site
 
-PASSWORD = "correct horse battery staple"
 EMPLOYEE = "employee@example.com"
 
 

@@ -12,8 +12,6 @@ from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from tenants.models import Client
 from tests.support.site import Site
 
-PASSWORD = "correct horse battery staple"
-
 
 def upload(site: Site, name: str, data: bytes, path: str = "/knowledge/upload/"):
     return site.http.post(path, files={"file": (name, data)}, headers={

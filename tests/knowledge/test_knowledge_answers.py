@@ -9,20 +9,15 @@ from django_tenants.utils import schema_context
 from chat.models import Message
 from knowledge import services
 from knowledge.models import KnowledgeChunk, KnowledgeFile
-from tests.knowledge.helpers import (
-    PASSWORD,
-    find,
-    turn_semantic_search_on,
-    upload,
-    wait_until_finished,
-)
+from tests.knowledge.helpers import find, turn_semantic_search_on, upload, wait_until_finished
+from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
 
 
 def admin_site(web_server, result) -> Site:
-    return Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    return signed_in_site(web_server, result)
 
 
 def ingest(site: Site, name: str, data: bytes) -> dict:

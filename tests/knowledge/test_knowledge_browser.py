@@ -11,24 +11,12 @@ from playwright.sync_api import expect
 
 from tenants.members.services import create_member
 from tests.knowledge.fixtures_documents import PdfPage, make_pdf
+from tests.support.accounts import PASSWORD, log_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
-PASSWORD = "correct horse battery staple"
 EMPLOYEE = "employee@example.com"
 FACT = "The heron parking garage opens at 6:45 every weekday."
-
-
-def log_in(page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-    notice = page.get_by_role("button", name="I understand")  # first-use data notice
-    if notice.count():
-        notice.click()
-        expect(notice).to_have_count(0)
 
 
 def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
@@ -41,7 +29,7 @@ def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
                     PdfPage(lines=[FACT], bookmarks=["Parking"])])
 
     admin = open_page(timeout=30_000)
-    log_in(admin, base_url, "admin@example.com")
+    log_in_page(admin, base_url)
     admin.click(".topbar >> text=Knowledge")
     admin.set_input_files("#file-input", files=[
         {"name": "facilities.pdf", "mimeType": "application/pdf", "buffer": pdf}])
@@ -54,7 +42,7 @@ def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
     admin.screenshot(path=str(output_dir / "knowledge-library.png"), full_page=True)
 
     employee = open_page(timeout=30_000)
-    log_in(employee, base_url, EMPLOYEE)
+    log_in_page(employee, base_url, EMPLOYEE)
     expect(employee.locator(".topbar >> text=Knowledge")).to_have_count(0)
     employee.fill("#composer-text", "When does the heron parking garage open?")
     employee.click("#send-button")

@@ -22,13 +22,14 @@ from tests.knowledge.fixtures_documents import (
     make_text_pdf,
 )
 from tests.knowledge.helpers import (
-    PASSWORD,
     find,
     snapshot,
     turn_semantic_search_on,
     upload,
     wait_until_finished,
 )
+from tests.support.accounts import PASSWORD, signed_in_site
+from tests.support.factories import MemberFactory
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.worker
 @pytest.fixture
 def acme(make_client, web_server, celery_worker, model):
     result = make_client("kn")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     return result, site
 
 
@@ -219,9 +220,8 @@ def test_turning_semantic_search_off_deletes_every_vector(acme):
 def test_only_tenant_admins_manage_the_library(acme, make_client):
     result, site = acme
     with schema_context(result.client.schema_name):
-        from tenants.members.models import User
 
-        User.objects.create_user("emp@example.com", PASSWORD)
+        MemberFactory(email="emp@example.com")
     employee = Site(str(site.http.base_url).replace("127.0.0.1", result.domain.domain))
     employee.http.headers["Host"] = site.http.headers["Host"]
     employee.http.base_url = site.http.base_url

@@ -12,7 +12,8 @@ from django_tenants.utils import schema_context
 from bench import knowledge_corpus as corpus
 from knowledge import local_embeddings, retrieval, services
 from knowledge.models import KnowledgeFile, KnowledgeSettings
-from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
+from tests.knowledge.helpers import upload, wait_until_finished
+from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -30,7 +31,7 @@ def document(name: str) -> corpus.Document:
 def library(make_client, web_server, celery_worker, model):
     """A client whose admin uploaded seven policy documents through the web."""
     result = make_client("kq")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     for name in LIBRARY:
         response = upload(site, name, corpus.render(document(name)))
         assert response.status_code == 201, response.text

@@ -19,7 +19,8 @@ from bench import knowledge_corpus_ko as ko
 from knowledge import parsing as documents
 from knowledge import retrieval, services
 from knowledge.models import KnowledgeSettings
-from tests.knowledge.helpers import PASSWORD, upload, wait_until_finished
+from tests.knowledge.helpers import upload, wait_until_finished
+from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker
@@ -59,7 +60,7 @@ def prompt_of(model) -> str:
 def test_korean_and_japanese_questions_cite_the_answering_passage(
         make_client, web_server, celery_worker, model, language, question, file, answer):
     result = make_client("cjk")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     ingest_all(site, language)
 
     citations, _sent = cited(site, question)
@@ -77,7 +78,7 @@ def test_korean_and_japanese_questions_cite_the_answering_passage(
 
 def test_unrelated_korean_question_cites_nothing(make_client, web_server, celery_worker, model):
     result = make_client("cjk")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     ingest_all(site, ko)
 
     citations, _sent = cited(site, "김치찌개 맛있게 끓이는 법 알려 주세요.")
@@ -92,7 +93,7 @@ def test_korean_word_with_a_particle_matches_the_bare_word(make_client, web_serv
     side ("연차는" / "연차", "출장에서" / "출장") does not prevent the match, and
     English words next to Korean ones are still stemmed."""
     result = make_client("cjk")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     response = upload(site, "handbook.md", (
         "# 사내 규정\n\n## 출장\n\n해외 출장에서 쓴 Uber 요금은 영수증을 첨부해 청구합니다.\n\n"
         "## 주차\n\n주차권은 안내 데스크에서 받습니다.\n").encode())
@@ -112,7 +113,7 @@ def test_korean_word_with_a_particle_matches_the_bare_word(make_client, web_serv
 def test_conversation_search_finds_korean_and_japanese_words_inside_sentences(
         make_client, web_server, celery_worker, model):
     result = make_client("cjk")
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     titles = {}
     for text, title in (("연차휴가는 며칠까지 이월할 수 있나요?", "Question one"),
                         ("有給休暇は何日もらえますか？", "Question two"),

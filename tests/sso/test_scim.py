@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from tenants.members.models import User
 from tenants.sso import services
-from tests.support.sso import PASSWORD
+from tests.support.accounts import PASSWORD, signed_in_client
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -85,9 +85,7 @@ def test_create_read_filter_update_and_deactivate(scim_client, host_client):
     with schema_context(result.client.schema_name):
         user.set_password(PASSWORD)
         user.save()
-    browser = host_client(result.domain.domain)
-    assert browser.post("/accounts/login/", {"username": "jane@acme.example",
-                                             "password": PASSWORD}).status_code == 302
+    browser = signed_in_client(result, "jane@acme.example")
     assert browser.get("/").status_code == 200
 
     # Entra ID style: PATCH replace active with a string "False".

@@ -7,7 +7,9 @@ from django_tenants.utils import schema_context
 
 from tenants.members.models import User
 from tenants.sso.models import ExternalIdentity
-from tests.support.sso import PASSWORD, employee, path_of, provider_sign_in
+from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.factories import MemberFactory
+from tests.support.sso import employee, path_of, provider_sign_in
 
 
 def sign_in(http, sso, login: str, *, next_url: str = ""):
@@ -77,7 +79,7 @@ def test_an_existing_member_is_linked_by_email(make_sso_client, host_client, oid
     sso = make_sso_client()
     login = employee(oidc_provider)
     with schema_context(sso.schema):
-        existing = User.objects.create_user(f"{login}@acme.example", PASSWORD)
+        existing = MemberFactory(email=f"{login}@acme.example")
     assert sign_in(host_client(sso.domain), sso, login).status_code == 302
     with schema_context(sso.schema):
         assert ExternalIdentity.objects.get(subject=login).user_id == existing.pk
@@ -97,9 +99,7 @@ def test_domain_not_allowed_is_refused_with_a_sentence(make_sso_client, host_cli
         assert not User.objects.filter(email__endswith="@elsewhere.example").exists()
 
     # The tenant admin sees the details on the settings page.
-    admin = host_client(sso.domain)
-    assert admin.post("/accounts/login/", {
-        "username": "admin@example.com", "password": PASSWORD}).status_code == 302
+    admin = signed_in_client(sso.domain)
     page = admin.get("/sso/settings/").content.decode()
     assert "Last sign-in problem" in page
     assert "the domain elsewhere.example is not in the allowed domains" in page
@@ -109,7 +109,7 @@ def test_a_deactivated_member_cannot_sign_in(make_sso_client, host_client, oidc_
     sso = make_sso_client()
     login = employee(oidc_provider)
     with schema_context(sso.schema):
-        User.objects.create_user(f"{login}@acme.example", None, is_active=False)
+        MemberFactory(email=f"{login}@acme.example", password=None, is_active=False)
     response = sign_in(host_client(sso.domain), sso, login)
     assert response.status_code == 403
     assert "has been deactivated" in response.content.decode()
@@ -145,18 +145,14 @@ def test_sso_only_members_cannot_use_a_password_but_the_break_glass_admin_can(
     sso = make_sso_client()
     with schema_context(sso.schema):
         admin = User.objects.get(email="admin@example.com")
-        User.objects.create_user("member@acme.example", PASSWORD)
+        MemberFactory(email="member@acme.example")
     from tenants.sso import services
 
     # Before "SSO only": one member signed in with a password, one through the provider.
-    password_session = host_client(sso.domain)
-    assert password_session.post("/accounts/login/", {
-        "username": "member@acme.example", "password": PASSWORD}).status_code == 302
+    password_session = signed_in_client(sso.domain, "member@acme.example")
     sso_session = host_client(sso.domain)
     assert sign_in(sso_session, sso, employee(oidc_provider)).status_code == 302
-    admin_session = host_client(sso.domain)
-    assert admin_session.post("/accounts/login/", {
-        "username": "admin@example.com", "password": PASSWORD}).status_code == 302
+    admin_session = signed_in_client(sso.domain)
 
     with schema_context(sso.schema):
         services.save_settings(values={"sso_only": True, "break_glass_user": admin})

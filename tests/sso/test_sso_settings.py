@@ -11,16 +11,11 @@ from django_tenants.utils import schema_context
 
 from tenants.members.models import User
 from tenants.sso import selectors
-from tests.support.sso import PASSWORD, employee, path_of, provider_sign_in
+from tests.support.accounts import signed_in_client
+from tests.support.factories import AdminFactory, MemberFactory
+from tests.support.sso import employee, path_of, provider_sign_in
 
 SECRET = "s3cret-value-from-the-provider-9Zq7"
-
-
-def admin_browser(host_client, domain: str):
-    browser = host_client(domain)
-    assert browser.post("/accounts/login/", {"username": "admin@example.com",
-                                             "password": PASSWORD}).status_code == 302
-    return browser
 
 
 def form(**overrides) -> dict:
@@ -36,14 +31,13 @@ def test_only_tenant_admins_open_the_page(make_client, host_client):
     result = make_client("ssoset")
     domain = result.domain.domain
     with schema_context(result.client.schema_name):
-        User.objects.create_user("member@example.com", PASSWORD)
+        MemberFactory(email="member@example.com")
     anonymous = host_client(domain).get("/sso/settings/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
-    member = host_client(domain)
-    member.post("/accounts/login/", {"username": "member@example.com", "password": PASSWORD})
+    member = signed_in_client(domain, "member@example.com")
     assert member.get("/sso/settings/").status_code == 403
     assert member.post("/sso/settings/scim-token/").status_code == 403
-    page = admin_browser(host_client, domain).get("/sso/settings/")
+    page = signed_in_client(domain).get("/sso/settings/")
     assert page.status_code == 200
     # The callback is on this client's own host.
     assert f"http://{domain}/sso/callback/" in page.content.decode()
@@ -52,7 +46,7 @@ def test_only_tenant_admins_open_the_page(make_client, host_client):
 def test_save_checks_the_provider_and_encrypts_the_secret(make_client, host_client,
                                                           oidc_provider):
     result = make_client("ssoset")
-    browser = admin_browser(host_client, result.domain.domain)
+    browser = signed_in_client(result)
 
     unreachable = browser.post("/sso/settings/", form(issuer="http://127.0.0.1:9/nothing"))
     assert unreachable.status_code == 200
@@ -88,13 +82,13 @@ def test_save_checks_the_provider_and_encrypts_the_secret(make_client, host_clie
 
 def test_sso_only_needs_a_break_glass_admin(make_client, host_client, oidc_provider):
     result = make_client("ssoset")
-    browser = admin_browser(host_client, result.domain.domain)
+    browser = signed_in_client(result)
     response = browser.post("/sso/settings/", form(issuer=oidc_provider.issuer, sso_only="on"))
     assert response.status_code == 200
     assert "Choose a break-glass administrator" in response.content.decode()
     with schema_context(result.client.schema_name):
         admin = User.objects.get(email="admin@example.com")
-        sso_member = User.objects.create_user("sso@globex.example", None, role="admin")
+        sso_member = AdminFactory(email="sso@globex.example", password=None)
     # Only admins with a password may be chosen.
     refused = browser.post("/sso/settings/", form(issuer=oidc_provider.issuer, sso_only="on",
                                                   break_glass_user=str(sso_member.pk)))
@@ -108,7 +102,7 @@ def test_sso_only_needs_a_break_glass_admin(make_client, host_client, oidc_provi
 
 def test_scim_token_is_shown_once(make_client, host_client):
     result = make_client("ssoset")
-    browser = admin_browser(host_client, result.domain.domain)
+    browser = signed_in_client(result)
     made = browser.post("/sso/settings/scim-token/", {"action": "rotate"})
     assert made.status_code == 200
     assert "no-store" in made["Cache-Control"]
@@ -170,7 +164,7 @@ def test_a_provider_on_an_internal_address_is_refused_outside_development(
     from tenants.sso import oidc
 
     result = make_client("ssopriv")
-    browser = admin_browser(host_client, result.domain.domain)
+    browser = signed_in_client(result)
     configured = make_sso_client("ssopriv2")  # saved while local providers were allowed
 
     with override_settings(SSO_ALLOW_PRIVATE_ISSUERS=False, MODEL_ENDPOINT_ALLOWED_HOSTS=[]):

@@ -15,7 +15,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 TENANT_URLCONF = "config.urls_tenant"
-PASSWORD = "correct horse battery staple"
 # Every victim object carries it in some text, so a response that leaks data shows it.
 SECRET = "victim-secret-7f3a"
 
@@ -160,20 +159,22 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     """In the current schema: a conversation of `victim` with a finished and a
     pending answer, redaction rows, an attachment with a passage; a library
     file with a passage. Returns their ids by the names ROUTES uses."""
-    from chat.models import Conversation, Message, Prompt
+    from chat.models import Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
-    from knowledge import services as knowledge_services
-    from knowledge.models import KnowledgeChunk, KnowledgeFile
+    from tests.support.factories import (
+        AnswerFactory,
+        KnowledgeChunkFactory,
+        KnowledgeFileFactory,
+        QuestionFactory,
+    )
 
     prompt = Prompt.objects.create(title=f"Payroll {SECRET}", text=f"Summarise {SECRET}")
-    conversation = Conversation.objects.create(user=victim, title=f"Salaries {SECRET}")
-    question = Message.objects.create(conversation=conversation, role="user",
-                                      content=f"What does Jane earn? {SECRET}")
-    answer = Message.objects.create(conversation=conversation, role="assistant",
-                                    reply_to=question, status="done",
-                                    content=f"Jane earns a lot. {SECRET}")
-    pending = Message.objects.create(conversation=conversation, role="assistant",
-                                     reply_to=question, status="pending", superseded=True)
+    question = QuestionFactory(conversation__user=victim,
+                               conversation__title=f"Salaries {SECRET}",
+                               content=f"What does Jane earn? {SECRET}")
+    conversation = question.conversation
+    answer = AnswerFactory(reply_to=question, content=f"Jane earns a lot. {SECRET}")
+    pending = AnswerFactory(reply_to=question, status="pending", superseded=True)
     MessageRedaction.objects.create(
         message_id=question.pk, conversation_id=conversation.pk,
         items=[{"type": "PERSON", "placeholder": "<PERSON_1>", "original": "Jane",
@@ -181,18 +182,12 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     ConversationRedaction.objects.create(conversation_id=conversation.pk,
                                          mapping={"<PERSON_1>": "Jane"})
 
-    def stored(name: str, *, owner, conversation=None) -> KnowledgeFile:
-        file = KnowledgeFile.objects.create(
-            display_name=f"{name} {SECRET}.txt",
-            storage_name=f"{name}-{timezone.now().timestamp()}", kind="txt", size_bytes=30,
-            sha256="0" * 64, uploaded_by=owner, conversation=conversation,
-            status=KnowledgeFile.Status.READY, chunk_count=1,
+    def stored(name: str, *, owner, conversation=None):
+        file = KnowledgeFileFactory(
+            display_name=f"{name} {SECRET}.txt", content=f"{name} {SECRET}".encode(),
+            uploaded_by=owner, conversation=conversation, chunk_count=1,
             indexed_at=timezone.now() - dt.timedelta(minutes=1))
-        path = knowledge_services.stored_path(file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f"{name} {SECRET}".encode())
-        KnowledgeChunk.objects.create(file=file, index=0, page=1, text=f"{name} {SECRET}",
-                                      char_count=30)
+        KnowledgeChunkFactory(file=file, index=0, page=1, text=f"{name} {SECRET}")
         return file
 
     attachment = stored("payslip", owner=victim, conversation=conversation)

@@ -15,7 +15,6 @@ from chat.models import Message
 from tests.conftest import OUTPUT, WorkerProcess
 from tests.support.site import Event, Site, text_of
 
-PASSWORD = "correct horse battery staple"
 TIMINGS = OUTPUT / "faultschat-timings.txt"
 
 
@@ -35,10 +34,6 @@ def workers(worker_env) -> Iterator:
     yield start
     for worker in started:
         worker.stop()
-
-
-def signed_in(web_server, result) -> Site:
-    return Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
 
 
 @dataclass

@@ -23,8 +23,9 @@ import httpx
 import pytest
 from django_tenants.utils import schema_context
 
+from tests.support.accounts import PASSWORD
+
 PROVIDER_DIR = Path(__file__).resolve().parent.parent / "sso" / "provider"
-PASSWORD = "correct horse battery staple"
 
 
 class OidcProvider:

@@ -3,29 +3,22 @@
 from django_tenants.utils import schema_context
 
 from tenants.members.models import User
-
-PASSWORD = "correct horse battery staple"
-
-
-def signed_in(host_client, result, email="admin@example.com", password=PASSWORD):
-    browser = host_client(result.domain.domain)
-    response = browser.post("/accounts/login/", {"username": email, "password": password})
-    assert response.status_code == 302, "login failed"
-    return browser
+from tests.support.accounts import LOGIN_PATH, PASSWORD, signed_in_client
+from tests.support.factories import MemberFactory
 
 
 def test_members_page_is_for_tenant_admins_only(make_client, host_client):
     result = make_client()
     with schema_context(result.client.schema_name):
-        User.objects.create_user("worker@example.com", "a-long-member-password")
-    member = signed_in(host_client, result, "worker@example.com", "a-long-member-password")
+        MemberFactory(email="worker@example.com")
+    member = signed_in_client(result, "worker@example.com")
     assert member.get("/accounts/members/").status_code == 403
-    assert signed_in(host_client, result).get("/accounts/members/").status_code == 200
+    assert signed_in_client(result).get("/accounts/members/").status_code == 200
 
 
 def test_invite_creates_member_without_password(make_client, host_client):
     result = make_client()
-    admin = signed_in(host_client, result)
+    admin = signed_in_client(result)
 
     response = admin.post("/accounts/members/", {"email": "New@Example.com", "role": "member"})
 
@@ -38,7 +31,7 @@ def test_invite_creates_member_without_password(make_client, host_client):
 
 def test_invite_twice_is_a_form_error(make_client, host_client):
     result = make_client()
-    admin = signed_in(host_client, result)
+    admin = signed_in_client(result)
     admin.post("/accounts/members/", {"email": "dup@example.com", "role": "member"})
     response = admin.post("/accounts/members/", {"email": "dup@example.com", "role": "member"})
     assert response.status_code == 200
@@ -48,23 +41,22 @@ def test_invite_twice_is_a_form_error(make_client, host_client):
 def test_deactivated_member_is_signed_out_and_cannot_sign_in(make_client, host_client):
     result = make_client()
     with schema_context(result.client.schema_name):
-        worker = User.objects.create_user("worker@example.com", "a-long-member-password")
-    member = signed_in(host_client, result, "worker@example.com", "a-long-member-password")
+        worker = MemberFactory(email="worker@example.com")
+    member = signed_in_client(result, "worker@example.com")
     assert member.get("/").status_code == 200
 
-    admin = signed_in(host_client, result)
+    admin = signed_in_client(result)
     admin.post(f"/accounts/members/{worker.pk}/active/", {"active": "0"})
 
     assert member.get("/").status_code == 302  # the live session no longer works
     again = host_client(result.domain.domain).post(
-        "/accounts/login/", {"username": "worker@example.com", "password": "a-long-member-password"}
-    )
+        LOGIN_PATH, {"username": "worker@example.com", "password": PASSWORD})
     assert again.status_code == 200
 
 
 def test_last_admin_cannot_deactivate_themselves(make_client, host_client):
     result = make_client()
-    admin = signed_in(host_client, result)
+    admin = signed_in_client(result)
     with schema_context(result.client.schema_name):
         me = User.objects.get(email="admin@example.com")
     response = admin.post(f"/accounts/members/{me.pk}/active/", {"active": "0"}, follow=True)
@@ -75,14 +67,14 @@ def test_last_admin_cannot_deactivate_themselves(make_client, host_client):
 
 def test_password_change(make_client, host_client):
     result = make_client()
-    browser = signed_in(host_client, result)
+    browser = signed_in_client(result)
     response = browser.post(
         "/accounts/password/",
         {"old_password": PASSWORD, "new_password1": "a brand new passphrase",
          "new_password2": "a brand new passphrase"},
     )
     assert response.status_code == 302
-    signed_in(host_client, result, password="a brand new passphrase")
+    signed_in_client(result, password="a brand new passphrase")
 
 
 # Password reset e-mails (sent by a worker, linking to the configured site address)

@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context, schema_exists
 from tenants import services
 from tenants.members.models import User
 from tenants.models import Client, Domain
+from tests.support.accounts import PASSWORD
 
 
 def test_create_client_makes_schema_domain_and_admin_who_can_log_in(make_client, host_client):
@@ -18,12 +19,12 @@ def test_create_client_makes_schema_domain_and_admin_who_can_log_in(make_client,
     with schema_context(result.client.schema_name):
         admin = User.objects.get(email="admin@example.com")
         assert admin.role == User.Role.ADMIN
-        assert admin.check_password("correct horse battery staple")
+        assert admin.check_password(PASSWORD)
 
     browser = host_client(result.domain.domain)
     response = browser.post(
         "/accounts/login/",
-        {"username": "admin@example.com", "password": "correct horse battery staple"},
+        {"username": "admin@example.com", "password": PASSWORD},
     )
     assert response.status_code == 302
     home = browser.get("/")

@@ -3,11 +3,8 @@
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from tenants.members.models import User
-
-
-def login(browser, email, password):
-    return browser.post("/accounts/login/", {"username": email, "password": password})
+from tests.support.accounts import ADMIN_EMAIL, LOGIN_PATH, signed_in_client
+from tests.support.factories import MemberFactory
 
 
 def test_unknown_host_is_a_plain_404_page(live_db, host_client):
@@ -25,8 +22,7 @@ def test_platform_site_is_served_at_base_domain(live_db, host_client):
 def test_each_host_routes_to_its_own_schema(make_client, host_client):
     a, b = make_client("a"), make_client("b")
     for result in (a, b):
-        browser = host_client(result.domain.domain)
-        login(browser, "admin@example.com", "correct horse battery staple")
+        browser = signed_in_client(result)
         assert result.client.name in browser.get("/").content.decode()
 
 
@@ -35,21 +31,22 @@ def test_same_email_in_two_clients_is_two_accounts(make_client, host_client):
     b = make_client("b", admin_password="password-for-client-b")
 
     # Client B's password does not open client A's account with the same email.
-    response = login(host_client(a.domain.domain), "admin@example.com", "password-for-client-b")
+    response = host_client(a.domain.domain).post(
+        LOGIN_PATH, {"username": ADMIN_EMAIL, "password": "password-for-client-b"})
     assert response.status_code == 200  # the form again, with an error
     assert "do not match" in response.content.decode()
 
     with schema_context(a.client.schema_name):
-        User.objects.create_user("only-in-a@example.com", "pw-only-in-a-123")
-    response = login(host_client(b.domain.domain), "only-in-a@example.com", "pw-only-in-a-123")
+        MemberFactory(email="only-in-a@example.com", password="pw-only-in-a-123")
+    response = host_client(b.domain.domain).post(
+        LOGIN_PATH, {"username": "only-in-a@example.com", "password": "pw-only-in-a-123"})
     assert response.status_code == 200
     assert "do not match" in response.content.decode()
 
 
 def test_session_from_one_client_is_not_valid_on_another(make_client, host_client):
     a, b = make_client("a"), make_client("b")
-    browser_a = host_client(a.domain.domain)
-    assert login(browser_a, "admin@example.com", "correct horse battery staple").status_code == 302
+    browser_a = signed_in_client(a)
     session_cookie = browser_a.cookies["sessionid"].value
 
     intruder = host_client(b.domain.domain)

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
-import pytest
 from django.conf import settings
-from django_tenants.utils import schema_context
 
-from tenants.members.models import User
 from tests.support.site import Site
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def staff(live_db) -> User:
-    """A platform staff account (public schema), erased afterwards."""
-    with schema_context("public"):
-        user = User.objects.create_superuser(f"staff-{uuid.uuid4().hex[:8]}@tuneaibot.local",
-                                             PASSWORD)
-    yield user
-    with schema_context("public"):
-        from axes.models import AccessAttempt
-
-        # Its failed attempts would count against the test address in later tests.
-        AccessAttempt.objects.filter(username=user.email).delete()
-        # Not .delete(): its cascade would look for chat tables, absent on the platform.
-        User.objects.filter(pk=user.pk)._raw_delete("default")
 
 
 def admin_login(site: Site, email: str, password: str):

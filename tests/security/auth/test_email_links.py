@@ -7,7 +7,8 @@ and a real worker writes the e-mails.
 import pytest
 
 from tenants.services import site_url
-from tests.security.auth.conftest import PASSWORD, link_in, mails_to, wait_for_mails
+from tests.security.auth.conftest import link_in, mails_to, wait_for_mails
+from tests.support.accounts import PASSWORD
 from tests.support.site import Site
 
 pytestmark = pytest.mark.worker

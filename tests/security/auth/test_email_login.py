@@ -2,13 +2,8 @@
 
 import pytest
 
-from tests.security.auth.conftest import (
-    PASSWORD,
-    admin_login,
-    platform_site,
-    try_login,
-    wait_for_mails,
-)
+from tests.security.auth.conftest import admin_login, platform_site, try_login, wait_for_mails
+from tests.support.accounts import PASSWORD
 from tests.support.site import Site
 
 

@@ -4,9 +4,7 @@ import httpx
 import pytest
 
 from tests.security.auth.conftest import admin_login, platform_site
-from tests.support.site import Site
-
-PASSWORD = "correct horse battery staple"
+from tests.support.accounts import PASSWORD, signed_in_site
 
 
 def session_cookie_headers(response) -> list[str]:
@@ -15,7 +13,7 @@ def session_cookie_headers(response) -> list[str]:
 
 def test_unknown_url_on_a_client_site_keeps_the_session(make_client, web_server):
     result = make_client()
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
 
     # URL resolution, and an async view (the answer stream) raising Http404.
     for path in ("/x", "/no/such/page/", "/accounts/nope", "/answers/999999/stream/"):
@@ -29,7 +27,7 @@ def test_unknown_url_on_a_client_site_keeps_the_session(make_client, web_server)
 
 def test_the_404_page_is_rendered_for_the_signed_in_person(make_client, web_server):
     result = make_client()
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
 
     response = site.http.get("/x")
 
@@ -66,8 +64,7 @@ def test_error_pages_use_the_requests_own_database_connection(make_client,
     # there, the request's would leave none in the pool for it, and it would
     # have kept its own for good: every later request would wait.
     result = make_client()
-    site = Site(one_connection_server.url(result.domain.domain)).login("admin@example.com",
-                                                                      PASSWORD)
+    site = signed_in_site(one_connection_server, result)
     site.http.timeout = httpx.Timeout(10)
 
     for _ in range(3):

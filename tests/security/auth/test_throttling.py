@@ -9,12 +9,9 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from tenants.members.models import User
-from tests.security.auth.conftest import (
-    PASSWORD,
-    admin_login,
-    platform_site,
-    try_login,
-)
+from tests.security.auth.conftest import admin_login, platform_site, try_login
+from tests.support.accounts import PASSWORD, signed_in_site
+from tests.support.factories import MemberFactory
 from tests.support.site import Site
 
 ACCOUNT_LIMIT = settings.AXES_FAILURE_LIMIT
@@ -115,13 +112,12 @@ def test_platform_admin_login_is_throttled_too(staff, web_server):
 def test_tenant_admin_unlocks_a_member_on_the_members_page(make_client, web_server):
     result = make_client()
     with schema_context(result.client.schema_name):
-        member = User.objects.create_user("worker@example.com", "a-long-member-password")
+        member = MemberFactory(email="worker@example.com")
     member_site = Site(web_server.url(result.domain.domain))
     fail_logins(member_site, "Worker@Example.com", ACCOUNT_LIMIT)
-    assert try_login(member_site, "worker@example.com",
-                     "a-long-member-password").status_code == 429
+    assert try_login(member_site, "worker@example.com", PASSWORD).status_code == 429
 
-    admin = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    admin = signed_in_site(web_server, result)
     page = admin.http.get("/accounts/members/")
     assert "Sign-in paused after too many failed attempts" in page.text
     assert f"/accounts/members/{member.pk}/unlock/" in page.text
@@ -131,16 +127,15 @@ def test_tenant_admin_unlocks_a_member_on_the_members_page(make_client, web_serv
     assert "worker@example.com can sign in again" in after.text
     assert "Sign-in paused" not in after.text
 
-    assert try_login(member_site, "worker@example.com", "a-long-member-password").status_code == 302
+    assert try_login(member_site, "worker@example.com", PASSWORD).status_code == 302
 
 
 def test_members_cannot_unlock(make_client, web_server):
     result = make_client()
     with schema_context(result.client.schema_name):
-        User.objects.create_user("worker@example.com", "a-long-member-password")
+        MemberFactory(email="worker@example.com")
         admin_pk = User.objects.get(email="admin@example.com").pk
-    member = Site(web_server.url(result.domain.domain)).login("worker@example.com",
-                                                             "a-long-member-password")
+    member = signed_in_site(web_server, result, "worker@example.com")
 
     assert member.post(f"/accounts/members/{admin_pk}/unlock/").status_code == 403
 
@@ -177,7 +172,7 @@ def test_staff_unlock_an_account_and_an_address_of_any_client(make_client, staff
 
 def test_client_admins_cannot_reach_the_platform_unlock_page(make_client, web_server):
     result = make_client()
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
 
     response = site.http.get(f"/admin/tenants/client/{result.client.pk}/sign-in-lockouts/")
 

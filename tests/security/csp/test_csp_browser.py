@@ -15,17 +15,14 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from chat.selectors import get_bot_config
 from knowledge.models import KnowledgeChunk
-from tenants.members.models import User
 from tenants.members.services import create_member
+from tests.support.accounts import PASSWORD, log_in_admin_page, log_in_page
+from tests.support.factories import BotConfigFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
-PASSWORD = "correct horse battery staple"
-ADMIN = "admin@example.com"
 EMPLOYEE = "employee@example.com"
-STAFF = "staff-csp@tuneaibot.local"
 ACCENT = "#aa3377"
 
 
@@ -36,35 +33,13 @@ def watch_permissions_policy(page) -> list[str]:
     return errors
 
 
-def log_in(page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-    # The first-use data notice is a modal; accepting it is a plain form post.
-    expect(page.locator("#data-notice")).to_be_visible()
-    page.click("#accept-notice")
-    expect(page.locator("#data-notice")).to_have_count(0)
-
-
 @pytest.fixture
 def site(make_client):
     result = make_client("csp")
     with schema_context(result.client.schema_name):
         create_member(email=EMPLOYEE, password=PASSWORD)
-        config = get_bot_config()
-        config.accent_color = ACCENT
-        config.save(update_fields=["accent_color"])
+        BotConfigFactory(accent_color=ACCENT)
     return result
-
-
-@pytest.fixture
-def staff(live_db):
-    user = User.objects.create_superuser(STAFF, PASSWORD)
-    yield user
-    # Not .delete(): its cascade would look for chat tables, absent on the platform.
-    User.objects.filter(pk=user.pk)._raw_delete("default")
 
 
 def test_the_policy_blocks_inline_code_and_the_test_notices(site, web_server, page):
@@ -115,7 +90,7 @@ def test_anonymous_pages(site, web_server, page):
 def test_an_employee_chats_and_reads_their_data(site, web_server, celery_worker, model, page,
                                                 output_dir):
     base = web_server.url(site.domain.domain)
-    log_in(page, base, EMPLOYEE)
+    log_in_page(page, base, EMPLOYEE)
     # The bot's accent colour reaches the page through the CSSOM, not a <style>.
     page.wait_for_function(
         "(accent) => getComputedStyle(document.documentElement)"
@@ -150,7 +125,7 @@ def test_a_tenant_admin_uses_every_settings_page(site, web_server, celery_worker
                                                  open_page, output_dir):
     base = web_server.url(site.domain.domain)
     employee = open_page(timeout=30_000)
-    log_in(employee, base, EMPLOYEE)
+    log_in_page(employee, base, EMPLOYEE)
     employee.fill("#composer-text", "One call for the audit chart")
     employee.click("#send-button")
     expect(employee.locator(".msg.assistant").last).to_have_attribute(
@@ -158,7 +133,7 @@ def test_a_tenant_admin_uses_every_settings_page(site, web_server, celery_worker
 
     admin = open_page(timeout=30_000)
     pp_errors = watch_permissions_policy(admin)
-    log_in(admin, base, ADMIN)
+    log_in_page(admin, base)
 
     admin.click(".topbar >> text=Bot settings")
     admin.click("#test-connection")
@@ -208,10 +183,7 @@ def test_the_platform_site_and_its_admin(staff, web_server, page, output_dir):
     page.goto(platform + "/compliance/")
     expect(page.locator("h1")).to_contain_text("will my data be used for training?")
 
-    page.goto(platform + "/admin/login/")
-    page.fill("input[name=username]", STAFF)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    log_in_admin_page(page, platform, staff.email)
     expect(page.locator("#site-name")).to_contain_text("TuneAIBot platform")
     # django-tenants' app list, styled from static/css/admin.css (was inline).
     app_table = page.locator("#content-main table.tenant-app-list").first

@@ -12,7 +12,8 @@ from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from tests.e2e.conftest import browser, page  # noqa: F401 - the e2e Chromium, for one test
-from tests.support.doors import PASSWORD, make_victim_objects
+from tests.support.accounts import PASSWORD, log_in_client
+from tests.support.doors import make_victim_objects
 
 
 @dataclass
@@ -25,10 +26,7 @@ class World:
 
     def browser(self, host: str, email: str | None = None) -> HttpClient:
         http = HttpClient(HTTP_HOST=host)
-        if email:
-            response = http.post("/accounts/login/", {"username": email, "password": PASSWORD})
-            assert response.status_code == 302, f"{email} could not sign in on {host}"
-        return http
+        return log_in_client(http, email) if email else http
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
+from tests.support.accounts import PASSWORD
 from tests.support.doors import ADMIN, MEMBER, ROUTES, SECRET, tenant_routes, url_for
 from tests.support.site import Site
 
@@ -194,7 +195,7 @@ def test_over_real_http_the_answer_stream_refuses_bad_input(world, web_server, l
     """Through uvicorn (ASGI, where query strings arrive differently) and the
     async answer stream, whose resume point comes from a header."""
     site = Site(web_server.url(world.victim_host)).login("victim@example.com",
-                                                         "correct horse battery staple")
+                                                         PASSWORD)
     stream = f"/answers/{world.ids['answer']}/stream/"
 
     assert site.http.get(f"/?q={NUL}").status_code == 400

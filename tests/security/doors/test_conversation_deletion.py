@@ -24,7 +24,8 @@ from knowledge import services as knowledge_services
 from knowledge.models import KnowledgeChunk, KnowledgeFile
 from tenants.members.models import User
 from tenants.members.services import create_member
-from tests.support.doors import PASSWORD, make_victim_objects
+from tests.support.accounts import PASSWORD, signed_in_client
+from tests.support.doors import make_victim_objects
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -58,12 +59,8 @@ def test_every_deletion_path_removes_the_redaction_rows_at_once(path, make_clien
             streams.append(schema, answer, "delta", {"text": "partial"})
         assert MessageRedaction.objects.filter(conversation_id=ids["conversation"]).exists()
     assert stored.exists()
-    victim_browser = host_client(result.domain.domain)
-    victim_browser.post("/accounts/login/", {"username": "victim@example.com",
-                                             "password": PASSWORD})
-    admin_browser = host_client(result.domain.domain)
-    admin_browser.post("/accounts/login/", {"username": "admin@example.com",
-                                            "password": PASSWORD})
+    victim_browser = signed_in_client(result, "victim@example.com")
+    admin_browser = signed_in_client(result)
 
     if path == "sidebar":
         response = victim_browser.post(f"/c/{ids['conversation']}/delete/")

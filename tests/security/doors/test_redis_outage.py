@@ -13,10 +13,14 @@ import redis
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
-from tenants.members.models import User
 from tests.conftest import OUTPUT, WebServer
-from tests.support.doors import PASSWORD
-from tests.support.site import Site
+from tests.support.accounts import signed_in_site
+from tests.support.factories import (
+    AnswerFactory,
+    ConversationFactory,
+    QuestionFactory,
+    client_admin,
+)
 
 SENTENCE = "temporarily unavailable"
 SAFE = "conversation is safe"
@@ -24,20 +28,15 @@ SAFE = "conversation is safe"
 
 def _conversation(schema: str) -> dict[str, int]:
     with schema_context(schema):
-        admin = User.objects.get(email="admin@example.com")
-        conversation = Conversation.objects.create(user=admin, title="Before the outage")
-        question = Message.objects.create(conversation=conversation, role="user",
-                                          content="What did we decide?")
-        done = Message.objects.create(conversation=conversation, role="assistant",
-                                      reply_to=question, content="Ship on Friday.",
-                                      status="done")
-        pending = Message.objects.create(conversation=conversation, role="assistant",
-                                         reply_to=question, status="pending", superseded=True)
-        streaming = Message.objects.create(conversation=conversation, role="assistant",
-                                           reply_to=question, status="streaming",
-                                           superseded=True)
-        quiet = Conversation.objects.create(user=admin, title="Nothing in flight")
-    return {"conversation": conversation.pk, "done": done.pk, "pending": pending.pk,
+        admin = client_admin()
+        question = QuestionFactory(conversation__user=admin,
+                                   conversation__title="Before the outage",
+                                   content="What did we decide?")
+        done = AnswerFactory(reply_to=question, content="Ship on Friday.")
+        pending = AnswerFactory(reply_to=question, status="pending", superseded=True)
+        streaming = AnswerFactory(reply_to=question, status="streaming", superseded=True)
+        quiet = ConversationFactory(user=admin, title="Nothing in flight")
+    return {"conversation": question.conversation_id, "done": done.pk, "pending": pending.pk,
             "streaming": streaming.pk, "quiet": quiet.pk}
 
 
@@ -64,7 +63,7 @@ def test_redis_down_send_stop_regenerate_and_stream_answer_503(
     server = WebServer(env={**worker_env, "REDIS_URL": dead},
                        log_path=OUTPUT / "web-server-doors-no-redis.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
 
         _told(site.send("Are you there?", ids["quiet"]))
         _told(site.send("A new chat?"))
@@ -93,7 +92,7 @@ def test_queue_down_after_the_checks_fails_the_answer_with_the_sentence(
     server = WebServer(env={**worker_env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"},
                        log_path=OUTPUT / "web-server-doors-no-queue.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
         _told(site.send("Is the queue there?"))
     finally:
         server.stop()
@@ -146,7 +145,7 @@ def test_redis_stopping_mid_answer_ends_the_stream_with_the_sentence(
     server = WebServer(env={**worker_env, "REDIS_URL": url},
                        log_path=OUTPUT / "web-server-doors-own-redis.log").start()
     try:
-        site = Site(server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+        site = signed_in_site(server, result)
         events = []
         with site.http.stream("GET", f"/answers/{answer}/stream/",
                               headers={"Accept": "text/event-stream"}, timeout=30) as response:

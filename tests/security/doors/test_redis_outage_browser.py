@@ -4,16 +4,13 @@ EventSource does not retry) instead of spinning forever."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from chat.models import Conversation, Message
-from tenants.members.models import User
 from tests.conftest import OUTPUT, WebServer
-from tests.support.doors import PASSWORD
+from tests.support.accounts import log_in_page
+from tests.support.factories import AnswerFactory, client_admin
 
 pytestmark = pytest.mark.browser
 
@@ -25,23 +22,18 @@ def test_a_streaming_answer_opened_during_an_outage_says_the_assistant_is_unavai
     with schema_context(result.client.schema_name):
         from compliance import selectors, services
 
-        admin = User.objects.get(email="admin@example.com")
+        admin = client_admin()
         services.accept_notice(user=admin)
-        conversation = Conversation.objects.create(user=admin, title="In flight")
-        question = Message.objects.create(conversation=conversation, role="user",
-                                          content="Tell me about leave")
-        Message.objects.create(conversation=conversation, role="assistant", reply_to=question,
-                               status="streaming", content="")
+        conversation = AnswerFactory(reply_to__conversation__user=admin,
+                                     reply_to__conversation__title="In flight",
+                                     reply_to__content="Tell me about leave",
+                                     status="streaming").conversation
         assert selectors.has_accepted_notice(user=admin)
     server = WebServer(env={**worker_env, "REDIS_URL": f"unix://{tmp_path}/gone.sock"},
                        log_path=OUTPUT / "web-server-doors-outage-ui.log").start()
     try:
         base = server.url(result.domain.domain)
-        page.goto(base + "/accounts/login/")
-        page.fill("input[name=username]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main form button[type=submit]")
-        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        log_in_page(page, base, accept_notice=False)  # accepted above
 
         page.goto(f"{base}/c/{conversation.pk}/")
 

@@ -13,7 +13,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from compliance.spreadsheet import FORMULA_PREFIXES, csv_lines, safe_cell
-from tests.support.doors import PASSWORD
+from tests.support.accounts import signed_in_client
 
 ROOT = Path(__file__).resolve().parents[3]
 HOSTILE = {
@@ -49,8 +49,7 @@ def test_the_audit_export_neutralises_hostile_emails_and_model_ids(make_client, 
     result = make_client("csv")
     with schema_context(result.client.schema_name):
         services.append_audit(kind="chat", user_id=7, prompt_tokens=12, **HOSTILE)
-    browser = host_client(result.domain.domain)
-    browser.post("/accounts/login/", {"username": "admin@example.com", "password": PASSWORD})
+    browser = signed_in_client(result)
 
     export = browser.get("/settings/audit/?format=csv")
 

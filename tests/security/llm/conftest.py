@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
-from tests.security.llm.helpers import ALLOWED_HOST, PASSWORD
+from tests.security.llm.helpers import ALLOWED_HOST
+from tests.support.accounts import signed_in_site
 from tests.support.llm_capture import CaptureServer
-from tests.support.site import Site
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def policy_worker(policy_env):
 def tenant(make_client, policy_web, policy_worker, model):
     """A fresh client and its tenant admin's browser-like session."""
     result = make_client("llm")
-    site = Site(policy_web.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(policy_web, result)
     return result, site
 
 

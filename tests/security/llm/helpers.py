@@ -7,9 +7,9 @@ import hashlib
 from django_tenants.utils import schema_context
 
 from chat.models import BotConfig, Message
-from chat.selectors import get_bot_config
 from core import secrets
 from tests.conftest import MODEL_KEY
+from tests.support.factories import BotConfigFactory
 from tests.support.site import Site
 
 
@@ -29,11 +29,9 @@ def save_bot_settings(site: Site, **connection):
 def write_connection_directly(result, *, base_url: str, api_key: str | None) -> None:
     """A row as saved before the policy existed (or by any path around the form)."""
     with schema_context(result.client.schema_name):
-        get_bot_config()  # the row exists from the first use on
-        BotConfig.objects.update(
-            base_url=base_url,
-            api_key_encrypted=secrets.encrypt(api_key) if api_key else "",
-            api_key_last4=api_key[-4:] if api_key else "")
+        BotConfigFactory(base_url=base_url,
+                         api_key_encrypted=secrets.encrypt(api_key) if api_key else "",
+                         api_key_last4=api_key[-4:] if api_key else "")
 
 
 def stored_base_url(result) -> str:
@@ -57,6 +55,5 @@ def sha(key: str) -> str:
 
 
 PLATFORM_KEY = MODEL_KEY
-PASSWORD = "correct horse battery staple"
 ALLOWED_HOST = "127.0.0.2"  # the allow-listed "on-premises gateway" address
 CLIENT_KEY = "sk-client-own-key-5678"

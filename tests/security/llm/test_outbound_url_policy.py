@@ -9,14 +9,13 @@ import pytest
 from chat.models import Message
 from tests.security.llm.helpers import (
     CLIENT_KEY,
-    PASSWORD,
     ask_and_finish,
     save_bot_settings,
     stored,
     stored_base_url,
     write_connection_directly,
 )
-from tests.support.site import Site
+from tests.support.accounts import signed_in_site
 
 pytestmark = pytest.mark.worker
 CANARY = "CANARY-internal-reply-5521"
@@ -59,7 +58,7 @@ def test_plain_http_is_refused_unless_the_platform_allows_it(tenant, web_server,
                                                              gateway_server):
     result, _policy_site = tenant
     # The shared web server runs with the default policy: https only.
-    site = Site(web_server.url(result.domain.domain)).login("admin@example.com", PASSWORD)
+    site = signed_in_site(web_server, result)
     response = save_bot_settings(site, base_url=f"{gateway_server.url}/v1",
                                  api_key=CLIENT_KEY)
     assert response.status_code == 200 and "must start with https://" in response.text
