@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from chat.models import BotConfig, Conversation, Message, Prompt
 from chat.rendering import markdown_to_html_many
@@ -131,13 +132,14 @@ def thread(*, conversation: Conversation) -> list[Message]:
     and one cache read, whatever the length."""
     shown = list(visible_messages(conversation=conversation))
     groups, key_of = version_groups(conversation_id=conversation.pk)
-    answers = [m for m in shown if m.role == Message.Role.ASSISTANT]
+    # Attributes for the templates (on these instances only).
+    answers: list[Any] = [m for m in shown if m.role == Message.Role.ASSISTANT]
     for answer, rendered in zip(answers, markdown_to_html_many([a.content for a in answers]),
                                 strict=True):
         answer.html = mark_safe(rendered)  # noqa: S308 - sanitized by markdown_to_html
         answer.redacted = answer.redacted_items or []
-    for message in shown:
-        message.version = _version(groups.get(key_of.get(message.pk), [message.pk]), message.pk)
+    for message in cast(list[Any], shown):
+        message.version = _version(groups.get(key_of[message.pk], [message.pk]), message.pk)
     return shown
 
 
@@ -181,12 +183,12 @@ def _parse_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
 def _day_label(updated: dt.datetime, today: dt.date) -> str:
     days = (today - timezone.localtime(updated).date()).days
     if days <= 0:
-        return _("Today")
+        return gettext("Today")
     if days == 1:
-        return _("Yesterday")
+        return gettext("Yesterday")
     if days <= 7:
-        return _("Previous 7 days")
-    return _("Older")
+        return gettext("Previous 7 days")
+    return gettext("Older")
 
 
 def sidebar_page(*, user, query: str = "", cursor: str = "",
@@ -206,7 +208,7 @@ def sidebar_page(*, user, query: str = "", cursor: str = "",
     today = timezone.localdate()
     groups: list[SidebarGroup] = []
     for conversation in rows:
-        label = str(_day_label(conversation.updated, today))
+        label = _day_label(conversation.updated, today)
         if not groups or groups[-1].label != label:
             groups.append(SidebarGroup(label=label, conversations=[]))
         groups[-1].conversations.append(conversation)
