@@ -28,7 +28,7 @@ PostgreSQL connections, transactions and Redis commands per answer.
 A few employees log in over HTTP (POST /accounts/login/ with the CSRF token);
 the others get a session made directly, as Django's force_login does, because
 each real password check costs ~0.25 s of web CPU by design. The model server
-is the project's own (`python -m devtools.local_model_server`), run as a process.
+is the project's own (`python -m devtools.local_model`), run as a process.
 `--profile` samples web and worker with py-spy (if on PATH) during each
 product phase and writes the hottest functions next to the logs. The run ends
 within `--budget` seconds: phases still running are cut and their unfinished
@@ -49,7 +49,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -89,6 +88,7 @@ from django.test import override_settings  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from chat import selectors  # noqa: E402
+from devtools.processes import free_port  # noqa: E402
 from devtools.runner import web_command  # noqa: E402
 from tenants import services  # noqa: E402
 from tenants.members.models import User  # noqa: E402
@@ -148,12 +148,6 @@ def stream_id_seconds(entry_id: str) -> float:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Child:
@@ -467,7 +461,7 @@ def start_processes(stack: Stack, args: argparse.Namespace) -> tuple[int, str, d
     python = sys.executable
     model_port, web_port = free_port(), free_port()
     model = Child("model-server", [
-        python, "-m", "devtools.local_model_server", "--host", "127.0.0.1",
+        python, "-m", "devtools.local_model", "--host", "127.0.0.1",
         "--port", str(model_port), "--api-key", MODEL_KEY,
         "--token-delay", str(args.token_delay), "--reply-tokens", str(args.tokens),
     ], {**os.environ, "PYTHONUNBUFFERED": "1"})

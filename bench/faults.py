@@ -83,6 +83,7 @@ from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from chat.models import Message  # noqa: E402
+from devtools.processes import children_of, free_port  # noqa: E402
 from tenants import services  # noqa: E402
 from tenants.models import Client  # noqa: E402
 from tests.support.proxy import OutageProxy  # noqa: E402
@@ -100,33 +101,9 @@ QUICK_TIMEOUTS = {
 SLOW_ANSWER = "[[token-delay: 0.15]] [[tokens: 40]]"  # ~6 s: time to break something
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def children_of(pid: int) -> dict[int, str]:
-    """Direct children of a process: pid -> command line."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == pid:
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
-                    b"\0", b" ").decode()
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
 CHILD_MARKERS = {
     "web": "uvicorn", "worker-llm": "-Q llm", "worker-main": "-Q default,ingest",
-    "beat": " beat ", "local-model": "local_model_server",
+    "beat": " beat ", "local-model": "devtools.local_model",
 }
 
 

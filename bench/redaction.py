@@ -37,6 +37,7 @@ from faker import Faker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import percentile  # noqa: E402
 from compliance.redaction import CUSTOM_TERM, SUPPORTED_ENTITIES, redact, warm_up  # noqa: E402
 
 TARGET_LENGTH = 2000
@@ -756,12 +757,6 @@ class CjkCorpus(Corpus):
             else:
                 text += self.prose()
         return Message(text=text, spans=spans)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 @dataclass

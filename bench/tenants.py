@@ -12,25 +12,17 @@ set, and deletes every client it made.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
-os.environ.setdefault("TUNEAIBOT_DEV", "true")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from bench.common import percentile, start_django  # noqa: E402
 
-from devtools.embedded import ensure_services  # noqa: E402
+start_django()  # embedded PostgreSQL/Redis where no URL is set
 
-ensure_services()  # embedded PostgreSQL/Redis where no URL is set
-
-import django  # noqa: E402
-
-django.setup()
-
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test import override_settings  # noqa: E402
@@ -40,12 +32,6 @@ from tenants import services  # noqa: E402
 from tenants.models import Client  # noqa: E402
 
 PREFIX = "bench-"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def provision(count: int, label: str) -> list[float]:
@@ -92,7 +78,7 @@ def main() -> None:
     cleanup()
     try:
         first = provision(1, "first")[0]
-        host = f"{PREFIX}first-0.{django.conf.settings.BASE_DOMAIN}"
+        host = f"{PREFIX}first-0.{settings.BASE_DOMAIN}"
         page_one = page_latency(host, args.requests)
 
         cloned = [first, *provision(args.clients - 1, "clone")]

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -851,15 +852,14 @@ def fail_if_abandoned(*, answer: Message) -> bool:
                 return False  # queued; a worker starts it over
             if streams.claim_redo(schema, answer.pk, answer.attempts,
                                   seconds=PENDING_TIMEOUT_SECONDS):
-                from chat.tasks import generate_answer
-
                 logger.warning("Answer %s in %s: its worker died (lease expired); redoing it",
                                answer.pk, schema)
                 streams.append(schema, answer.pk, "status", {
                     "status": "retrying", "reason": "worker_lost",
                     "notice": gettext("The assistant stopped while answering; starting the "
                                       "answer again…")})
-                generate_answer.delay(message_id=answer.pk)
+                current_app.send_task("chat.tasks.generate_answer",
+                                      kwargs={"message_id": answer.pk})
             return False
         _finish_failed(answer, schema, user_message=gettext(
             "The assistant stopped while answering. Please try again."),

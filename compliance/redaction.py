@@ -390,7 +390,29 @@ _NUM_START = rf"(?<!{_W})(?<![+\-./#])"
 _NUM_END = r"(?![\d.,]\d|\d)"
 
 
-class _PhoneRecognizer(PatternRecognizer):
+class _OwnPatterns:
+    """Mixin for a recognizer made of its class's PATTERNS and CONTEXT.
+
+    Every message is analysed as "en" (see _recognizers), whatever language a
+    Presidio recognizer defaults to. `extra` goes to the recognizer as is."""
+
+    PATTERNS: list[Pattern]
+    CONTEXT: list[str]
+
+    def __init__(self, **extra) -> None:
+        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en",
+                         **extra)
+
+
+def _real_past_date(year: int, month: int, day: int) -> bool:
+    """A date that exists and is not in the future (a birth date)."""
+    try:
+        return dt.date(year, month, day) <= dt.date.today()
+    except ValueError:
+        return False
+
+
+class _PhoneRecognizer(_OwnPatterns, PatternRecognizer):
     """Phone numbers by shape, not by numbering-plan validity.
 
     Presidio's PhoneRecognizer uses libphonenumber: at VALID leniency it skips
@@ -478,12 +500,7 @@ class _PhoneRecognizer(PatternRecognizer):
     _EXTENSION = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d", re.IGNORECASE)
 
     def __init__(self) -> None:
-        super().__init__(
-            supported_entity="PHONE_NUMBER",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language="en",
-        )
+        super().__init__(supported_entity="PHONE_NUMBER")
 
     def invalidate_result(self, pattern_text: str) -> bool:
         if self._DATE_SHAPE.match(pattern_text):
@@ -507,7 +524,7 @@ class _PhoneRecognizer(PatternRecognizer):
         return not 9 <= digits <= 15
 
 
-class _KrJpPhoneRecognizer(PatternRecognizer):
+class _KrJpPhoneRecognizer(_OwnPatterns, PatternRecognizer):
     """Korean, Japanese and Chinese numbers as written at home: trunk 0, two
     separators ("010-1234-5678", "02-123-4567", "03-1234-5678",
     "0466-12-3456", "0120-123-456") or none for mobiles ("01012345678"),
@@ -544,16 +561,11 @@ class _KrJpPhoneRecognizer(PatternRecognizer):
         Pattern("kr_company", _START + r"1[5-8]\d{2}-\d{4}" + _END, 0.3),
     ]
 
+    CONTEXT = _PhoneRecognizer.CONTEXT
     _KR_LANDLINE = re.compile(r"0(?:2|[3-6][1-5]|70)([ .\-])\d{3,4}\1\d{4}")
 
     def __init__(self) -> None:
-        super().__init__(
-            supported_entity="PHONE_NUMBER",
-            patterns=self.PATTERNS,
-            context=_PhoneRecognizer.CONTEXT,
-            supported_language="en",
-            name="KrJpPhoneRecognizer",
-        )
+        super().__init__(supported_entity="PHONE_NUMBER", name="KrJpPhoneRecognizer")
 
     def invalidate_result(self, pattern_text: str) -> bool:
         digits = sum(ch.isdigit() for ch in pattern_text)
@@ -643,7 +655,7 @@ class _IpRecognizer(IpRecognizer):
         ]
 
 
-class _PlPeselRecognizer(PlPeselRecognizer):
+class _PlPeselRecognizer(_OwnPatterns, PlPeselRecognizer):
     # Presidio's PESEL pattern has no word boundaries, so it fires inside any
     # longer digit run (card numbers, IBANs); 1 in 10 such windows pass the
     # checksum. Bounded here.
@@ -657,9 +669,6 @@ class _PlPeselRecognizer(PlPeselRecognizer):
         )
     ]
 
-    def __init__(self) -> None:
-        super().__init__(patterns=self.PATTERNS, supported_language="en")
-
     def validate_result(self, pattern_text: str) -> bool | None:
         # Presidio checks the checksum only. The birth date must also be real
         # and lie between 1900 and today (months 01-12 for the 1900s, 21-32
@@ -669,13 +678,7 @@ class _PlPeselRecognizer(PlPeselRecognizer):
             return False
         year, month, day = int(pattern_text[:2]), int(pattern_text[2:4]), int(pattern_text[4:6])
         century = {0: 1900, 1: 1900, 2: 2000, 3: 2000}.get(month // 10)
-        if century is None:
-            return False
-        try:
-            born = dt.date(century + year, month % 20, day)
-        except ValueError:
-            return False
-        return born <= dt.date.today()
+        return century is not None and _real_past_date(century + year, month % 20, day)
 
 
 class _FiPersonalIdentityCodeRecognizer(FiPersonalIdentityCodeRecognizer):
@@ -700,16 +703,11 @@ class _FiPersonalIdentityCodeRecognizer(FiPersonalIdentityCodeRecognizer):
 def _birth_date_ok(digits: str, century_by_digit: Mapping[str, int]) -> bool:
     """YYMMDD plus the century the 7th digit stands for: a real, past date."""
     century = century_by_digit.get(digits[6])
-    if century is None:
-        return False
-    try:
-        born = dt.date(century + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
-    except ValueError:
-        return False
-    return born <= dt.date.today()
+    return century is not None and _real_past_date(
+        century + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
 
 
-class _KrRrnRecognizer(KrRrnRecognizer):
+class _KrRrnRecognizer(_OwnPatterns, KrRrnRecognizer):
     """주민등록번호 YYMMDD-GNNNNNN.
 
     Since October 2020 the last six digits are random, so the old weighted
@@ -739,12 +737,7 @@ class _KrRrnRecognizer(KrRrnRecognizer):
     ]
 
     def __init__(self) -> None:
-        super().__init__(
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language="en",
-            replacement_pairs=[("-", ""), (" ", "")],
-        )
+        super().__init__(replacement_pairs=[("-", ""), (" ", "")])
 
     def validate_result(self, pattern_text: str) -> bool | None:
         digits = EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs)
@@ -757,7 +750,7 @@ class _KrRrnRecognizer(KrRrnRecognizer):
         return True if self._validate_checksum(digits) else None
 
 
-class _KrFrnRecognizer(KrFrnRecognizer):
+class _KrFrnRecognizer(_OwnPatterns, KrFrnRecognizer):
     """외국인등록번호: the RRN shape with 5-8 as the 7th digit, same rule."""
 
     CENTURIES: Mapping[str, int] = {"5": 1900, "6": 1900, "7": 2000, "8": 2000}
@@ -778,17 +771,12 @@ class _KrFrnRecognizer(KrFrnRecognizer):
     CONTEXT = [*KrFrnRecognizer.CONTEXT, "외국인등록", "registration card", "ARC"]
 
     def __init__(self) -> None:
-        super().__init__(
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language="en",
-            replacement_pairs=[("-", ""), (" ", "")],
-        )
+        super().__init__(replacement_pairs=[("-", ""), (" ", "")])
 
     validate_result = _KrRrnRecognizer.validate_result
 
 
-class _KrBrnRecognizer(KrBrnRecognizer):
+class _KrBrnRecognizer(_OwnPatterns, KrBrnRecognizer):
     """사업자등록번호 NNN-NN-NNNNN with its check digit (Presidio's algorithm).
 
     Written with hyphens and a passing check digit it is certain; ten bare
@@ -805,16 +793,13 @@ class _KrBrnRecognizer(KrBrnRecognizer):
         "business registration",
     ]
 
-    def __init__(self) -> None:
-        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en")
-
     def validate_result(self, pattern_text: str) -> bool | None:
         if not super().validate_result(pattern_text):
             return False
         return True if "-" in pattern_text else None
 
 
-class _KrPassportRecognizer(KrPassportRecognizer):
+class _KrPassportRecognizer(_OwnPatterns, KrPassportRecognizer):
     """여권번호. The current form (M123A4567) is distinctive on its own; the
     older one (M12345678) reads like a product code without a cue word."""
 
@@ -824,11 +809,8 @@ class _KrPassportRecognizer(KrPassportRecognizer):
     ]
     CONTEXT = [*KrPassportRecognizer.CONTEXT, "여권번호", "passport no"]
 
-    def __init__(self) -> None:
-        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en")
 
-
-class _KrDriverLicenseRecognizer(KrDriverLicenseRecognizer):
+class _KrDriverLicenseRecognizer(_OwnPatterns, KrDriverLicenseRecognizer):
     """운전면허번호 AA-YY-NNNNNN-CC, where AA is a numeric region code or,
     on licences issued since 2011, the region's name ("서울 12-345678-90").
     Presidio's pattern scores 0.05 and knows no region names. Twelve bare
@@ -852,9 +834,6 @@ class _KrDriverLicenseRecognizer(KrDriverLicenseRecognizer):
     ]
     CONTEXT = [*KrDriverLicenseRecognizer.CONTEXT, "면허", "driver", "driving licence"]
 
-    def __init__(self) -> None:
-        super().__init__(patterns=self.PATTERNS, context=self.CONTEXT, supported_language="en")
-
     def validate_result(self, pattern_text: str) -> bool | None:
         if _CJK_RE.match(pattern_text):
             return True
@@ -863,7 +842,7 @@ class _KrDriverLicenseRecognizer(KrDriverLicenseRecognizer):
         return None
 
 
-class _JpMyNumberRecognizer(PatternRecognizer):
+class _JpMyNumberRecognizer(_OwnPatterns, PatternRecognizer):
     """マイナンバー (個人番号): twelve digits, the last a check digit.
 
     Check digit per the official rule (総務省令第85号, 2014): with P(n) the
@@ -891,12 +870,7 @@ class _JpMyNumberRecognizer(PatternRecognizer):
     ]
 
     def __init__(self) -> None:
-        super().__init__(
-            supported_entity="JP_MY_NUMBER",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language="en",
-        )
+        super().__init__(supported_entity="JP_MY_NUMBER")
 
     @staticmethod
     def check_digit(first_eleven: str) -> int:
@@ -914,7 +888,7 @@ class _JpMyNumberRecognizer(PatternRecognizer):
         return True if digits != pattern_text else None
 
 
-class _JpPassportRecognizer(PatternRecognizer):
+class _JpPassportRecognizer(_OwnPatterns, PatternRecognizer):
     """旅券番号: two letters and seven digits (TK1234567). The shape is
     common for order numbers, so it counts only next to a cue word."""
 
@@ -922,12 +896,7 @@ class _JpPassportRecognizer(PatternRecognizer):
     CONTEXT = ["旅券", "パスポート", "旅券番号", "passport", "여권"]
 
     def __init__(self) -> None:
-        super().__init__(
-            supported_entity="JP_PASSPORT",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language="en",
-        )
+        super().__init__(supported_entity="JP_PASSPORT")
 
 
 def _recognizers() -> list[EntityRecognizer]:

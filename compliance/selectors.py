@@ -92,12 +92,14 @@ def overview(*, language: str = DEFAULT_LANGUAGE) -> Overview:
 
 
 def get_data_controls() -> DataControls:
+    """The client's data controls. A read: the row is created by migration
+    0005_data_controls_row (in the template every client is cloned from);
+    without it, the defaults for the client's country, unsaved
+    (services.update_data_controls saves them as row 1)."""
     controls = DataControls.objects.order_by("pk").first()
     if controls is None:
-        # Normally made at provisioning; if not, the client's country decides.
         country = getattr(getattr(connection, "tenant", None), "country", "")
-        controls, _ = DataControls.objects.get_or_create(
-            pk=1, defaults={"redaction_entities": default_entities_for(country)})
+        controls = DataControls(pk=1, redaction_entities=default_entities_for(country))
     return controls
 
 

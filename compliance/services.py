@@ -45,10 +45,8 @@ def update_data_controls(*, controls: DataControls, **fields) -> DataControls:
 def apply_country_defaults(*, country: str) -> DataControls:
     """Set this client's kinds of data to redact to its country's defaults
     (compliance.entities.default_entities_for); run when a client is created."""
-    controls = selectors.get_data_controls()
-    controls.redaction_entities = default_entities_for(country)
-    controls.save(update_fields=["redaction_entities", "updated"])
-    return controls
+    return update_data_controls(controls=selectors.get_data_controls(),
+                                redaction_entities=default_entities_for(country))
 
 
 def clean_terms(terms) -> list[str]:

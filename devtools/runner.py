@@ -131,9 +131,9 @@ def _run(args: argparse.Namespace, port: int) -> int:
     python = sys.executable
     commands = {}
     if args.local_model:
-        from devtools.local_model_server import LOCAL_API_KEY
+        from devtools.local_model import LOCAL_API_KEY
 
-        commands["local-model"] = [python, "-m", "devtools.local_model_server",
+        commands["local-model"] = [python, "-m", "devtools.local_model",
                                    "--port", str(args.local_model_port), "--token-delay", "0.03"]
         child_env["OPENAI_API_KEY"] = LOCAL_API_KEY
         child_env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{args.local_model_port}/v1"

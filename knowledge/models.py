@@ -132,22 +132,3 @@ class KnowledgeChunk(models.Model):
 
 
 __all__ = ["SEARCH_CONFIG", "KnowledgeChunk", "KnowledgeFile", "KnowledgeSettings"]
-
-
-def _remove_stored_bytes(sender, instance: KnowledgeFile, **kwargs) -> None:
-    """Erase a deleted file's stored bytes once the deletion commits.
-
-    A receiver rather than a service call because files are also deleted by
-    cascade (a conversation, and with it its attachments; a user's
-    conversations), which no service of ours sees.
-    """
-    from django.db import transaction
-
-    from knowledge.services import stored_path
-
-    path = stored_path(instance)
-    transaction.on_commit(lambda: path.unlink(missing_ok=True))
-
-
-models.signals.post_delete.connect(
-    _remove_stored_bytes, sender=KnowledgeFile, dispatch_uid="knowledge_file_bytes")

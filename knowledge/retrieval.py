@@ -34,11 +34,15 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from knowledge import local_embeddings, vectors
-from knowledge.cjk import cjk_share, has_cjk, is_hangul, is_hiragana
+from knowledge.cjk import CJK_CLASS, cjk_share, has_cjk, is_hangul, is_hiragana
 from knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 from llm import gateway, privacy
 
 logger = logging.getLogger(__name__)
+
+# A run of Korean or Japanese letters in a question: its pieces (knowledge.search)
+# are looked up together.
+CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 
 CANDIDATES = 20  # per signal, before fusion
 MAX_TERMS = 8  # the rarest words of a long question are the ones that matter
@@ -48,10 +52,13 @@ MIN_PASSAGES_FOR_COMMON = 20
 # A full-text candidate's matched words must carry this share of the question's
 # word weight (sum of inverse document frequencies).
 MIN_COVERAGE = 0.4
-# A huge library can match a broad question many thousand times; rank at most
-# this many matches (ranking is what costs: ~20 us per passage and word). The
-# coverage rule normally keeps the pool far smaller.
-POOL = 500
+# Ranking reads each passage's search vector (a few kB out of line: 10-150 us
+# each, the latter when not in PostgreSQL's cache), so only this many passages
+# with the most coverage (from the index alone) are ranked.
+RANKED = 40
+# A word in more than this share of passages is looked up in the index only
+# together with the rarer words (its own list is long).
+SCAN_SHARE = 0.1
 # Cosine similarity below which the local model's passage is unrelated to the
 # question, and at which it counts as fully related (API models: their own
 # scale). Calibrated on bench/knowledge.py: the corpus's unrelated questions
@@ -171,24 +178,6 @@ def _tsquery_literal(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _pool_query(weights: dict[str, float]) -> str:
-    """A tsquery matching exactly the passages whose matched words carry at
-    least MIN_COVERAGE of the total weight: the OR of every minimal set of
-    words that reaches it (GIN answers it from the index)."""
-    total = sum(weights.values())
-    terms = sorted(weights, key=lambda term: -weights[term])
-    minimal: list[tuple[str, ...]] = []
-    for size in range(1, len(terms) + 1):
-        for group in itertools.combinations(terms, size):
-            if sum(weights[t] for t in group) < MIN_COVERAGE * total:
-                continue
-            if any(set(smaller) <= set(group) for smaller in minimal):
-                continue
-            minimal.append(group)
-    return " | ".join("(" + " & ".join(_tsquery_literal(t) for t in group) + ")"
-                      for group in minimal)
-
-
 def _without_absent_pieces(terms: list[str]) -> list[str]:
     """The question's words, less the Korean/Japanese pieces (knowledge.search) that
     say nothing about which passage answers:
@@ -233,7 +222,19 @@ def _without_absent_pieces(terms: list[str]) -> list[str]:
 
 def lexical_matches(*, query: str, conversation_id: int | None,
                     limit: int = CANDIDATES) -> list[LexicalMatch]:
-    """Full-text candidates, best first (see the module's docstring)."""
+    """Full-text candidates, best first (see the module's docstring).
+
+    Two steps, so that a passage's search vector (a few kB, stored out of
+    line: reading it is what costs) is read only for the few passages worth
+    ranking:
+
+    1. Coverage from the index alone: one GIN lookup per word lists the
+       passages containing it (ids only), and the sums of their words' weights
+       pick the RANKED passages with the most coverage. A word in more than
+       SCAN_SHARE of the passages is looked up only where a rarer one is too.
+    2. ts_rank per word for those passages: term frequency, heading weight,
+       and the exact coverage.
+    """
     terms, statistics = _question_and_statistics(query)
     terms = _without_absent_pieces(terms)
     if not terms:
@@ -250,29 +251,67 @@ def lexical_matches(*, query: str, conversation_id: int | None,
     total = sum(informative.values()) + sum(
         idf for term, (share, idf) in rarity.items()
         if term not in informative and share > COMMON_SHARE) or 1.0
-    # One ts_rank per word and passage (each call unpacks the passage's vector,
-    # which is what costs); a word's rank is 0 where the passage lacks it.
+    needed = MIN_COVERAGE * total - 1e-9
+    # Every candidate contains one of the words looked up alone (`scanned`): the
+    # frequent words are left out of that (rarest kept) while they cannot reach
+    # the coverage by themselves, and a frequent word is looked up only together
+    # with one of those (its passages that can be candidates; GIN intersects
+    # the lists), so each candidate's coverage is exact.
+    scanned = list(informative)  # rarest first
+    left_out = 0.0
+    while len(scanned) > 1 and rarity[scanned[-1]][0] > SCAN_SHARE and (
+            left_out + informative[scanned[-1]] < needed):
+        left_out += informative[scanned.pop()]
+    literal = {term: _tsquery_literal(term) for term in informative}
+    runs = CJK_RUN.findall(query)
+
+    def lookup(term: str) -> str:
+        # A candidate with this word has one of the scanned words too, and a
+        # word from elsewhere in the question unless this word's own run
+        # (the pieces of one Korean or Japanese word come together) reaches
+        # the coverage alone: GIN intersects the lists, so that far fewer
+        # passages are visited.
+        if term not in scanned:
+            partners = scanned
+        else:
+            own = {term} | {other for other in informative for run in runs
+                            if term in run and other in run}
+            if sum(informative[other] for other in own) >= needed:
+                own = {term}
+            if informative[term] >= needed:
+                return literal[term]
+            partners = [other for other in informative if other not in own]
+        if not partners:
+            return literal[term]
+        return f"{literal[term]} & ({' | '.join(literal[other] for other in partners)})"
+
+    lookups = [lookup(term) for term in informative]
+    hits = " UNION ALL ".join(
+        ["SELECT c.id, c.file_id, %s::float8 AS weight FROM chat_knowledgechunk c "
+         "WHERE c.search @@ %s::tsquery"] * len(lookups))
     ranks_sql = ", ".join(["ts_rank(c.search, %s::tsquery)"] * len(informative))
-    terms_sql = [_tsquery_literal(term) for term in informative]
-    every_word = " & ".join(terms_sql)
-    # Passages with every informative word first, then those reaching the
-    # coverage: if a huge library must be cut at POOL, the weaker tier is cut
-    # (the second branch runs only if the first leaves room).
-    tier = f"""
-        SELECT c.id, {ranks_sql} FROM chat_knowledgechunk c
-        JOIN chat_knowledgefile f ON f.id = c.file_id
-        WHERE c.search @@ %s::tsquery
-          AND (f.conversation_id IS NULL OR f.conversation_id = %s)"""  # noqa: S608
-    with connection.cursor() as cursor:
+    # A parallel plan costs more to start than this query takes (it was chosen
+    # for the index lookups' estimates): off for this query only (SET LOCAL,
+    # in a transaction of its own or a savepoint of the caller's).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(
             f"""
-            ({tier} LIMIT %s)
-            UNION ALL
-            ({tier} AND NOT c.search @@ %s::tsquery LIMIT %s)
-            LIMIT %s
+            WITH hits AS ({hits}),
+            pool AS (
+                SELECT id, sum(weight) AS covered FROM hits
+                WHERE file_id NOT IN (SELECT f.id FROM chat_knowledgefile f
+                                      WHERE f.conversation_id IS DISTINCT FROM %s
+                                        AND f.conversation_id IS NOT NULL)
+                GROUP BY id HAVING sum(weight) >= %s
+                ORDER BY covered DESC, id LIMIT %s
+            )
+            SELECT c.id, {ranks_sql} FROM pool JOIN chat_knowledgechunk c ON c.id = pool.id
             """,  # noqa: S608 - only placeholders are interpolated
-            [*terms_sql, every_word, conversation_id, POOL,
-             *terms_sql, _pool_query(informative), conversation_id, every_word, POOL, POOL],
+            [*itertools.chain.from_iterable(
+                zip(informative.values(), lookups, strict=True)),
+             conversation_id, needed, RANKED,
+             *literal.values()],
         )
         rows = cursor.fetchall()
     weights = list(informative.values())
@@ -283,7 +322,7 @@ def lexical_matches(*, query: str, conversation_id: int | None,
         found = [one for one, value in zip(single, ranks, strict=True) if value > 0]
         if len(found) == 1 and found[0]:
             continue  # one kanji or Hangul syllable alone (都, 日) is not evidence
-        if covered >= MIN_COVERAGE * total - 1e-9:
+        if covered >= needed:
             score = sum(idf * value for idf, value in zip(weights, ranks, strict=True))
             matches.append(LexicalMatch(chunk_id=chunk_id, score=score,
                                         coverage=covered / total))

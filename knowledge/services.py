@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -26,9 +25,9 @@ from core.tasks import enqueue_on_commit
 from knowledge import local_embeddings, vectors
 from knowledge import parsing as documents
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
+from knowledge.storage import stored_path, write_atomically
 from llm import gateway
-from tenants.db import current_schema, tenant_connection
-from tenants.services import client_media_root
+from tenants.db import current_schema
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,25 +117,7 @@ def rejection_reason(exc: documents.DocumentRejected) -> str:
         "chars": formats.number_format(settings.KNOWLEDGE_MAX_CHARS, force_grouping=True)}
 
 
-# --- Storage ------------------------------------------------------------------------
-
-def storage_dir() -> Path:
-    """This client's knowledge folder: MEDIA_ROOT/<schema>/knowledge (never served)."""
-    return client_media_root(tenant_connection().tenant) / "knowledge"
-
-
-def stored_path(file: KnowledgeFile) -> Path:
-    return storage_dir() / file.storage_name
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_suffix(path.suffix + ".part")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+# --- Storage: knowledge/storage.py ---------------------------------------------------
 
 
 # --- Upload ---------------------------------------------------------------------------
@@ -206,7 +187,7 @@ def upload_with_outcome(*, user, name: str, data: bytes | Path, conversation=Non
         sha256=sha256, library_sha256=sha256 if in_library else None,
     )
     path = stored_path(file)
-    _write_atomically(path, payload)
+    write_atomically(path, payload)
     try:
         with transaction.atomic():
             file.save()
@@ -240,22 +221,26 @@ def _replace(existing: KnowledgeFile, *, user, display_name: str,
     """The upload takes the existing entry's place: its name, its stored bytes
     (the same content), and a fresh index (the old chunks are replaced when the
     new generation is ingested)."""
-    _write_atomically(stored_path(existing), payload)
+    write_atomically(stored_path(existing), payload)
+    return _queue_again(existing, display_name=display_name, uploaded_by=user,
+                        size_bytes=len(payload))
+
+
+def _queue_again(file: KnowledgeFile, **changes) -> KnowledgeFile:
+    """A new generation of `file` (with `changes` to its row), queued to be
+    read once this commits; a worker still on the old generation stops."""
     with transaction.atomic():
-        KnowledgeFile.objects.filter(pk=existing.pk).update(
-            display_name=display_name, uploaded_by=user, size_bytes=len(payload),
+        KnowledgeFile.objects.filter(pk=file.pk).update(
             generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
             progress_done=0, progress_total=0, error="", error_code="",
-            updated=timezone.now())
-        existing.refresh_from_db()
-        _enqueue_on_commit(existing)
-    return existing
+            updated=timezone.now(), **changes)
+        file.refresh_from_db()
+        _enqueue_on_commit(file)
+    return file
 
 
 def _enqueue_on_commit(file: KnowledgeFile) -> None:
-    from knowledge.tasks import ingest_file
-
-    enqueue_on_commit(ingest_file, file_id=file.pk, generation=file.generation)
+    enqueue_on_commit("knowledge.ingest_file", file_id=file.pk, generation=file.generation)
 
 
 def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
@@ -263,20 +248,14 @@ def reindex(*, file: KnowledgeFile) -> KnowledgeFile:
     if not stored_path(file).exists():
         raise KnowledgeError(gettext("The original of this file is no longer stored, so it "
                                      "cannot be re-indexed. Delete it and upload it again."))
-    with transaction.atomic():
-        KnowledgeFile.objects.filter(pk=file.pk).update(
-            generation=F("generation") + 1, status=KnowledgeFile.Status.QUEUED,
-            progress_done=0, progress_total=0, error="", error_code="", updated=timezone.now())
-        file.refresh_from_db()
-        _enqueue_on_commit(file)
-    return file
+    return _queue_again(file)
 
 
 def delete_file(*, file: KnowledgeFile) -> None:
     """Delete a file with its chunks, its vectors and its stored bytes."""
     with transaction.atomic():
         vectors.delete_for_file(file_id=file.pk)
-        file.delete()  # the stored bytes go on commit (models._remove_stored_bytes)
+        file.delete()  # the stored bytes go on commit (signals.remove_stored_bytes)
 
 
 # --- Ingestion (runs in an ingest worker) ------------------------------------------
@@ -551,7 +530,6 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
     """Turn semantic search on (embed the library with the chosen provider) or
     off (drop every vector). A change of provider replaces every vector."""
     from knowledge.selectors import get_settings
-    from knowledge.tasks import ingest_embed_library
 
     if provider not in KnowledgeSettings.Provider.values:
         raise KnowledgeError(gettext("Choose where embeddings are computed: the local model "
@@ -572,7 +550,7 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
                 vectors.drop_table()
                 KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
             vectors.ensure_table(dimensions=embedding_dimensions(options))
-            enqueue_on_commit(ingest_embed_library)
+            enqueue_on_commit("knowledge.ingest_embed_library")
         else:
             vectors.drop_table()
             KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")

@@ -14,6 +14,7 @@ only, checked and pinned on every connection, no redirects).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -115,7 +116,7 @@ def client_for(endpoint: ModelEndpoint, *, max_retries: int | None = None) -> op
                 timeout=openai.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
                 # openai 3.x is typed for an httpx2 client; ours is httpx's, because
                 # PinnedTransport is an httpx transport. The SDK only calls the client's
-                # send/close, which both libraries share (tests/security/llm cover it).
+                # send/close, which both libraries share (tests/llm and tests/core cover it).
                 http_client=http_client,  # type: ignore[arg-type]
             )
             _clients[fingerprint] = client
@@ -327,19 +328,16 @@ def _chunks(stream, endpoint: ModelEndpoint) -> Iterator[tuple[object, str | Non
             raise malformed(endpoint) from exc
 
 
-def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
-          context: privacy.CallContext | None = None) -> list[list[float]]:
-    """Embedding vectors for `texts`, in order (batched by the caller). The texts
-    are redacted before they leave and the call is audited, as for chat."""
-    context = context or privacy.default_context()
-    outbound = privacy.redact_texts(context, texts)
+@contextlib.contextmanager
+def _recorded_call(context: privacy.CallContext, *, kind: str, endpoint: ModelEndpoint,
+                   model: str) -> Iterator[_Audit]:
+    """One call that is not streamed: a refused URL or an SDK error becomes a
+    GatewayError, and the call is recorded (privacy.finish_call) however it ends.
+    The body sets `status` (and token counts) in the dict it is given."""
     started = time.monotonic()
     audit: _Audit = {"status": "error", "error_kind": ""}
     try:
-        response = client_for(endpoint).embeddings.create(model=model, input=outbound,
-                                                          encoding_format="float")
-        usage = getattr(response, "usage", None)
-        audit.update(_Audit(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None)))
+        yield audit
     except GatewayError as exc:
         audit["error_kind"] = exc.kind
         raise
@@ -351,32 +349,32 @@ def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
         audit["error_kind"] = error.kind
         raise error from exc
     finally:
-        privacy.finish_call(context, kind="embed", endpoint=endpoint.display_url, model=model,
+        privacy.finish_call(context, kind=kind, endpoint=endpoint.display_url, model=model,
                             latency_ms=round((time.monotonic() - started) * 1000), **audit)
+
+
+def embed(*, endpoint: ModelEndpoint, model: str, texts: list[str],
+          context: privacy.CallContext | None = None) -> list[list[float]]:
+    """Embedding vectors for `texts`, in order (batched by the caller). The texts
+    are redacted before they leave and the call is audited, as for chat."""
+    context = context or privacy.default_context()
+    outbound = privacy.redact_texts(context, texts)
+    with _recorded_call(context, kind="embed", endpoint=endpoint, model=model) as audit:
+        response = client_for(endpoint).embeddings.create(model=model, input=outbound,
+                                                          encoding_format="float")
+        usage = getattr(response, "usage", None)
+        audit.update(_Audit(status="ok", prompt_tokens=getattr(usage, "prompt_tokens", None)))
     return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
 
 
 def check_connection(*, endpoint: ModelEndpoint, model: str) -> str:
     """Used by the "Test connection" button: returns a success sentence or raises."""
     started = time.monotonic()
-    audit: _Audit = {"status": "error", "error_kind": ""}
-    try:
+    # No content is sent, but it is an outbound call: on the record too.
+    with _recorded_call(privacy.CallContext(), kind="check", endpoint=endpoint,
+                        model=model) as audit:
         client_for(endpoint, max_retries=0).models.retrieve(model)
         audit["status"] = "ok"
-    except GatewayError as exc:
-        audit["error_kind"] = exc.kind
-        raise
-    except endpoint_policy.EndpointRefused as exc:
-        audit["error_kind"] = "endpoint_refused"
-        raise refused(endpoint, exc.reason) from None
-    except openai.APIError as exc:
-        error = translate(exc, endpoint=endpoint, model=model, streamed=False)
-        audit["error_kind"] = error.kind
-        raise error from exc
-    finally:  # no content is sent, but it is an outbound call: on the record too
-        privacy.finish_call(privacy.CallContext(), kind="check", endpoint=endpoint.display_url,
-                            model=model, latency_ms=round((time.monotonic() - started) * 1000),
-                            **audit)
     elapsed = (time.monotonic() - started) * 1000
     return _("Connected to %(url)s: the key works and model “%(model)s” is available "
              "(%(ms)s ms).") % {"url": endpoint.display_url, "model": model,

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
 
+from devtools.processes import free_port, stop_group
 from tests.support.accounts import ADMIN_EMAIL, PASSWORD, erase_staff, make_staff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,12 +171,7 @@ class WorkerProcess:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_group(self.process, timeout=15)
 
 
 MODEL_KEY = "sk-test-platform-key-0001"
@@ -184,7 +180,7 @@ MODEL_KEY = "sk-test-platform-key-0001"
 @pytest.fixture(scope="session")
 def model_server():
     """Our local OpenAI-compatible server; the real SDK talks to it over HTTP."""
-    from devtools.local_model_server import LocalModelServer
+    from devtools.local_model import LocalModelServer
 
     with LocalModelServer(api_key=MODEL_KEY) as server:
         yield server
@@ -228,14 +224,6 @@ def celery_worker(worker_env) -> Iterator[WorkerProcess]:
     worker.stop()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class WebServer:
     """The real ASGI app under uvicorn, in its own process."""
 
@@ -269,12 +257,7 @@ class WebServer:
         raise RuntimeError(f"Web server not ready; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+        stop_group(self.process)
 
     def url(self, host: str) -> str:
         return f"http://{host}:{self.port}"

@@ -6,7 +6,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
-from devtools.local_model_server import split_tokens
+from devtools.local_model import split_tokens
 from tests.support.accounts import signed_in_site
 from tests.support.factories import MemberFactory
 from tests.support.site import text_of

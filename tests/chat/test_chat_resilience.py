@@ -4,7 +4,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import Message
-from tests.conftest import OUTPUT, WebServer, WorkerProcess
+from tests.conftest import OUTPUT, WebServer
+from tests.support import faultschat
 from tests.support.accounts import signed_in_site
 from tests.support.factories import (
     AnswerFactory,
@@ -17,21 +18,7 @@ from tests.support.site import text_of
 pytestmark = pytest.mark.worker
 
 
-@pytest.fixture
-def workers(worker_env):
-    """Start workers with extra settings; all are stopped after the test."""
-    started: list[WorkerProcess] = []
-
-    def start(**env) -> WorkerProcess:
-        worker = WorkerProcess(env={**worker_env, **env},
-                               log_path=OUTPUT / "celery-worker-resilience.log")
-        worker.start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+workers = faultschat.workers  # the fixture: workers started with extra settings
 
 
 def test_worker_killed_mid_answer_is_redone_once_without_duplicates(

@@ -9,10 +9,13 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import Message
+from devtools.processes import stop_group
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
 from tests.faults.faultsinfra_support import OwnRedis
 from tests.support.accounts import signed_in_site
+from tests.support.beat import start_beat
 from tests.support.site import Site
+from tests.support.waiting import wait_until
 
 # Waits on up to three outcomes in a row (60 + 120 + 180 s at most).
 pytestmark = [pytest.mark.worker, pytest.mark.timeout(600)]
@@ -36,16 +39,6 @@ class LlmWorker(WorkerProcess):
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def wait_until(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def test_worker_rides_out_a_redis_outage_with_answers_in_flight(
@@ -113,22 +106,12 @@ def _try_ask(site: Site, text: str) -> dict | None:
 
 
 def test_beat_rides_out_a_redis_outage(make_client, worker_env, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     make_client("beatredis")  # periodic tasks are sent once per client
     own_redis = OwnRedis(tmp_path / "redis").start()
     env = {**worker_env, "REDIS_URL": own_redis.url, "CELERY_BROKER_URL": "",
            "BEAT_SWEEP_SECONDS": "1"}
     log_path = tmp_path / "beat.log"
-    with log_path.open("wb") as log:
-        beat = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-             "--schedule", str(tmp_path / "schedule")],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    beat = start_beat(env, log_path, schedule=tmp_path / "schedule")
 
     def sent_after(position: int) -> int | None:
         content = log_path.read_text(errors="replace")
@@ -146,8 +129,7 @@ def test_beat_rides_out_a_redis_outage(make_client, worker_env, tmp_path):
         wait_until(lambda: sent_after(position), timeout=60, what="beat sending again")
         queued = own_redis_client(own_redis).llen("default")
     finally:
-        os.killpg(beat.pid, 15)
-        beat.wait(timeout=15)
+        stop_group(beat, timeout=15)
         own_redis.stop()
     assert queued > 0, "tasks sent after the outage reached the broker"
 

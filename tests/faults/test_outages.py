@@ -4,17 +4,16 @@ beat rides the outage out instead of exiting."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from django.conf import settings
 
-from tests.conftest import OUTPUT, ROOT, WebServer
+from devtools.processes import stop_group
+from tests.conftest import OUTPUT, WebServer
 from tests.conftest import test_database_url as database_url_of_tests
+from tests.support.beat import start_beat
 from tests.support.proxy import OutageProxy
 
 
@@ -76,11 +75,7 @@ def test_beat_rides_out_a_database_outage(worker_env, db_proxy, tmp_path):
     env = {**worker_env, "BEAT_SWEEP_SECONDS": "1",
            "DATABASE_URL": db_proxy.proxied_postgres_url(database_url_of_tests())}
     log_path = tmp_path / "beat.log"
-    with log_path.open("wb") as log:
-        beat = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-             "--schedule", str(tmp_path / "schedule")],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    beat = start_beat(env, log_path, schedule=tmp_path / "schedule")
 
     def wait_for(text: str, *, after: int = 0, timeout: float = 60) -> int:
         deadline = time.monotonic() + timeout
@@ -102,5 +97,4 @@ def test_beat_rides_out_a_database_outage(worker_env, db_proxy, tmp_path):
         wait_for("Sending due task fail-abandoned-answers", after=position)
         assert beat.poll() is None, "beat is still running"
     finally:
-        os.killpg(beat.pid, 15)
-        beat.wait(timeout=15)
+        stop_group(beat, timeout=15)

@@ -7,9 +7,10 @@ import time
 
 from django_tenants.utils import schema_context
 
-from knowledge import retrieval, services, vectors
+from knowledge import retrieval, vectors
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from tenants.models import Client
+from tenants.services import client_media_root
 from tests.support.site import Site
 
 
@@ -32,7 +33,7 @@ def wait_until_finished(site: Site, file_id: int, *, timeout: float = 60) -> dic
 def snapshot(client: Client) -> dict:
     """Everything an upload may change in a client: rows, chunks, vectors, stored files."""
     with schema_context(client.schema_name):
-        folder = services.client_media_root(client) / "knowledge"
+        folder = client_media_root(client) / "knowledge"
         return {
             "files": sorted(KnowledgeFile.objects.values_list("id", "status", "chunk_count",
                                                               "generation")),

@@ -160,3 +160,29 @@ def test_local_model_runs_offline_from_the_packaged_weights():
     similar, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
     assert similar > unrelated + 0.2
     assert not vectors[3].any(), "no tokens, no direction"
+
+
+def test_the_passages_with_most_coverage_are_ranked_however_many_match(make_client):
+    """Far more passages match than are ranked (retrieval.RANKED): the cut keeps
+    those with the most of the question's words, wherever they are stored, and
+    a passage with too few of them is no candidate at all."""
+    result = make_client("kr")
+    with schema_context(result.client.schema_name):
+        connection.tenant = result.client
+        file = KnowledgeFile.objects.create(
+            display_name="logbook.txt", storage_name="logbook.txt", kind="txt", size_bytes=1,
+            sha256="0" * 64, status=KnowledgeFile.Status.READY)
+        many = retrieval.RANKED + 20
+        texts = [f"Entry {n}: the lighthouse keeper noted calm seas." for n in range(many)]
+        texts += [f"Rota {n} for the canteen." for n in range(many)]
+        texts += [f"Memo {n} about parking permits." for n in range(4 * many)]
+        texts.append("The lighthouse keeper rota is pinned by the door.")  # stored last
+        for index, text in enumerate(texts):
+            file.chunks.create(index=index, text=text, char_count=len(text))
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE chat_knowledgechunk")  # as ingest does
+        ids = retrieval.full_text_ids(query="lighthouse keeper rota", conversation_id=None)
+        found = [file.chunks.get(pk=pk).text for pk in ids]
+    assert found[0] == texts[-1]
+    assert len(found) == retrieval.CANDIDATES
+    assert all("lighthouse keeper" in text for text in found), "one word of three is too few"

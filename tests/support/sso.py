@@ -1,5 +1,5 @@
 """Helpers for the SSO tests: a real OpenID Connect provider, npm's `oidc-provider` under
-node (tests/sso/provider, installed by scripts/test), with its own login page.
+node (tests/tenants/sso/provider, installed by scripts/test), with its own login page.
 
 `oidc_provider` is one provider for the whole run; clients register themselves
 over its Dynamic Client Registration endpoint and its accounts (claims, groups)
@@ -8,7 +8,6 @@ are a JSON file the tests edit."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,9 +22,10 @@ import httpx
 import pytest
 from django_tenants.utils import schema_context
 
+from devtools.processes import stop_group
 from tests.support.accounts import PASSWORD
 
-PROVIDER_DIR = Path(__file__).resolve().parent.parent / "sso" / "provider"
+PROVIDER_DIR = Path(__file__).resolve().parent.parent / "tenants" / "sso" / "provider"
 
 
 class OidcProvider:
@@ -44,7 +44,7 @@ class OidcProvider:
         if node is None:
             pytest.fail("node is missing: the SSO tests need Node.js 20.19 or newer")
         if not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
-            pytest.fail("tests/sso/provider/node_modules is missing: run scripts/test "
+            pytest.fail("tests/tenants/sso/provider/node_modules is missing: run scripts/test "
                         "(it runs npm ci there)")
         self.process = subprocess.Popen(
             [node, "provider.mjs", "--accounts", str(self.accounts_path), "--keys",
@@ -68,12 +68,7 @@ class OidcProvider:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+        stop_group(self.process)
 
     def set_account(self, login: str, **claims) -> None:
         accounts = json.loads(self.accounts_path.read_text())
@@ -162,7 +157,7 @@ def path_of(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-# --- Fixtures (imported by tests/sso/conftest.py and the browser test) ---
+# --- Fixtures (imported by tests/tenants/sso/conftest.py and the browser test) ---
 
 @pytest.fixture(scope="session")
 def provider_keys(tmp_path_factory) -> Path:

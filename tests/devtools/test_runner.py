@@ -13,39 +13,18 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, free_port
-
-
-def _children(pid: int) -> dict[int, str]:
-    """Direct children of a process: pid -> command line."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == pid:
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
-                    b"\0", b" ").decode()
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+from devtools.processes import children_of, free_port
+from tests.conftest import ROOT
+from tests.support.waiting import wait_until
 
 
 def _wait(predicate, *, timeout: float, what: str, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen; runner log:\n"
-                         f"{log.read_text(errors='replace')[-4000:]}")
+    return wait_until(predicate, timeout=timeout, what=what,
+                      detail=lambda: "runner log:\n" + log.read_text(errors="replace")[-4000:])
 
 
 def test_a_killed_worker_is_restarted_and_the_app_stays_up(worker_env, tmp_path):
@@ -67,7 +46,7 @@ def test_a_killed_worker_is_restarted_and_the_app_stays_up(worker_env, tmp_path)
             return False
 
     def llm_worker() -> int | None:
-        return next((pid for pid, cmd in _children(runner.pid).items() if "-Q llm" in cmd),
+        return next((pid for pid, cmd in children_of(runner.pid).items() if "-Q llm" in cmd),
                     None)
 
     try:
@@ -88,7 +67,7 @@ def test_a_killed_worker_is_restarted_and_the_app_stays_up(worker_env, tmp_path)
     finally:
         runner.send_signal(signal.SIGTERM)
         runner.wait(timeout=60)
-    leftovers = _children(runner.pid)
+    leftovers = children_of(runner.pid)
     assert not leftovers, f"children left after the runner stopped: {leftovers}"
     log = log_path.read_text()
     assert "Stopped." in log

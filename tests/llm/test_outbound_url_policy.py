@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Message
-from tests.security.llm.helpers import (
+from tests.llm.helpers import (
     CLIENT_KEY,
     ask_and_finish,
     save_bot_settings,

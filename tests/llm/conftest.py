@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import OUTPUT, WebServer, WorkerProcess
-from tests.security.llm.helpers import ALLOWED_HOST
+from tests.llm.helpers import ALLOWED_HOST
 from tests.support.accounts import signed_in_site
 from tests.support.llm_capture import CaptureServer
 

@@ -1,9 +1,6 @@
 """The retention purge runs from a real `celery beat` (tenant-schemas-celery's
 tenant-aware scheduler) through a real worker, in every client's schema."""
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,7 +9,9 @@ from django_tenants.utils import schema_context
 from chat.models import Conversation
 from compliance import selectors, services
 from compliance.models import PurgeRecord
-from tests.conftest import OUTPUT, ROOT
+from devtools.processes import stop_group
+from tests.conftest import OUTPUT
+from tests.support.beat import start_beat
 from tests.support.factories import ConversationFactory, client_admin
 
 pytestmark = pytest.mark.worker
@@ -26,11 +25,8 @@ def test_beat_purges_every_client_on_schedule(make_client, celery_worker, worker
     with schema_context(short.client.schema_name):
         services.update_data_controls(controls=selectors.get_data_controls(),
                                       conversation_retention_days=2)
-    log = (OUTPUT / "celery-beat.log").open("ab")
-    beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
-        cwd=ROOT, env={**worker_env, "COMPLIANCE_PURGE_EVERY_MINUTES": "0.05"},
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    beat = start_beat({**worker_env, "COMPLIANCE_PURGE_EVERY_MINUTES": "0.05"},
+                      OUTPUT / "celery-beat.log")
     try:
         deadline = time.monotonic() + 45
         while time.monotonic() < deadline:
@@ -42,8 +38,7 @@ def test_beat_purges_every_client_on_schedule(make_client, celery_worker, worker
                 break
             time.sleep(0.5)
     finally:
-        os.killpg(beat.pid, 15)
-        beat.wait(timeout=15)
+        stop_group(beat, timeout=15)
 
     with schema_context(short.client.schema_name):
         assert PurgeRecord.objects.exists(), "beat did not purge this client"

@@ -10,9 +10,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from chat.models import BotConfig, Message
-from devtools.local_model_server import LocalModelServer
+from devtools.local_model import LocalModelServer
 from tests.knowledge.helpers import turn_semantic_search_on, upload, wait_until_finished
-from tests.security.llm.helpers import (
+from tests.llm.helpers import (
     ALLOWED_HOST,
     CLIENT_KEY,
     PLATFORM_KEY,

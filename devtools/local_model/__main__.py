@@ -1,0 +1,3 @@
+from devtools.local_model.cli import main
+
+raise SystemExit(main())
