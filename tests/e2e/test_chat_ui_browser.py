@@ -305,6 +305,8 @@ def test_keyboard_only(site, new_page, model, output_dir):
     expect(page.locator("#conversation-search")).to_be_focused()
     page.keyboard.type("Hello")
     page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"\?q=Hello$"))
+    page.wait_for_load_state("load")
     expect(page.locator(".conversation-list a")).to_have_count(1)
     page.keyboard.press("Control+Shift+O")
     expect(page).to_have_url(base_url + "/")
