@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import BotConfig
+from chat.models import BotConfig, Prompt
 
 
 class MessageForm(forms.Form):
@@ -24,6 +24,19 @@ def contrast_with_white(colour: str) -> float | None:
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return 1.05 / (luminance + 0.05)
+
+
+class PromptForm(forms.ModelForm):
+    class Meta:
+        model = Prompt
+        fields = ["title", "text"]
+        labels = {"title": _("Title"), "text": _("Prompt")}
+        help_texts = {
+            "title": _("Short: shown on a new chat and in the list that / opens."),
+            "text": _("What is put in the message box; the employee can change it "
+                      "before sending."),
+        }
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
 
 
 class BotConfigForm(forms.ModelForm):

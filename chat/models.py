@@ -92,6 +92,16 @@ class Message(models.Model):
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="answers"
     )
+    # Versions. `parent` is the message this one follows (None: the first
+    # question); messages of one role with the same parent are versions of
+    # each other (an edited question, a regenerated answer). `chosen` marks
+    # the version shown among its siblings; `superseded` marks every message
+    # off the path shown (chat.services.refresh_path keeps it in step), so
+    # reads of "the conversation as shown" stay one indexed filter.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    chosen = models.BooleanField(default=True)
     superseded = models.BooleanField(default=False)
     model = models.CharField(max_length=200, blank=True)
     offline = models.BooleanField(default=False)
@@ -121,6 +131,7 @@ class Message(models.Model):
         indexes = [
             GinIndex(fields=["search"], name="message_search"),
             models.Index(fields=["status", "updated"], name="message_status_updated"),
+            models.Index(fields=["conversation", "superseded", "id"], name="message_shown"),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +140,22 @@ class Message(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class Prompt(models.Model):
+    """A prompt of the company's library, curated by its tenant admins and
+    offered to every employee (on a new chat, and with `/` in the composer)."""
+
+    title = models.CharField(_("title"), max_length=80)
+    text = models.TextField(_("text"), max_length=4000)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class SendRequest(models.Model):

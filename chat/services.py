@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 import llm
 from chat import leases, selectors, slots, streams
-from chat.models import BotConfig, Conversation, Message, SendRequest
+from chat.models import BotConfig, Conversation, Message, Prompt, SendRequest
 from chat.rendering import markdown_to_html
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
@@ -271,22 +271,26 @@ def _first_result(*, user, request_id: str) -> Message | None:
 
 
 def send_message(*, user, conversation: Conversation | None, text: str,
-                 request_id: str = "") -> Sent:
+                 request_id: str = "", edit_of: Message | None = None) -> Sent:
     """Store the question and a pending answer (in a new conversation when none
     is given); a worker writes the answer.
 
     `request_id` (the browser's, one per composed message): a repeat — a
     double click, a retried request, two requests at the same moment — gets
     the first one's answer back, and nothing is stored twice (a unique index
-    decides between simultaneous ones)."""
+    decides between simultaneous ones).
+
+    `edit_of` (a question of this conversation, as shown): the text is a new
+    version of it; the turns after it stay on the branch left behind, reachable
+    with the version switcher."""
     request_id = _validate_request_id(request_id)
     first = _first_result(user=user, request_id=request_id)
     if first is not None:
         return Sent(first, repeated=True)
+    if edit_of is not None:
+        _check_editable(question=edit_of, conversation=conversation)
     text = _validate_text(text)
-    if conversation is not None and conversation.messages.filter(
-        role=Message.Role.ASSISTANT, status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).exists():
+    if conversation is not None and _answer_in_progress(conversation):
         # The answer being written may be this very request's (a twin sent at
         # the same moment committed it since the lookup above).
         first = _first_result(user=user, request_id=request_id)
@@ -310,13 +314,21 @@ def send_message(*, user, conversation: Conversation | None, text: str,
                 if conversation.title == "New chat":
                     conversation.title = _title_from(text)
                 conversation.save(update_fields=["title", "updated"])  # moves it to the top
+            if edit_of is not None:
+                parent_id = edit_of.parent_id
+                _versions_of(edit_of).update(chosen=False)
+            else:
+                parent_id = _last_shown_id(conversation)
             question = Message.objects.create(
                 conversation=conversation, role=Message.Role.USER, content=text,
+                parent_id=parent_id,
             )
             answer = Message.objects.create(
                 conversation=conversation, role=Message.Role.ASSISTANT, reply_to=question,
-                status=Message.Status.PENDING, model=config.model,
+                parent=question, status=Message.Status.PENDING, model=config.model,
             )
+            if edit_of is not None:
+                refresh_path(conversation=conversation)
             if request_id:
                 # Waits here while a simultaneous twin's transaction is open;
                 # fails once it committed (everything above is rolled back).
@@ -333,7 +345,8 @@ def send_message(*, user, conversation: Conversation | None, text: str,
 
 
 def regenerate(*, answer: Message) -> Message:
-    """A new answer to the same question; the old one is kept but hidden."""
+    """A new answer to the same question; the old one stays as an earlier
+    version (and with it the turns that followed it)."""
     if not answer.is_finished:
         raise ChatError(gettext("This answer is still being written; stop it first."), status=409)
     if answer.superseded:
@@ -341,17 +354,98 @@ def regenerate(*, answer: Message) -> Message:
     _check_allowance(user=answer.conversation.user)
     config = selectors.get_bot_config()
     with transaction.atomic():
-        answer.superseded = True
-        answer.save(update_fields=["superseded", "updated"])
+        _versions_of(answer).update(chosen=False)
         fresh = Message.objects.create(
             conversation=answer.conversation, role=Message.Role.ASSISTANT,
-            reply_to=answer.reply_to, status=Message.Status.PENDING, model=config.model,
+            reply_to=answer.reply_to, parent_id=answer.reply_to_id,
+            status=Message.Status.PENDING, model=config.model,
         )
-        # Later turns no longer follow from what is now shown.
-        Message.objects.filter(conversation=answer.conversation, id__gt=answer.id).exclude(
-            pk=fresh.pk).update(superseded=True)
+        refresh_path(conversation=answer.conversation)
         _enqueue_on_commit(fresh)
     return fresh
+
+
+# --- Versions ----------------------------------------------------------------------
+
+def _versions_of(message: Message):
+    """The message and its other versions (selectors.version_groups)."""
+    groups, key_of = selectors.version_groups(conversation_id=message.conversation_id)
+    return Message.objects.filter(pk__in=groups[key_of[message.pk]])
+
+
+def _last_shown_id(conversation: Conversation) -> int | None:
+    return (Message.objects.filter(conversation=conversation, superseded=False)
+            .order_by("-id").values_list("id", flat=True).first())
+
+
+def _answer_in_progress(conversation: Conversation) -> bool:
+    return conversation.messages.filter(
+        role=Message.Role.ASSISTANT,
+        status__in=[Message.Status.PENDING, Message.Status.STREAMING]).exists()
+
+
+def _check_editable(*, question: Message, conversation: Conversation | None) -> None:
+    if (conversation is None or question.conversation_id != conversation.pk
+            or question.role != Message.Role.USER or question.superseded):
+        raise ChatError(gettext("This message cannot be edited: it is not shown in this "
+                                "conversation any more. Reload the page."), status=409)
+
+
+def refresh_path(*, conversation: Conversation) -> None:
+    """Mark what the conversation shows: from the first question down, the
+    chosen version at each step (the newest when none is chosen); everything
+    else is superseded. Ids grow along any path, so the shown messages read in
+    id order are the conversation in order."""
+    rows = list(Message.objects.filter(conversation=conversation).order_by("id")
+                .values_list("id", "role", "parent_id", "reply_to_id", "chosen", "superseded"))
+    children: dict[int | None, list[tuple[int, bool]]] = {}
+    for message_id, role, parent_id, reply_to_id, chosen, _superseded in rows:
+        # An answer follows its question (also one stored without a parent);
+        # a question without one is the first (or a version of the first).
+        follows = (parent_id or reply_to_id) if role == Message.Role.ASSISTANT else parent_id
+        children.setdefault(follows, []).append((message_id, chosen))
+    shown: set[int] = set()
+    node: int | None = None
+    while children.get(node):
+        versions = sorted(children[node], reverse=True)
+        node = next((m for m, chosen in versions if chosen), versions[0][0])
+        if node in shown:
+            break  # not a tree (cannot happen from the send path): stop, not loop
+        shown.add(node)
+    hide = [row[0] for row in rows if row[0] not in shown and not row[-1]]
+    show = [row[0] for row in rows if row[0] in shown and row[-1]]
+    if hide:
+        Message.objects.filter(pk__in=hide).update(superseded=True)
+    if show:
+        Message.objects.filter(pk__in=show).update(superseded=False)
+
+
+def show_version(*, message: Message) -> None:
+    """Show this version of a question or an answer (and the turns that
+    followed it when it was last shown)."""
+    conversation = message.conversation
+    if _answer_in_progress(conversation):
+        raise ChatError(gettext("Wait for the current answer to finish, or stop it, before "
+                                "switching versions."), status=409)
+    with transaction.atomic():
+        _versions_of(message).exclude(pk=message.pk).update(chosen=False)
+        Message.objects.filter(pk=message.pk).update(chosen=True)
+        refresh_path(conversation=conversation)
+
+
+# --- Prompt library ------------------------------------------------------------------
+
+def save_prompt(*, prompt: Prompt | None = None, title: str, text: str) -> Prompt:
+    prompt = prompt or Prompt()
+    prompt.title = " ".join((title or "").split())
+    prompt.text = (text or "").strip()
+    prompt.full_clean()
+    prompt.save()
+    return prompt
+
+
+def delete_prompt(*, prompt: Prompt) -> None:
+    prompt.delete()
 
 
 def stop(*, answer: Message) -> None:

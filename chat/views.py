@@ -23,7 +23,7 @@ from django_tenants.utils import schema_context
 
 import llm
 from chat import leases, selectors, services, slots, streams
-from chat.forms import BotConfigForm, FeedbackFilterForm, MessageForm
+from chat.forms import BotConfigForm, FeedbackFilterForm, MessageForm, PromptForm
 from chat.models import Conversation, Message
 from chat.rendering import markdown_to_html
 from knowledge import selectors as knowledge_selectors
@@ -33,17 +33,23 @@ from tenants.members.permissions import tenant_admin_required
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 30
-
-
 def _sidebar(request, *, query: str = "") -> dict:
-    conversations = (
-        selectors.search_conversations(user=request.user, query=query)
-        if query else selectors.conversations_for(user=request.user)
-    )
-    page = Paginator(conversations.only("id", "title", "updated"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    return {"conversation_page": page, "query": query}
+    page = selectors.sidebar_page(user=request.user, query=query,
+                                  cursor=request.GET.get("before", ""))
+    return {"sidebar": page, "query": query}
+
+
+def _chat_context(request, *, conversation) -> dict:
+    return {
+        **_sidebar(request, query=request.GET.get("q", "").strip()),
+        "conversation": conversation,
+        "messages_list": selectors.thread(conversation=conversation) if conversation else [],
+        "prompts": list(selectors.prompts().values("id", "title", "text")),
+        # "/answers/": each answer's URLs are this, its id and the action
+        # (one reverse() for the page, not five per answer).
+        "answers_url": reverse("chat:answer", args=[0]).removesuffix("0/"),
+        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+    }
 
 
 def _answer_json(answer: Message) -> dict:
@@ -57,27 +63,26 @@ def _answer_json(answer: Message) -> dict:
         # (the stream says so too, and when it starts); 0: on its way.
         "queued": answer.queued_place,
         "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
+        "created": answer.created.isoformat(),
     }
+
+
+def _version_json(message: Message) -> dict:
+    version = selectors.version_of(message=message)
+    return {"version": version.number, "versions": version.count,
+            "previous_id": version.previous_id}
 
 
 @login_required
 def chat_home(request):
-    query = request.GET.get("q", "").strip()
-    return render(request, "chat/conversation.html", {
-        **_sidebar(request, query=query), "conversation": None, "messages_list": [],
-        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
-    })
+    return render(request, "chat/conversation.html", _chat_context(request, conversation=None))
 
 
 @login_required
 def conversation_detail(request, conversation_id: int):
     conversation = selectors.get_conversation(user=request.user, conversation_id=conversation_id)
-    return render(request, "chat/conversation.html", {
-        **_sidebar(request, query=request.GET.get("q", "").strip()),
-        "conversation": conversation,
-        "messages_list": selectors.visible_messages(conversation=conversation),
-        "bot": selectors.get_bot_config(), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
-    })
+    return render(request, "chat/conversation.html",
+                  _chat_context(request, conversation=conversation))
 
 
 @require_POST
@@ -90,10 +95,15 @@ def send(request, conversation_id: int | None = None):
         selectors.get_conversation(user=request.user, conversation_id=conversation_id)
         if conversation_id else None
     )
+    edit_of = None
+    if conversation is not None and request.POST.get("edit_of", "").isdigit():
+        edit_of = selectors.get_message(user=request.user,
+                                        message_id=int(request.POST["edit_of"]))
     try:
         sent = services.send_message(user=request.user, conversation=conversation,
                                      text=form.cleaned_data.get("text", ""),
-                                     request_id=request.POST.get("request_id", ""))
+                                     request_id=request.POST.get("request_id", ""),
+                                     edit_of=edit_of)
     except services.ChatError as exc:
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
@@ -109,7 +119,9 @@ def send(request, conversation_id: int | None = None):
             "conversation_id": conversation.pk,
             "conversation_url": reverse("chat:conversation", args=[conversation.pk]),
             "title": conversation.title,
-            "question": {"id": answer.reply_to_id, "text": answer.reply_to.content},
+            "question": {"id": answer.reply_to_id, "text": answer.reply_to.content,
+                         "created": answer.reply_to.created.isoformat(),
+                         **_version_json(answer.reply_to)},
             "answer": _answer_json(answer),
             "repeated": sent.repeated,
         }, status=200 if sent.repeated else 201)
@@ -140,6 +152,23 @@ def delete(request, conversation_id: int):
     return redirect("chat:home")
 
 
+@require_POST
+@login_required
+def message_show(request, message_id: int):
+    """Show another version of a question or an answer (‹ 1/2 ›)."""
+    message = selectors.get_message(user=request.user, message_id=message_id)
+    try:
+        services.show_version(message=message)
+    except services.ChatError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": exc.message}, status=exc.status)
+        flash.error(request, exc.message)
+    if _wants_json(request):
+        return JsonResponse({"ok": True})
+    url = reverse("chat:conversation", args=[message.conversation_id])
+    return redirect(f"{url}#m{message.pk}")
+
+
 @require_GET
 @login_required
 def answer_detail(request, message_id: int):
@@ -166,7 +195,8 @@ def answer_regenerate(request, message_id: int):
         fresh = services.regenerate(answer=answer)
     except services.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    return JsonResponse({"replaced": answer.pk, "answer": _answer_json(fresh)}, status=201)
+    return JsonResponse({"replaced": answer.pk,
+                         "answer": {**_answer_json(fresh), **_version_json(fresh)}}, status=201)
 
 
 @require_POST
@@ -364,6 +394,35 @@ def feedback_detail(request, message_id: int):
     answer, exchange = selectors.rated_exchange(message_id=message_id)
     return render(request, "chat/feedback_detail.html", {
         "answer": answer, "exchange": exchange, "back": request.GET.urlencode()})
+
+
+@tenant_admin_required
+def prompt_library(request):
+    form = PromptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.save_prompt(**form.cleaned_data)
+        flash.success(request, gettext("Prompt added."))
+        return redirect("chat:prompts")
+    return render(request, "chat/prompts.html", {"form": form, "prompts": selectors.prompts()})
+
+
+@tenant_admin_required
+def prompt_edit(request, prompt_id: int):
+    prompt = selectors.get_prompt(prompt_id=prompt_id)
+    form = PromptForm(request.POST or None, instance=prompt)
+    if request.method == "POST" and form.is_valid():
+        services.save_prompt(prompt=prompt, **form.cleaned_data)
+        flash.success(request, gettext("Prompt saved."))
+        return redirect("chat:prompts")
+    return render(request, "chat/prompt_edit.html", {"form": form, "prompt": prompt})
+
+
+@require_POST
+@tenant_admin_required
+def prompt_delete(request, prompt_id: int):
+    services.delete_prompt(prompt=selectors.get_prompt(prompt_id=prompt_id))
+    flash.success(request, gettext("Prompt deleted."))
+    return redirect("chat:prompts")
 
 
 # --- Files attached to one conversation (stored and indexed by knowledge) -----------

@@ -28,4 +28,33 @@
   if (themed && themed.dataset.accent) {
     document.documentElement.style.setProperty("--accent", themed.dataset.accent);
   }
+  // Dark mode: the toggle overrides the system's choice and is remembered in
+  // this browser (static/js/theme.js applies it before the first paint).
+  const root = document.documentElement;
+  const themeToggle = document.getElementById("theme-toggle");
+  const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
+  const isDark = () => root.dataset.theme ? root.dataset.theme === "dark" : systemDark.matches;
+  function showTheme() { if (themeToggle) themeToggle.setAttribute("aria-pressed", String(isDark())); }
+  if (themeToggle) {
+    themeToggle.addEventListener("click", () => {
+      root.dataset.theme = isDark() ? "light" : "dark";
+      try { localStorage.setItem("theme", root.dataset.theme); } catch (e) { /* not saved */ }
+      showTheme();
+    });
+    systemDark.addEventListener("change", showTheme);
+    showTheme();
+  }
+  // The menu button of narrow screens opens and closes the navigation.
+  const navToggle = document.getElementById("nav-toggle");
+  const nav = document.getElementById("site-nav");
+  if (navToggle && nav) {
+    const setOpen = (open) => {
+      navToggle.setAttribute("aria-expanded", String(open));
+      nav.classList.toggle("open", open);
+    };
+    navToggle.addEventListener("click", () => setOpen(navToggle.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && nav.classList.contains("open")) { setOpen(false); navToggle.focus(); }
+    });
+  }
 })();

@@ -16,12 +16,14 @@ PASSWORD = "correct horse battery staple"
 def _conversation(turns: int) -> int:
     admin = User.objects.get(email="admin@example.com")
     conversation = Conversation.objects.create(user=admin, title=f"{turns} turns")
-    for n in range(turns):
+    answer = None
+    for n in range(turns):  # as the send path writes them: each turn follows the last
         question = Message.objects.create(conversation=conversation, role=Message.Role.USER,
-                                          content=f"Question {n} to a.b@example.com")
-        Message.objects.create(conversation=conversation, role=Message.Role.ASSISTANT,
-                               reply_to=question, status=Message.Status.DONE,
-                               content=f"Answer {n}")
+                                          content=f"Question {n} to a.b@example.com",
+                                          parent=answer)
+        answer = Message.objects.create(conversation=conversation, role=Message.Role.ASSISTANT,
+                                        reply_to=question, parent=question,
+                                        status=Message.Status.DONE, content=f"Answer {n}")
         MessageRedaction.objects.create(
             message_id=question.pk, conversation_id=conversation.pk,
             items=[{"type": "EMAIL_ADDRESS", "label": "E-mail", "placeholder": f"<EMAIL_{n}>",
@@ -51,3 +53,4 @@ def test_conversation_page_queries_do_not_grow_with_answers(make_client, host_cl
     assert many == few, f"{many} queries for 30 answers against {few} for 2: a query per answer"
     # The redaction notes are still shown, one per answer.
     assert html.count("&lt;EMAIL_29&gt;") == 1 and html.count("Redacted before sending:") == 30
+    assert 'class="versions"' not in html  # one version of each message

@@ -42,6 +42,7 @@ ROUTES: dict[str, Rule] = {
     "chat:send": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
     "chat:rename": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
     "chat:delete": Rule(MEMBER, "POST", {"conversation_id": "conversation"}),
+    "chat:message-show": Rule(MEMBER, "POST", {"message_id": "question"}),
     "chat:answer": Rule(MEMBER, objects={"message_id": "answer"}),
     "chat:answer-stream": Rule(MEMBER, objects={"message_id": "answer"}),
     "chat:answer-stop": Rule(MEMBER, "POST", {"message_id": "pending_answer"}),
@@ -52,6 +53,9 @@ ROUTES: dict[str, Rule] = {
     "chat:feedback": Rule(ADMIN),
     # A rated answer and the turns before it, for the admin reviewing feedback.
     "chat:feedback-detail": Rule(ADMIN, objects={"message_id": "answer"}),
+    "chat:prompts": Rule(ADMIN),
+    "chat:prompt-edit": Rule(ADMIN, objects={"prompt_id": "prompt"}),
+    "chat:prompt-delete": Rule(ADMIN, "POST", {"prompt_id": "prompt"}),
     # knowledge/urls.py
     "knowledge:library": Rule(ADMIN),
     "knowledge:status": Rule(ADMIN),
@@ -157,6 +161,7 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
     """In the current schema: a conversation of `victim` with a finished and a
     pending answer, redaction rows, an attachment with a passage; a library
     file with a passage. Returns their ids by the names ROUTES uses."""
+    from chat.models import Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
     from tests.support.factories import (
         AnswerFactory,
@@ -165,6 +170,7 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
         QuestionFactory,
     )
 
+    prompt = Prompt.objects.create(title=f"Payroll {SECRET}", text=f"Summarise {SECRET}")
     question = QuestionFactory(conversation__user=victim,
                                conversation__title=f"Salaries {SECRET}",
                                content=f"What does Jane earn? {SECRET}")
@@ -198,12 +204,13 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
         "library_file": library.pk,
         "library_chunk": library.chunks.get().pk,
         "member": victim.pk,
+        "prompt": prompt.pk,
     }
 
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
-    from chat.models import Conversation, Message
+    from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
     from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants.members.models import User
@@ -211,7 +218,9 @@ def victim_state(ids: dict[str, int]) -> dict:
     return {
         "conversations": sorted(Conversation.objects.values_list("id", "title")),
         "messages": sorted(Message.objects.values_list("id", "status", "feedback",
-                                                       "feedback_comment", "superseded")),
+                                                       "feedback_comment", "superseded",
+                                                       "chosen")),
+        "prompts": sorted(Prompt.objects.values_list("id", "title", "text")),
         "files": sorted(KnowledgeFile.objects.values_list("id", "status", "generation")),
         "chunks": sorted(KnowledgeChunk.objects.values_list("id", flat=True)),
         "redactions": (MessageRedaction.objects.count(), ConversationRedaction.objects.count()),

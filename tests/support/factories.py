@@ -121,6 +121,7 @@ class AnswerFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     reply_to = factory.SubFactory(QuestionFactory)
+    parent = factory.SelfAttribute("reply_to")  # an answer follows its question
     conversation = factory.SelfAttribute("reply_to.conversation")
     role = "assistant"
     status = "done"
