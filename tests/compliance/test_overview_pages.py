@@ -114,7 +114,7 @@ def test_data_migration_seeds_only_the_platform(make_client):
     assert connection.schema_name == "public"
 
 
-def test_client_site_overview_and_footer_link_to_the_platform_page(make_client, host_client):
+def test_client_site_overview_and_footer_link_stay_in_the_workspace(make_client, host_client):
     result = make_client("foot")
     browser = signed_in_client(result)
 
@@ -122,7 +122,10 @@ def test_client_site_overview_and_footer_link_to_the_platform_page(make_client, 
     overview = browser.get("/compliance/").content.decode()
 
     assert "Will my data be used for training?" in chat
-    assert f'href="http://{settings.BASE_DOMAIN}:{settings.SITE_PORT}/compliance/"' in chat
+    # The footer's policy link stays on the client's own site (signed in, in
+    # the workspace), not the platform host.
+    assert 'href="/compliance/" id="training-link"' in chat
+    assert f'href="http://{settings.BASE_DOMAIN}:{settings.SITE_PORT}/compliance/"' not in chat
     assert "Use for training" in overview and 'href="/compliance/security-overview.pdf"' in overview
 
 
