@@ -476,6 +476,12 @@ KNOWLEDGE_STALLED_AFTER_SECONDS = env.int("KNOWLEDGE_STALLED_AFTER_SECONDS", def
 # it). The vector column's size is fixed when migrations create it.
 KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="text-embedding-3-small")
 KNOWLEDGE_EMBEDDING_DIMENSIONS = env.int("KNOWLEDGE_EMBEDDING_DIMENSIONS", default=1536)
+# The local embedding models (semantic search's default, nothing leaves the
+# workspace): "minilm" adds MiniLM vectors in the background after a file is
+# ready with WordLlama's (knowledge.minilm; WordLlama alone if its packages are
+# missing); "wordllama": WordLlama only (less CPU, lower retrieval quality).
+KNOWLEDGE_LOCAL_MODEL = env.str("KNOWLEDGE_LOCAL_MODEL", default="minilm")
+KNOWLEDGE_MINILM_MAX_TOKENS = env.int("KNOWLEDGE_MINILM_MAX_TOKENS", default=256)
 
 # --- Single sign-on (tenants/sso) ---------------------------------------------------
 # Password sign-in goes through this backend: it refuses members of a client whose

@@ -9,8 +9,9 @@ Two signals, fused by score (a local re-ranking of both candidate lists):
   matched words carry at least MIN_COVERAGE of the question's weight are
   candidates, so a common word ("per", "days") never makes a match alone.
 - Vectors (when semantic search is on): cosine similarity of the question's
-  embedding to each passage's, from the local model by default (nothing leaves
-  the workspace) or the embeddings API when the client chose it.
+  embedding to each passage's, from the local models by default (nothing
+  leaves the workspace: MiniLM where a passage has its vector, else WordLlama,
+  see local_similarities) or the embeddings API when the client chose it.
 
 A passage is a candidate only when it is such a full-text match or its
 similarity reaches the floor of the model's scale (LOCAL_SIMILARITY), and it is
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from knowledge import local_embeddings, vectors
+from knowledge import local_embeddings, minilm, vectors
 from knowledge.cjk import CJK_CLASS, cjk_share, has_cjk, is_hangul, is_hiragana
 from knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 from llm import gateway, privacy
@@ -65,6 +66,10 @@ SCAN_SHARE = 0.1
 # stay below 0.25 with the local model.
 LOCAL_SIMILARITY = (0.25, 0.65)
 API_SIMILARITY = (0.3, 0.7)
+# The same for the local quality model (knowledge.minilm), preferred over
+# WordLlama for the passages that have its vectors. Calibrated on
+# bench/knowledge.py like LOCAL_SIMILARITY.
+MINILM_SIMILARITY = (0.25, 0.6)
 # The local model (WordLlama) is English-centric: Korean and Japanese text
 # gets near-identical embeddings (bench/knowledge.py: 0.70-0.85 similarity to
 # every passage, relevant or not), which would cite unrelated passages. A
@@ -354,6 +359,59 @@ def similarity_scale(provider: str) -> tuple[float, float]:
     return LOCAL_SIMILARITY if provider == KnowledgeSettings.Provider.LOCAL else API_SIMILARITY
 
 
+def _on_scale(similarities: dict[int, float], scale: tuple[float, float]) -> dict[int, float]:
+    low, high = scale
+    return {chunk_id: (similarity - low) / (high - low)
+            for chunk_id, similarity in similarities.items()}
+
+
+def _minilm_pending(conversation_id: int | None) -> bool:
+    """Whether a searchable file (library or this conversation's attachments)
+    still lacks some of its MiniLM vectors (its background task is running)."""
+    from django.db.models import F, Q
+
+    from knowledge.models import KnowledgeFile
+
+    return KnowledgeFile.objects.filter(
+        Q(conversation__isnull=True) | Q(conversation_id=conversation_id),
+        status=KnowledgeFile.Status.READY, minilm_chunks__lt=F("chunk_count")).exists()
+
+
+def local_similarities(*, query: str, conversation_id: int | None,
+                       also: list[int]) -> dict[int, float] | None:
+    """Semantic similarity of passages to `query` with the local models, each
+    mapped onto its model's scale (0: unrelated, 1: fully related; rank() with
+    scale (0, 1)). A passage is scored by MiniLM when it has a MiniLM vector,
+    else by WordLlama (a file whose MiniLM vectors are still being computed):
+    the WordLlama table is searched only while such a file exists, and its
+    candidates are then looked up in the MiniLM table too. None: no vectors."""
+    use_minilm = vectors.table_exists(vectors.MINILM_TABLE) and minilm.available()
+    fast_table = vectors.table_exists() and (
+        not use_minilm or _minilm_pending(conversation_id))
+    if not use_minilm and not fast_table:
+        return None
+    try:
+        with transaction.atomic():  # a failure must not abort the caller's transaction
+            fast: dict[int, float] = {}
+            if fast_table:
+                fast = vectors.similar_chunks(
+                    vector=local_embeddings.embed([query])[0].tolist(),
+                    conversation_id=conversation_id, limit=CANDIDATES, also=also)
+            if not use_minilm:
+                return _on_scale(fast, LOCAL_SIMILARITY)
+            quality = vectors.similar_chunks(
+                vector=minilm.embed([query])[0].tolist(), conversation_id=conversation_id,
+                limit=CANDIDATES, also=sorted(set(also) | set(fast)),
+                table=vectors.MINILM_TABLE)
+    except DatabaseError as exc:  # e.g. a table being replaced
+        logger.warning("Vector search failed; full-text only: %s", exc)
+        return None
+    similar = _on_scale({chunk_id: value for chunk_id, value in fast.items()
+                         if chunk_id not in quality}, LOCAL_SIMILARITY)
+    similar.update(_on_scale(quality, MINILM_SIMILARITY))
+    return similar
+
+
 # --- Fusion --------------------------------------------------------------------------
 
 def rank(*, lexical: list[LexicalMatch], similar: dict[int, float] | None,
@@ -404,15 +462,16 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
     options = get_settings()
     similar: dict[int, float] | None = None
     local = options.embedding_provider == KnowledgeSettings.Provider.LOCAL
-    if options.semantic_search and vectors.table_exists() and not (
-            local and cjk_share(query) >= LOCAL_MODEL_CJK_SHARE):
-        if local:
-            vector = local_embeddings.embed([query])[0].tolist()
-        else:
-            with outside_db():
-                vector = query_vector(
-                    query=query, endpoint=endpoint, context=context,
-                    model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
+    scale = similarity_scale(options.embedding_provider)
+    if options.semantic_search and local and cjk_share(query) < LOCAL_MODEL_CJK_SHARE:
+        similar = local_similarities(query=query, conversation_id=conversation_id,
+                                     also=[match.chunk_id for match in lexical])
+        scale = (0.0, 1.0)  # already mapped onto each model's own scale
+    elif options.semantic_search and not local and vectors.table_exists():
+        with outside_db():
+            vector = query_vector(
+                query=query, endpoint=endpoint, context=context,
+                model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
         if vector is not None:
             try:
                 with transaction.atomic():  # a failure must not abort the caller's transaction
@@ -422,8 +481,7 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
             except DatabaseError as exc:  # e.g. vectors of another size while switching model
                 logger.warning("Vector search failed; full-text only: %s", exc)
                 similar = None
-    chosen = rank(lexical=lexical, similar=similar,
-                  scale=similarity_scale(options.embedding_provider), limit=limit)
+    chosen = rank(lexical=lexical, similar=similar, scale=scale, limit=limit)
     if not chosen:
         return []
     chunks = KnowledgeChunk.objects.select_related("file").defer("search").in_bulk(
