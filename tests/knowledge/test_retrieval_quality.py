@@ -253,6 +253,7 @@ def test_without_minilm_local_search_falls_back_to_wordllama_and_says_so(make_cl
 
     # Chosen but not installed: logged once, clearly.
     monkeypatch.setattr(minilm, "_warned", False)
+    monkeypatch.setattr(minilm, "_found", None)
     monkeypatch.setattr(minilm, "_MODEL_PACKAGE", "not_an_installed_package")
     with caplog.at_level(logging.WARNING, logger="knowledge.minilm"):
         assert not minilm.available() and not minilm.available()
