@@ -28,6 +28,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -365,42 +366,71 @@ def _on_scale(similarities: dict[int, float], scale: tuple[float, float]) -> dic
             for chunk_id, similarity in similarities.items()}
 
 
+@dataclass(frozen=True)
+class LocalPlan:
+    """Which local vector tables a question is looked up in."""
+    minilm: bool  # MiniLM's table exists and the model can run here
+    fast: bool  # WordLlama's table too: MiniLM is off, or some file still lacks its vectors
+
+
+def local_plan(conversation_id: int | None) -> LocalPlan | None:
+    """The plan for this client's question (one query), or None: no vectors."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL,
+                   EXISTS (SELECT 1 FROM chat_knowledgefile f
+                           WHERE (f.conversation_id IS NULL OR f.conversation_id = %s)
+                             AND f.status = 'ready' AND f.minilm_chunks < f.chunk_count)
+            """, [vectors.TABLE, vectors.MINILM_TABLE, conversation_id])
+        fast_table, minilm_table, pending = cursor.fetchone()
+    use_minilm = bool(minilm_table) and minilm.available()
+    fast = bool(fast_table) and (not use_minilm or bool(pending))
+    if not use_minilm and not fast:
+        return None
+    return LocalPlan(minilm=use_minilm, fast=fast)
+
+
 def _minilm_pending(conversation_id: int | None) -> bool:
     """Whether a searchable file (library or this conversation's attachments)
     still lacks some of its MiniLM vectors (its background task is running)."""
-    from django.db.models import F, Q
-
-    from knowledge.models import KnowledgeFile
-
-    return KnowledgeFile.objects.filter(
-        Q(conversation__isnull=True) | Q(conversation_id=conversation_id),
-        status=KnowledgeFile.Status.READY, minilm_chunks__lt=F("chunk_count")).exists()
+    plan = local_plan(conversation_id)
+    return plan is not None and plan.minilm and plan.fast
 
 
-def local_similarities(*, query: str, conversation_id: int | None,
-                       also: list[int]) -> dict[int, float] | None:
-    """Semantic similarity of passages to `query` with the local models, each
-    mapped onto its model's scale (0: unrelated, 1: fully related; rank() with
-    scale (0, 1)). A passage is scored by MiniLM when it has a MiniLM vector,
-    else by WordLlama (a file whose MiniLM vectors are still being computed):
-    the WordLlama table is searched only while such a file exists, and its
-    candidates are then looked up in the MiniLM table too. None: no vectors."""
-    use_minilm = vectors.table_exists(vectors.MINILM_TABLE) and minilm.available()
-    fast_table = vectors.table_exists() and (
-        not use_minilm or _minilm_pending(conversation_id))
-    if not use_minilm and not fast_table:
-        return None
+def local_query_vectors(*, query: str, plan: LocalPlan
+                        ) -> tuple[list[float] | None, list[float] | None]:
+    """The question's (WordLlama, MiniLM) vectors that `plan` needs."""
+    fast = local_embeddings.embed([query])[0].tolist() if plan.fast else None
+    quality = minilm.embed([query])[0].tolist() if plan.minilm else None
+    return fast, quality
+
+
+# The question's local vectors are computed here while PostgreSQL ranks the
+# full text (onnxruntime and the tokenizer release the GIL).
+_embedder = ThreadPoolExecutor(max_workers=4, thread_name_prefix="question-vectors")
+
+
+def local_similarities(*, conversation_id: int | None, also: list[int],
+                       fast_vector: list[float] | None,
+                       quality_vector: list[float] | None) -> dict[int, float] | None:
+    """Semantic similarity of passages to the question with the local models,
+    each mapped onto its model's scale (0: unrelated, 1: fully related; rank()
+    with scale (0, 1)). A passage is scored by MiniLM when it has a MiniLM
+    vector, else by WordLlama (a file whose MiniLM vectors are still being
+    computed): WordLlama's table is searched only while such a file exists
+    (`fast_vector` given, local_plan), and its candidates are then looked up
+    in MiniLM's table too."""
     try:
         with transaction.atomic():  # a failure must not abort the caller's transaction
             fast: dict[int, float] = {}
-            if fast_table:
-                fast = vectors.similar_chunks(
-                    vector=local_embeddings.embed([query])[0].tolist(),
-                    conversation_id=conversation_id, limit=CANDIDATES, also=also)
-            if not use_minilm:
+            if fast_vector is not None:
+                fast = vectors.similar_chunks(vector=fast_vector, conversation_id=conversation_id,
+                                              limit=CANDIDATES, also=also)
+            if quality_vector is None:
                 return _on_scale(fast, LOCAL_SIMILARITY)
             quality = vectors.similar_chunks(
-                vector=minilm.embed([query])[0].tolist(), conversation_id=conversation_id,
+                vector=quality_vector, conversation_id=conversation_id,
                 limit=CANDIDATES, also=sorted(set(also) | set(fast)),
                 table=vectors.MINILM_TABLE)
     except DatabaseError as exc:  # e.g. a table being replaced
@@ -458,14 +488,21 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
         # No passage to find (most answers of a client without documents): no
         # statistics, no embedding of the question, no searches (issue 11).
         return []
-    lexical = lexical_matches(query=query, conversation_id=conversation_id)
     options = get_settings()
     similar: dict[int, float] | None = None
     local = options.embedding_provider == KnowledgeSettings.Provider.LOCAL
     scale = similarity_scale(options.embedding_provider)
+    plan = None
     if options.semantic_search and local and cjk_share(query) < LOCAL_MODEL_CJK_SHARE:
-        similar = local_similarities(query=query, conversation_id=conversation_id,
-                                     also=[match.chunk_id for match in lexical])
+        plan = local_plan(conversation_id)
+    question_vectors = (_embedder.submit(local_query_vectors, query=query, plan=plan)
+                        if plan is not None else None)
+    lexical = lexical_matches(query=query, conversation_id=conversation_id)
+    if question_vectors is not None:
+        fast_vector, quality_vector = question_vectors.result()
+        similar = local_similarities(conversation_id=conversation_id,
+                                     also=[match.chunk_id for match in lexical],
+                                     fast_vector=fast_vector, quality_vector=quality_vector)
         scale = (0.0, 1.0)  # already mapped onto each model's own scale
     elif options.semantic_search and not local and vectors.table_exists():
         with outside_db():
