@@ -576,6 +576,11 @@ def embed_file_minilm(*, file_id: int, generation: int) -> int:
         with transaction.atomic():
             if not current.select_for_update().exists():
                 return done  # deleted or re-indexed meanwhile: its chunks are gone
+            ids = [chunk_id for chunk_id, _, _ in batch]
+            if KnowledgeChunk.objects.filter(pk__in=ids).count() != len(ids):
+                # Replaced by another run of the same ingest (a redelivered
+                # task); that run queues the MiniLM vectors of its own chunks.
+                return done
             vectors.store(file_id=file_id, table=vectors.MINILM_TABLE, rows=[
                 (chunk_id, vector) for (chunk_id, _, _), vector in zip(
                     batch, embeddings, strict=True)])

@@ -1,6 +1,8 @@
 """The local embedding models (issue 16): MiniLM from its packaged weights,
-a file waiting for its MiniLM vectors still found through WordLlama's, and
-WordLlama alone (logged) when MiniLM is turned off or not installed.
+the same ranking for the same content in TXT, Markdown and DOCX (with MiniLM
+vectors), a file waiting for its MiniLM vectors still found through
+WordLlama's, and WordLlama alone (logged) when MiniLM is turned off or not
+installed.
 
 In-process ingest, in a module of its own: no Celery worker runs here, so the
 background MiniLM task that ingest sends is not run behind the test's back
@@ -16,6 +18,7 @@ from django_tenants.utils import schema_context
 
 from bench import knowledge_corpus as corpus
 from knowledge import minilm, retrieval, services, vectors
+from knowledge.models import KnowledgeFile
 from knowledge.selectors import semantic_search_in_use
 
 
@@ -99,3 +102,41 @@ def test_without_minilm_local_search_falls_back_to_wordllama_and_says_so(make_cl
         assert not minilm.available() and not minilm.available()
     warnings = [r.getMessage() for r in caplog.records if r.name == "knowledge.minilm"]
     assert len(warnings) == 1 and "uses WordLlama only" in warnings[0]
+
+
+def _ranking(extension: str, questions: list[str]) -> list[list[tuple[str, str]]]:
+    """Upload the same documents in one format (in-process ingest), rank each
+    question, then delete them again."""
+    files = []
+    for name in ("travel-policy.md", "remote-work.txt", "it-equipment.docx"):
+        source = document(name)
+        stem = name.rsplit(".", 1)[0]
+        file = services.upload(user=None, name=f"{stem}.{extension}",
+                               data=corpus.render(source, extension=extension))
+        services.ingest(file_id=file.pk, generation=file.generation)
+        file.refresh_from_db()
+        assert file.status == KnowledgeFile.Status.READY, file.error
+        # What the background task does next: the MiniLM vectors.
+        assert services.embed_file_minilm(file_id=file.pk, generation=file.generation) == (
+            file.chunk_count)
+        files.append(file)
+    try:
+        return [[(p.file_name.rsplit(".", 1)[0], p.heading, p.text) for p in
+                 retrieval.retrieve(query=question, conversation_id=None, endpoint=None)]
+                for question in questions]
+    finally:
+        for file in files:
+            services.delete_file(file=file)
+
+
+def test_the_same_content_ranks_the_same_in_txt_markdown_and_docx(make_client):
+    result = make_client("kf")
+    questions = ["per diem abroad", "How often are laptops replaced?",
+                 "How many days per week can I work remotely?", "hotel limit",
+                 "Can I work from another country?"]
+    with schema_context(result.client.schema_name):
+        connection.tenant = result.client
+        rankings = {extension: _ranking(extension, questions)
+                    for extension in ("txt", "md", "docx")}
+    assert all(rankings["md"]), "every question found something"
+    assert rankings["txt"] == rankings["md"] == rankings["docx"]

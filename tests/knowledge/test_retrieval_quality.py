@@ -11,7 +11,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from bench import knowledge_corpus as corpus
-from knowledge import local_embeddings, retrieval, services, vectors
+from knowledge import local_embeddings, retrieval, vectors
 from knowledge.models import KnowledgeFile, KnowledgeSettings
 from tests.knowledge.helpers import upload, wait_until_finished, wait_until_minilm_embedded
 from tests.support.accounts import signed_in_site
@@ -130,44 +130,6 @@ def test_an_unknown_provider_is_refused_with_a_reason(library):
     assert "Choose where embeddings are computed" in response.text
     with schema_context(result.client.schema_name):
         assert KnowledgeSettings.objects.get().embedding_provider == "local"
-
-
-def _ranking(extension: str, questions: list[str]) -> list[list[tuple[str, str]]]:
-    """Upload the same documents in one format (in-process ingest), rank each
-    question, then delete them again."""
-    files = []
-    for name in ("travel-policy.md", "remote-work.txt", "it-equipment.docx"):
-        source = document(name)
-        stem = name.rsplit(".", 1)[0]
-        file = services.upload(user=None, name=f"{stem}.{extension}",
-                               data=corpus.render(source, extension=extension))
-        services.ingest(file_id=file.pk, generation=file.generation)
-        file.refresh_from_db()
-        assert file.status == KnowledgeFile.Status.READY, file.error
-        # What the background task does next: the MiniLM vectors.
-        assert services.embed_file_minilm(file_id=file.pk, generation=file.generation) == (
-            file.chunk_count)
-        files.append(file)
-    try:
-        return [[(p.file_name.rsplit(".", 1)[0], p.heading, p.text) for p in
-                 retrieval.retrieve(query=question, conversation_id=None, endpoint=None)]
-                for question in questions]
-    finally:
-        for file in files:
-            services.delete_file(file=file)
-
-
-def test_the_same_content_ranks_the_same_in_txt_markdown_and_docx(make_client):
-    result = make_client("kf")
-    questions = ["per diem abroad", "How often are laptops replaced?",
-                 "How many days per week can I work remotely?", "hotel limit",
-                 "Can I work from another country?"]
-    with schema_context(result.client.schema_name):
-        connection.tenant = result.client
-        rankings = {extension: _ranking(extension, questions)
-                    for extension in ("txt", "md", "docx")}
-    assert all(rankings["md"]), "every question found something"
-    assert rankings["txt"] == rankings["md"] == rankings["docx"]
 
 
 def test_local_model_runs_offline_from_the_packaged_weights():
