@@ -466,7 +466,7 @@ def main() -> None:
                     started = time.perf_counter()
                     minilm.embed([query])
                     timings.append((time.perf_counter() - started) * 1000)
-                rows.append(("  of which: one question's MiniLM vector",
+                rows.append(("one question's MiniLM vector (alone)",
                              f"p50 {percentile(timings, 50):.1f} ms",
                              f"p95 {percentile(timings, 95):.1f} ms", ""))
                 for hybrid, model in ((False, "minilm"), (True, "wordllama"), (True, "minilm")):
