@@ -374,7 +374,8 @@ CELERY_BEAT_SCHEDULE = {
     # Answers whose worker died or whose task was lost end failed (Retry button).
     "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers",
                                "schedule": env.float("BEAT_SWEEP_SECONDS", default=60.0)},
-    # Knowledge files whose ingest task was lost end failed (Re-index button).
+    # Knowledge files whose ingest task was lost end failed (Re-index button);
+    # a ready file whose MiniLM task was lost gets it sent again.
     "fail-stalled-files": {"task": "knowledge.fail_stalled_files", "schedule": 300.0},
 }
 

@@ -344,6 +344,26 @@ def ingest(*, file_id: int, generation: int) -> None:
         enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
 
 
+def requeue_missing_minilm() -> int:
+    """Run per client by celery beat (with fail_stalled_files): a ready file
+    still lacking MiniLM vectors this long after it was last touched lost its
+    task (a worker died, the broker was down); send it again. Its `updated`
+    is bumped so the next sweep waits as long again. Returns the files sent."""
+    if not minilm_wanted():
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS)
+    waiting = list(KnowledgeFile.objects.filter(
+        status=KnowledgeFile.Status.READY, embedding_note="", updated__lt=cutoff,
+        minilm_chunks__lt=F("chunk_count")).values_list("pk", "generation"))
+    for file_id, generation in waiting:
+        KnowledgeFile.objects.filter(pk=file_id).update(updated=timezone.now())
+        enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
+    if waiting:
+        logger.warning("%s knowledge file(s) in %s lacked MiniLM vectors; task sent again",
+                       len(waiting), current_schema())
+    return len(waiting)
+
+
 # Below this many chunks, statistics are refreshed after every ingest (cheap);
 # above it, when a file adds a noticeable share, else autovacuum's ANALYZE does.
 ANALYZE_ALWAYS_BELOW = 50_000

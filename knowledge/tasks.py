@@ -29,4 +29,5 @@ def ingest_minilm(*, file_id: int, generation: int) -> int:
 
 @shared_task(name="knowledge.fail_stalled_files", ignore_result=True)
 def fail_stalled_files() -> int:
+    services.requeue_missing_minilm()
     return services.fail_stalled_files()

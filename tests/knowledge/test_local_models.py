@@ -140,3 +140,34 @@ def test_the_same_content_ranks_the_same_in_txt_markdown_and_docx(make_client):
                     for extension in ("txt", "md", "docx")}
     assert all(rankings["md"]), "every question found something"
     assert rankings["txt"] == rankings["md"] == rankings["docx"]
+
+
+def test_a_ready_file_whose_minilm_task_was_lost_gets_it_again(make_client):
+    """The beat sweep sends the MiniLM task again for a ready file still
+    without its vectors long after it was touched, once per wait."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    result = make_client("kl")
+    with schema_context(result.client.schema_name):
+        connection.tenant = result.client
+        files = []
+        for name in ("travel-policy.md", "remote-work.txt"):
+            file = services.upload(user=None, name=name, data=corpus.render(document(name)))
+            services.ingest(file_id=file.pk, generation=file.generation)
+            files.append(file)
+        lost, recent = files
+        an_hour_ago = timezone.now() - timedelta(hours=1)
+        KnowledgeFile.objects.filter(pk=lost.pk).update(updated=an_hour_ago)
+
+        assert services.requeue_missing_minilm() == 1
+        assert KnowledgeFile.objects.get(pk=lost.pk).updated > an_hour_ago
+        assert services.requeue_missing_minilm() == 0, "not again before the next wait"
+
+        # Once the task has run, nothing is sent however old the file is.
+        lost.refresh_from_db()
+        services.embed_file_minilm(file_id=lost.pk, generation=lost.generation)
+        KnowledgeFile.objects.filter(pk=lost.pk).update(updated=an_hour_ago)
+        assert services.requeue_missing_minilm() == 0
+        assert KnowledgeFile.objects.get(pk=recent.pk).minilm_chunks == 0
