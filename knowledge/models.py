@@ -92,6 +92,9 @@ class KnowledgeFile(models.Model):
     page_count = models.PositiveIntegerField(null=True, blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
     embedded_chunks = models.PositiveIntegerField(default=0)
+    # Chunks with a vector of the local quality model (knowledge.minilm), added
+    # after the file is ready by a background task (services.embed_file_minilm).
+    minilm_chunks = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     indexed_at = models.DateTimeField(null=True, blank=True)

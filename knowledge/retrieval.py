@@ -9,8 +9,9 @@ Two signals, fused by score (a local re-ranking of both candidate lists):
   matched words carry at least MIN_COVERAGE of the question's weight are
   candidates, so a common word ("per", "days") never makes a match alone.
 - Vectors (when semantic search is on): cosine similarity of the question's
-  embedding to each passage's, from the local model by default (nothing leaves
-  the workspace) or the embeddings API when the client chose it.
+  embedding to each passage's, from the local models by default (nothing
+  leaves the workspace: MiniLM where a passage has its vector, else WordLlama,
+  see local_similarities) or the embeddings API when the client chose it.
 
 A passage is a candidate only when it is such a full-text match or its
 similarity reaches the floor of the model's scale (LOCAL_SIMILARITY), and it is
@@ -27,13 +28,14 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from knowledge import local_embeddings, vectors
+from knowledge import local_embeddings, minilm, vectors
 from knowledge.cjk import CJK_CLASS, cjk_share, has_cjk, is_hangul, is_hiragana
 from knowledge.models import SEARCH_CONFIG, KnowledgeChunk, KnowledgeSettings
 from llm import gateway, privacy
@@ -65,6 +67,10 @@ SCAN_SHARE = 0.1
 # stay below 0.25 with the local model.
 LOCAL_SIMILARITY = (0.25, 0.65)
 API_SIMILARITY = (0.3, 0.7)
+# The same for the local quality model (knowledge.minilm), preferred over
+# WordLlama for the passages that have its vectors. Calibrated on
+# bench/knowledge.py like LOCAL_SIMILARITY.
+MINILM_SIMILARITY = (0.25, 0.6)
 # The local model (WordLlama) is English-centric: Korean and Japanese text
 # gets near-identical embeddings (bench/knowledge.py: 0.70-0.85 similarity to
 # every passage, relevant or not), which would cite unrelated passages. A
@@ -354,6 +360,88 @@ def similarity_scale(provider: str) -> tuple[float, float]:
     return LOCAL_SIMILARITY if provider == KnowledgeSettings.Provider.LOCAL else API_SIMILARITY
 
 
+def _on_scale(similarities: dict[int, float], scale: tuple[float, float]) -> dict[int, float]:
+    low, high = scale
+    return {chunk_id: (similarity - low) / (high - low)
+            for chunk_id, similarity in similarities.items()}
+
+
+@dataclass(frozen=True)
+class LocalPlan:
+    """Which local vector tables a question is looked up in."""
+    minilm: bool  # MiniLM's table exists and the model can run here
+    fast: bool  # WordLlama's table too: MiniLM is off, or some file still lacks its vectors
+
+
+def local_plan(conversation_id: int | None) -> LocalPlan | None:
+    """The plan for this client's question (one query), or None: no vectors."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL,
+                   EXISTS (SELECT 1 FROM chat_knowledgefile f
+                           WHERE (f.conversation_id IS NULL OR f.conversation_id = %s)
+                             AND f.status = 'ready' AND f.minilm_chunks < f.chunk_count)
+            """, [vectors.TABLE, vectors.MINILM_TABLE, conversation_id])
+        fast_table, minilm_table, pending = cursor.fetchone()
+    use_minilm = bool(minilm_table) and minilm.available()
+    fast = bool(fast_table) and (not use_minilm or bool(pending))
+    if not use_minilm and not fast:
+        return None
+    return LocalPlan(minilm=use_minilm, fast=fast)
+
+
+def _minilm_pending(conversation_id: int | None) -> bool:
+    """Whether a searchable file (library or this conversation's attachments)
+    still lacks some of its MiniLM vectors (its background task is running)."""
+    plan = local_plan(conversation_id)
+    return plan is not None and plan.minilm and plan.fast
+
+
+def local_query_vectors(*, query: str, plan: LocalPlan
+                        ) -> tuple[list[float] | None, list[float] | None]:
+    """The question's (WordLlama, MiniLM) vectors that `plan` needs."""
+    fast = local_embeddings.embed([query])[0].tolist() if plan.fast else None
+    quality = minilm.embed([query])[0].tolist() if plan.minilm else None
+    return fast, quality
+
+
+# The question's local vectors are computed here while PostgreSQL ranks the
+# full text (onnxruntime and the tokenizer release the GIL).
+_embedder = ThreadPoolExecutor(max_workers=4, thread_name_prefix="question-vectors")
+
+
+def local_similarities(*, conversation_id: int | None, also: list[int],
+                       fast_vector: list[float] | None,
+                       quality_vector: list[float] | None) -> dict[int, float] | None:
+    """Semantic similarity of passages to the question with the local models,
+    each mapped onto its model's scale (0: unrelated, 1: fully related; rank()
+    with scale (0, 1)). A passage is scored by MiniLM when it has a MiniLM
+    vector, else by WordLlama (a file whose MiniLM vectors are still being
+    computed): WordLlama's table is searched only while such a file exists
+    (`fast_vector` given, local_plan), and its candidates are then looked up
+    in MiniLM's table too."""
+    try:
+        with transaction.atomic():  # a failure must not abort the caller's transaction
+            fast: dict[int, float] = {}
+            if fast_vector is not None:
+                fast = vectors.similar_chunks(vector=fast_vector, conversation_id=conversation_id,
+                                              limit=CANDIDATES, also=also)
+            if quality_vector is None:
+                return _on_scale(fast, LOCAL_SIMILARITY)
+            quality = vectors.similar_chunks(
+                vector=quality_vector, conversation_id=conversation_id,
+                limit=CANDIDATES, also=sorted(set(also) | set(fast)),
+                table=vectors.MINILM_TABLE)
+    except DatabaseError as exc:  # e.g. a table being replaced
+        logger.warning("Vector search failed; full-text only: %s", exc)
+        return None
+    similar = _on_scale({chunk_id: value for chunk_id, value in fast.items()
+                         if chunk_id not in quality}, LOCAL_SIMILARITY)
+    similar.update(_on_scale(quality, MINILM_SIMILARITY))
+    return similar
+
+
 # --- Fusion --------------------------------------------------------------------------
 
 def rank(*, lexical: list[LexicalMatch], similar: dict[int, float] | None,
@@ -400,19 +488,27 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
         # No passage to find (most answers of a client without documents): no
         # statistics, no embedding of the question, no searches (issue 11).
         return []
-    lexical = lexical_matches(query=query, conversation_id=conversation_id)
     options = get_settings()
     similar: dict[int, float] | None = None
     local = options.embedding_provider == KnowledgeSettings.Provider.LOCAL
-    if options.semantic_search and vectors.table_exists() and not (
-            local and cjk_share(query) >= LOCAL_MODEL_CJK_SHARE):
-        if local:
-            vector = local_embeddings.embed([query])[0].tolist()
-        else:
-            with outside_db():
-                vector = query_vector(
-                    query=query, endpoint=endpoint, context=context,
-                    model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
+    scale = similarity_scale(options.embedding_provider)
+    plan = None
+    if options.semantic_search and local and cjk_share(query) < LOCAL_MODEL_CJK_SHARE:
+        plan = local_plan(conversation_id)
+    question_vectors = (_embedder.submit(local_query_vectors, query=query, plan=plan)
+                        if plan is not None else None)
+    lexical = lexical_matches(query=query, conversation_id=conversation_id)
+    if question_vectors is not None:
+        fast_vector, quality_vector = question_vectors.result()
+        similar = local_similarities(conversation_id=conversation_id,
+                                     also=[match.chunk_id for match in lexical],
+                                     fast_vector=fast_vector, quality_vector=quality_vector)
+        scale = (0.0, 1.0)  # already mapped onto each model's own scale
+    elif options.semantic_search and not local and vectors.table_exists():
+        with outside_db():
+            vector = query_vector(
+                query=query, endpoint=endpoint, context=context,
+                model=options.embedding_model or settings.KNOWLEDGE_EMBEDDING_MODEL)
         if vector is not None:
             try:
                 with transaction.atomic():  # a failure must not abort the caller's transaction
@@ -422,8 +518,7 @@ def retrieve(*, query: str, conversation_id: int | None, endpoint: gateway.Model
             except DatabaseError as exc:  # e.g. vectors of another size while switching model
                 logger.warning("Vector search failed; full-text only: %s", exc)
                 similar = None
-    chosen = rank(lexical=lexical, similar=similar,
-                  scale=similarity_scale(options.embedding_provider), limit=limit)
+    chosen = rank(lexical=lexical, similar=similar, scale=scale, limit=limit)
     if not chosen:
         return []
     chunks = KnowledgeChunk.objects.select_related("file").defer("search").in_bulk(

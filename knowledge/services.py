@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_lazy
 import llm
 import llm.endpoints
 from core.tasks import enqueue_on_commit
-from knowledge import local_embeddings, vectors
+from knowledge import local_embeddings, minilm, vectors
 from knowledge import parsing as documents
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from knowledge.storage import stored_path, write_atomically
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
 LOCAL_EMBED_BATCH = 256
+# MiniLM vectors are stored (and their progress shown) this many at a time.
+MINILM_STORE_BATCH = 64
 PROGRESS_EVERY_SECONDS = 0.3
 
 
@@ -325,8 +327,10 @@ def ingest(*, file_id: int, generation: int) -> None:
         )
         current.chunk_count = len(pieces)
         current.embedded_chunks = 0
+        current.minilm_chunks = 0
         current.page_count = max(pages) if pages else None
-        current.save(update_fields=["chunk_count", "embedded_chunks", "page_count", "updated"])
+        current.save(update_fields=["chunk_count", "embedded_chunks", "minilm_chunks",
+                                    "page_count", "updated"])
     refresh_term_statistics(added=len(pieces))
     note = embed_file(file_id=file_id, generation=generation)
     KnowledgeFile.objects.filter(pk=file_id, generation=generation).update(
@@ -334,6 +338,30 @@ def ingest(*, file_id: int, generation: int) -> None:
         indexed_at=timezone.now(), updated=timezone.now(),
         progress_done=F("progress_total"),
     )
+    # Searchable now (full text + the fast vectors); the quality model's
+    # vectors follow in the background.
+    if not note and minilm_wanted():
+        enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
+
+
+def requeue_missing_minilm() -> int:
+    """Run per client by celery beat (with fail_stalled_files): a ready file
+    still lacking MiniLM vectors this long after it was last touched lost its
+    task (a worker died, the broker was down); send it again. Its `updated`
+    is bumped so the next sweep waits as long again. Returns the files sent."""
+    if not minilm_wanted():
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS)
+    waiting = list(KnowledgeFile.objects.filter(
+        status=KnowledgeFile.Status.READY, embedding_note="", updated__lt=cutoff,
+        minilm_chunks__lt=F("chunk_count")).values_list("pk", "generation"))
+    for file_id, generation in waiting:
+        KnowledgeFile.objects.filter(pk=file_id).update(updated=timezone.now())
+        enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
+    if waiting:
+        logger.warning("%s knowledge file(s) in %s lacked MiniLM vectors; task sent again",
+                       len(waiting), current_schema())
+    return len(waiting)
 
 
 # Below this many chunks, statistics are refreshed after every ingest (cheap);
@@ -379,7 +407,7 @@ def _fail(file: KnowledgeFile, generation: int, *, code: str, reason: str) -> No
     with transaction.atomic():
         updated = KnowledgeFile.objects.filter(pk=file.pk, generation=generation).update(
             status=KnowledgeFile.Status.FAILED, error_code=code, error=reason,
-            chunk_count=0, embedded_chunks=0, updated=timezone.now())
+            chunk_count=0, embedded_chunks=0, minilm_chunks=0, updated=timezone.now())
         if updated:
             vectors.delete_for_file(file_id=file.pk)
             KnowledgeChunk.objects.filter(file_id=file.pk).delete()
@@ -514,7 +542,8 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
 
 
 def embed_library() -> int:
-    """Embed every ready file that lacks embeddings (after semantic search is enabled)."""
+    """Embed every ready file that lacks embeddings (after semantic search is
+    enabled), then queue the MiniLM vectors of those that lack them."""
     count = 0
     for file in KnowledgeFile.objects.filter(status=KnowledgeFile.Status.READY):
         if file.embedded_chunks >= file.chunk_count:
@@ -522,7 +551,62 @@ def embed_library() -> int:
         note = embed_file(file_id=file.pk)
         KnowledgeFile.objects.filter(pk=file.pk).update(embedding_note=note)
         count += 1
+    if minilm_wanted():
+        for file_id, generation in KnowledgeFile.objects.filter(
+                status=KnowledgeFile.Status.READY, embedding_note="",
+                minilm_chunks__lt=F("chunk_count")).values_list("pk", "generation"):
+            enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
     return count
+
+
+def minilm_wanted() -> bool:
+    """Whether this client's files get MiniLM vectors: semantic search on,
+    with the local model, on a database with pgvector, and the model installed
+    (else WordLlama alone, logged once per process by minilm.available)."""
+    from knowledge.selectors import get_settings
+
+    options = get_settings()
+    return (options.semantic_search
+            and options.embedding_provider == KnowledgeSettings.Provider.LOCAL
+            and vectors.unavailable_reason() is None and minilm.available())
+
+
+def embed_file_minilm(*, file_id: int, generation: int) -> int:
+    """Add the quality local model's vectors (MiniLM) to a ready file's chunks,
+    in the background (the file is searchable already, with full text and
+    WordLlama vectors; retrieval prefers these where present). Gives up when
+    the file was deleted or re-indexed since; returns the chunks embedded."""
+    if not minilm_wanted():
+        return 0
+    current = KnowledgeFile.objects.filter(pk=file_id, generation=generation,
+                                           status=KnowledgeFile.Status.READY)
+    file_name = current.values_list("display_name", flat=True).first()
+    if file_name is None:
+        return 0
+    if vectors.table_dimensions(vectors.MINILM_TABLE) != minilm.DIMENSIONS:
+        with transaction.atomic():
+            vectors.ensure_table(dimensions=minilm.DIMENSIONS, table=vectors.MINILM_TABLE)
+    chunks = list(KnowledgeChunk.objects.filter(file_id=file_id).order_by("index")
+                  .values_list("id", "heading", "text"))
+    done = 0
+    for start in range(0, len(chunks), MINILM_STORE_BATCH):
+        batch = chunks[start:start + MINILM_STORE_BATCH]
+        embeddings = minilm.embed([embedding_text(file_name=file_name, heading=heading,
+                                                  text=text) for _, heading, text in batch])
+        with transaction.atomic():
+            if not current.select_for_update().exists():
+                return done  # deleted or re-indexed meanwhile: its chunks are gone
+            ids = [chunk_id for chunk_id, _, _ in batch]
+            if KnowledgeChunk.objects.filter(pk__in=ids).count() != len(ids):
+                # Replaced by another run of the same ingest (a redelivered
+                # task); that run queues the MiniLM vectors of its own chunks.
+                return done
+            vectors.store(file_id=file_id, table=vectors.MINILM_TABLE, rows=[
+                (chunk_id, vector) for (chunk_id, _, _), vector in zip(
+                    batch, embeddings, strict=True)])
+            done += len(batch)
+            current.update(minilm_chunks=done)
+    return done
 
 
 def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Provider.LOCAL,
@@ -548,10 +632,13 @@ def set_semantic_search(*, enabled: bool, provider: str = KnowledgeSettings.Prov
         if enabled:
             if changed:  # other vectors (or none yet): start again with this model
                 vectors.drop_table()
-                KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
+                vectors.drop_table(vectors.MINILM_TABLE)
+                KnowledgeFile.objects.update(embedded_chunks=0, minilm_chunks=0,
+                                             embedding_note="")
             vectors.ensure_table(dimensions=embedding_dimensions(options))
             enqueue_on_commit("knowledge.ingest_embed_library")
         else:
             vectors.drop_table()
-            KnowledgeFile.objects.update(embedded_chunks=0, embedding_note="")
+            vectors.drop_table(vectors.MINILM_TABLE)
+            KnowledgeFile.objects.update(embedded_chunks=0, minilm_chunks=0, embedding_note="")
     return options

@@ -20,6 +20,14 @@ def ingest_embed_library() -> int:
     return services.embed_library()
 
 
+@shared_task(name="knowledge.ingest_minilm", ignore_result=True, acks_late=True,
+             soft_time_limit=1800, time_limit=1860)
+def ingest_minilm(*, file_id: int, generation: int) -> int:
+    # After the file is ready: its passages' MiniLM vectors (the quality model).
+    return services.embed_file_minilm(file_id=file_id, generation=generation)
+
+
 @shared_task(name="knowledge.fail_stalled_files", ignore_result=True)
 def fail_stalled_files() -> int:
+    services.requeue_missing_minilm()
     return services.fail_stalled_files()

@@ -35,6 +35,7 @@ def file_json(file: KnowledgeFile) -> dict:
         "pages": file.page_count,
         "chunks": file.chunk_count,
         "embedded_chunks": file.embedded_chunks,
+        "minilm_chunks": file.minilm_chunks,
         "uploader": file.uploaded_by.email if file.uploaded_by_id and file.uploaded_by else "",
         "created": file.created.isoformat(),
         "chunks_url": reverse("knowledge:chunks", args=[file.pk])

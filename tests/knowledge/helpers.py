@@ -30,6 +30,18 @@ def wait_until_finished(site: Site, file_id: int, *, timeout: float = 60) -> dic
     raise AssertionError(f"file {file_id} did not finish: {found}")
 
 
+def wait_until_minilm_embedded(site: Site, file_id: int, *, timeout: float = 120) -> dict:
+    """Wait for the background task that adds a ready file's MiniLM vectors."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = site.http.get("/knowledge/status/").json()["files"]
+        [found] = [f for f in files if f["id"] == file_id]
+        if found["status"] == "ready" and found["minilm_chunks"] == found["chunks"]:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"file {file_id} got no MiniLM vectors: {found}")
+
+
 def snapshot(client: Client) -> dict:
     """Everything an upload may change in a client: rows, chunks, vectors, stored files."""
     with schema_context(client.schema_name):
