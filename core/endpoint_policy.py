@@ -10,7 +10,7 @@ MODEL_ENDPOINT_ALLOWED_NETWORKS let an operator allow a deliberate private
 endpoint (an on-premises gateway); metadata addresses stay refused even then.
 
 Checked twice: when a tenant admin saves the URL (`check_url`), and when a
-connection is opened (`PinnedTransport`, `AsyncPinnedTransport`): the host is resolved once, every
+connection is opened (`PinnedTransport`): the host is resolved once, every
 address checked, and the socket connects to a checked address itself, while
 TLS (SNI, certificate) and the Host header keep the original name, so DNS
 rebinding between the check and the connect cannot switch the target.
@@ -18,7 +18,6 @@ rebinding between the check and the connect cannot switch the target.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
@@ -209,44 +208,3 @@ class PinnedTransport(httpx.HTTPTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         check_scheme(request.url.scheme)
         return super().handle_request(request)
-
-
-class _AsyncPinnedBackend(httpcore.AnyIOBackend):
-    """_PinnedBackend for httpx's async client (the llm worker's event loop):
-    the lookup and check run in a thread, the socket opens to a checked address."""
-
-    def __init__(self, resolver: Resolver | None) -> None:
-        self._resolver = resolver
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None,
-                          socket_options=None):
-        # (to_thread carries the caller's context: its language for the refusal)
-        addresses = await asyncio.to_thread(resolve_checked, host, port,
-                                            resolver=self._resolver)
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                return await super().connect_tcp(address, port, timeout=timeout,
-                                                 local_address=local_address,
-                                                 socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        raise failure  # type: ignore[misc]
-
-
-class AsyncPinnedTransport(httpx.AsyncHTTPTransport):
-    """PinnedTransport for httpx.AsyncClient: the same checks, the same pinning."""
-
-    def __init__(self, *, limits: httpx.Limits, verify=True, resolver: Resolver | None = None):
-        super().__init__(verify=verify, limits=limits, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_AsyncPinnedBackend(resolver),
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        check_scheme(request.url.scheme)
-        return await super().handle_async_request(request)

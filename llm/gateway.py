@@ -14,25 +14,22 @@ only, checked and pinned on every connection, no redirects).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import hashlib
 import hmac
 import logging
-import os
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypedDict, TypeVar
+from typing import TypedDict
 
 import django.db
 import httpx
 import openai
 from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import endpoint_policy
@@ -49,7 +46,6 @@ from llm.errors import (
 )
 
 logger = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 
 class _Audit(TypedDict, total=False):
@@ -138,10 +134,7 @@ def stream_chat(
     on_audit_failure: Callable[[Callable[[], None]], None] | None = None,
 ) -> Completion:
     """Stream a chat completion; `on_delta` gets each piece of text and returns
-    False to stop early (the partial text is kept). The chunks are read on
-    the process's stream loop and `on_delta` is called there: it must return
-    at once (no waiting on I/O beyond an occasional quick write), as every
-    answer of the process shares that thread.
+    False to stop early (the partial text is kept).
 
     Until the first piece of text, a 429 (honouring Retry-After), a 5xx, a
     timeout, a refused connection or a stream cut short is tried again, up to
@@ -216,7 +209,7 @@ def _stream_chat(
 ) -> Completion:
     # Our own retries (not the SDK's): the employee is told about each wait,
     # and the waits are bounded in all.
-    client = async_client_for(endpoint)
+    client = client_for(endpoint).with_options(max_retries=0)
     idle = settings.CHAT_CHUNK_IDLE_SECONDS
     waited = 0.0
     attempt = 0
@@ -253,76 +246,8 @@ def _backoff(attempt: int) -> float:
     return min(8.0, 2.0 ** attempt) * random.uniform(0.75, 1.25)
 
 
-class _StreamLoop:
-    """The process's one event loop (a daemon thread) on which every streamed
-    chat call reads its chunks: one thread does the network reads of all the
-    answers a worker writes, instead of a thread per answer waking for the GIL
-    on every token (issue 11). The caller's thread waits for the outcome, so
-    its retries, notices and Stop checks stay as they were."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pid = 0
-        self._lock = threading.Lock()
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._pid != os.getpid():  # (a forked child starts its own)
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="model-streams",
-                                 daemon=True).start()
-                self._loop, self._pid = loop, os.getpid()
-                _async_clients.clear()  # bound to the old loop
-            return self._loop
-
-    def run(self, coroutine: Coroutine[object, object, _T]) -> _T:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
-        try:
-            return future.result()
-        except BaseException:
-            future.cancel()  # this thread is going away: so does the call
-            raise
-
-
-_stream_loop = _StreamLoop()
-_async_clients: dict[str, openai.AsyncOpenAI] = {}
-
-
-def async_client_for(endpoint: ModelEndpoint) -> openai.AsyncOpenAI:
-    """client_for's async twin (same rules, the async pinned transport), for
-    the stream loop; our own retries, not the SDK's."""
-    _guard(endpoint)
-    fingerprint = hashlib.sha256(
-        "\0".join([endpoint.api_key, endpoint.base_url, endpoint.organization,
-                   endpoint.project]).encode()
-    ).hexdigest()
-    with _clients_lock:
-        client = _async_clients.get(fingerprint)
-        if client is None:
-            limits = httpx.Limits(max_connections=1000, max_keepalive_connections=500)
-            timeout = httpx.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0)
-            if endpoint.is_platform:
-                http_client = httpx.AsyncClient(limits=limits, timeout=timeout)
-            else:
-                http_client = httpx.AsyncClient(
-                    transport=endpoint_policy.AsyncPinnedTransport(limits=limits),
-                    timeout=timeout, follow_redirects=False, trust_env=False,
-                )
-            client = openai.AsyncOpenAI(
-                api_key=endpoint.api_key,
-                base_url=endpoint.base_url or None,
-                organization=endpoint.organization or None,
-                project=endpoint.project or None,
-                max_retries=0,
-                timeout=openai.Timeout(settings.MODEL_TIMEOUT_SECONDS, connect=10.0),
-                http_client=http_client,  # type: ignore[arg-type]
-            )
-            _async_clients[fingerprint] = client
-        return client
-
-
 def _stream_once(
-    client: openai.AsyncOpenAI,
+    client: openai.OpenAI,
     *,
     endpoint: ModelEndpoint,
     model: str,
@@ -332,73 +257,41 @@ def _stream_once(
     on_delta: Callable[[str], bool],
     parts: list[str],
     deadline: float | None,
-) -> Completion:
-    """One attempt, read on the stream loop; `on_delta` is called there (it
-    must not block: chat's DeltaWriter only appends to a batch)."""
-    return _stream_loop.run(_consume(
-        client, endpoint=endpoint, model=model, messages=messages, temperature=temperature,
-        max_tokens=max_tokens, on_delta=on_delta, parts=parts, deadline=deadline,
-        language=translation.get_language()))
-
-
-async def _consume(
-    client: openai.AsyncOpenAI,
-    *,
-    endpoint: ModelEndpoint,
-    model: str,
-    messages: list[dict[str, str]],
-    temperature: float,
-    max_tokens: int,
-    on_delta: Callable[[str], bool],
-    parts: list[str],
-    deadline: float | None,
-    language: str | None,
 ) -> Completion:
     usage = None
     finish_reason = None
-    # Errors are worded in the asker's language (the caller thread's; the
-    # translation state is per task here, as it is per thread there).
-    with translation.override(language):
-        try:
-            # The SDK's own request, SSE decoding, error events and error types,
-            # but chunks as plain dicts: its typed chunk objects cost ~60 µs each
-            # to build, most of what a token costs the worker (issue 11).
-            stream = await client.post(
-                "/chat/completions",
-                body={"model": model, "messages": messages, "temperature": temperature,
-                      "max_tokens": max_tokens, "stream": True,
-                      "stream_options": {"include_usage": True}, "store": False},
-                cast_to=object, stream=True, stream_cls=openai.AsyncStream[object],
-            )
-            async with stream:
-                chunks = stream.__aiter__()
-                while True:
-                    try:
-                        chunk = await chunks.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                        raise malformed(endpoint) from exc  # bad JSON
-                    chunk_usage, chunk_finish, text = _fields(chunk, endpoint)
-                    usage = chunk_usage or usage
-                    finish_reason = chunk_finish or finish_reason
-                    if text:
-                        parts.append(text)
-                        if not on_delta(text):
-                            return Completion(
-                                text="".join(parts), prompt_tokens=None,
-                                completion_tokens=None, finish_reason="stopped", stopped=True,
-                            )
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise past_deadline(endpoint)
-        except endpoint_policy.EndpointRefused as exc:  # at connect time: nothing was sent
-            raise refused(endpoint, exc.reason) from None
-        except openai.APIError as exc:
-            raise translate(exc, endpoint=endpoint, model=model, streamed=bool(parts)) from exc
-        except httpx.HTTPError as exc:  # the connection broke mid-stream
-            raise truncated(endpoint) from exc
-        if finish_reason is None:
-            raise truncated(endpoint)
+    try:
+        # The SDK's own request, SSE decoding, error events and error types, but
+        # chunks as plain dicts: its typed chunk objects cost ~60 µs each to
+        # build, most of what a token costs the worker (issue 11).
+        stream = client.post(
+            "/chat/completions",
+            body={"model": model, "messages": messages, "temperature": temperature,
+                  "max_tokens": max_tokens, "stream": True,
+                  "stream_options": {"include_usage": True}, "store": False},
+            cast_to=object, stream=True, stream_cls=openai.Stream[object],
+        )
+        with stream:
+            for chunk_usage, chunk_finish, text in _chunks(stream, endpoint):
+                usage = chunk_usage or usage
+                finish_reason = chunk_finish or finish_reason
+                if text:
+                    parts.append(text)
+                    if not on_delta(text):
+                        return Completion(
+                            text="".join(parts), prompt_tokens=None,
+                            completion_tokens=None, finish_reason="stopped", stopped=True,
+                        )
+                if deadline is not None and time.monotonic() > deadline:
+                    raise past_deadline(endpoint)
+    except endpoint_policy.EndpointRefused as exc:  # at connect time: nothing was sent
+        raise refused(endpoint, exc.reason) from None
+    except openai.APIError as exc:
+        raise translate(exc, endpoint=endpoint, model=model, streamed=bool(parts)) from exc
+    except httpx.HTTPError as exc:  # the connection broke mid-stream
+        raise truncated(endpoint) from exc
+    if finish_reason is None:
+        raise truncated(endpoint)
     return Completion(
         text="".join(parts),
         prompt_tokens=usage.get("prompt_tokens") if usage else None,
@@ -407,28 +300,38 @@ async def _consume(
     )
 
 
-def _fields(chunk, endpoint: ModelEndpoint) -> tuple[dict | None, str | None, str | None]:
-    """(usage, finish_reason, text) of a chunk (a dict, as the API sent it); a
+def _chunks(stream, endpoint: ModelEndpoint) -> Iterator[tuple[dict | None, str | None,
+                                                                str | None]]:
+    """(usage, finish_reason, text) per chunk (a dict, as the API sent it); a
     chunk that is not the JSON an OpenAI-compatible API sends is reported as
     `malformed`."""
-    try:
-        usage = chunk.get("usage")
-        if usage is not None and not isinstance(usage, dict):
-            raise TypeError(type(usage).__name__)
-        choices = chunk.get("choices")
-        if not choices:
-            return usage, None, None
-        choice = choices[0]
-        delta = choice.get("delta")
-        text = delta.get("content") if delta else None
-        finish_reason = choice.get("finish_reason")
-        if text is not None and not isinstance(text, str):
-            raise TypeError(type(text).__name__)
-        if finish_reason is not None and not isinstance(finish_reason, str):
-            raise TypeError(type(finish_reason).__name__)
-        return usage, finish_reason, text
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise malformed(endpoint) from exc
+    iterator = iter(stream)
+    while True:
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # bad JSON or shape
+            raise malformed(endpoint) from exc
+        try:
+            usage = chunk.get("usage")
+            if usage is not None and not isinstance(usage, dict):
+                raise TypeError(type(usage).__name__)
+            choices = chunk.get("choices")
+            if not choices:
+                yield usage, None, None
+                continue
+            choice = choices[0]
+            delta = choice.get("delta")
+            text = delta.get("content") if delta else None
+            finish_reason = choice.get("finish_reason")
+            if text is not None and not isinstance(text, str):
+                raise TypeError(type(text).__name__)
+            if finish_reason is not None and not isinstance(finish_reason, str):
+                raise TypeError(type(finish_reason).__name__)
+            yield usage, finish_reason, text
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise malformed(endpoint) from exc
 
 
 @contextlib.contextmanager
