@@ -254,7 +254,8 @@ class _ChunkStream(openai.Stream[object]):
     where the SDK's decoder walks the bytes line by line through several
     generators (~3.5 ms of CPU per 200-token answer, issue 11). The rest is
     the SDK's: the request, its error types, and what it does with an error
-    event or a broken or timed-out body."""
+    event or a broken or timed-out body. Lines end in LF or CRLF (a lone CR,
+    which SSE allows but no model API sends, is not taken as a line end)."""
 
     def __stream__(self) -> Iterator[object]:
         response = self.response
