@@ -713,8 +713,8 @@ def _write(*, schema: str, job: _Job) -> None:
     first_token: list[float] = []
     shown: list[str] = []  # what the employee has seen, kept if the answer breaks
     lost: list[bool] = []  # another worker took the answer over: stop without a word
-    # Each batch of text also brings back the Stop flag and the lease holder
-    # (one Redis round trip for both).
+    # The flusher's round trips also bring back the Stop flag and the lease
+    # holder (writer.state).
     writer = streams.DeltaWriter(schema, answer.pk, lease_token=job.token)
 
     def carry_on() -> bool:
@@ -753,7 +753,7 @@ def _write(*, schema: str, job: _Job) -> None:
             if lost:
                 writer.drop()
             else:
-                writer.flush()  # the last text goes before any end event
+                writer.close()  # the last text goes before any end event
     except llm.GatewayError as exc:
         if lost:
             return

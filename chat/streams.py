@@ -10,6 +10,7 @@ claims. The lease a worker renews while it writes is in chat/leases.py.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -20,10 +21,15 @@ from django.conf import settings
 
 from core import redis_client
 
+logger = logging.getLogger(__name__)
+
 STREAM_TTL_SECONDS = 3600  # a finished stream lingers for late readers, then goes
 # Text after the first piece goes out in batches at most this often: one Redis
 # entry (and one SSE event) per batch instead of per token.
 FLUSH_SECONDS = getattr(settings, "CHAT_STREAM_FLUSH_MS", 40) / 1000
+# ... and the longer the more answers the process writes (flush_interval).
+FLUSH_MAX_SECONDS = max(FLUSH_SECONDS, getattr(settings, "CHAT_STREAM_FLUSH_MAX_MS", 150) / 1000)
+FLUSH_PER_ANSWER_SECONDS = 0.001
 READ_BLOCK_MS = redis_client.MAX_BLOCK_SECONDS * 1000
 # How often a writing worker learns of Stop (or of losing its lease): not every
 # batch, hundreds of streams share Redis.
@@ -60,77 +66,99 @@ def append(schema: str, message_id: int, event: str, data: dict | None = None) -
 
 class DeltaWriter:
     """Appends an answer's text as `delta` events: the first piece at once (it
-    is the time to first token), later pieces together, at most every
-    FLUSH_SECONDS. A background thread sends what waits longer than that, so a
-    slow model never holds back text already received."""
+    is the time to first token), later pieces together. `write` never waits on
+    Redis: the process's one flusher thread sends the batches of every answer
+    being written, all in one pipeline per tick (`flush_interval()`), so a
+    hundred answers cost one round trip per tick, not one per answer."""
 
     def __init__(self, schema: str, message_id: int, *, interval: float | None = None,
                  lease_token: str | None = None) -> None:
         self.schema, self.message_id = schema, message_id
-        self.interval = FLUSH_SECONDS if interval is None else interval
-        # With the writer's lease token, a batch every CHECK_SECONDS also reads
-        # the Stop flag and who holds the lease, in the same round trip:
+        # None: the process's cadence, which lengthens with the answers in flight.
+        self.interval = interval
+        # With the writer's lease token, the flusher also reads the Stop flag and
+        # who holds the lease every CHECK_SECONDS, in the same round trip:
         # `state` is what chat.leases.writer_check() would say, as of then.
         self.lease_token = lease_token
         self.state: str | None = None
-        self._checked_at = float("-inf")
+        self.error: Exception | None = None  # the flusher's last Redis failure
+        self._checked_at = time.monotonic()
         self._pending: list[str] = []
         self._flushed_at: float | None = None
         self._lock = threading.Lock()
 
     def write(self, text: str) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
         with self._lock:
-            self._pending.append(text)
-            due = self._flushed_at is None or (
-                time.monotonic() - self._flushed_at >= self.interval)
-            if due:
-                self._flush_locked()
-            else:
+            if self._flushed_at is None:  # the first piece: now, from this thread
+                self._flushed_at = time.monotonic()
+                append(self.schema, self.message_id, "delta", {"text": text})
                 _flusher.watch(self)
+            else:
+                self._pending.append(text)
 
     def flush(self) -> None:
-        with self._lock:
-            self._flush_locked()
+        """Send what waits now (it goes before anything the caller writes next)."""
+        with _flusher.sending:  # after any batch of ours the flusher is sending
+            with self._lock:
+                text = self._take()
+            if text:
+                append(self.schema, self.message_id, "delta", {"text": text})
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def close(self) -> None:
+        """The answer's text is complete: send the rest, stop being watched."""
+        try:
+            self.flush()
+        finally:
+            _flusher.forget(self)
 
     def drop(self) -> None:
         """Forget what waits (this writer no longer owns the answer)."""
         with self._lock:
             self._pending.clear()
-            _flusher.forget(self)
+        _flusher.forget(self)
 
-    def flush_if_stale(self) -> None:
-        """Flush if text has waited a whole interval; stop being watched once
-        nothing waits (under this writer's lock, so no write slips between)."""
-        with self._lock:
-            if self._pending and time.monotonic() - (self._flushed_at or 0.0) >= self.interval:
-                self._flush_locked()
-            if not self._pending:
-                _flusher.forget(self)
-
-    def _flush_locked(self) -> None:
+    def _take(self) -> str:
+        """Under self._lock: the text waiting, as one piece ("" if none)."""
+        if not self._pending:
+            return ""
         self._flushed_at = time.monotonic()
-        if self._pending:
-            text, self._pending = "".join(self._pending), []
-            if self.lease_token is None or self._flushed_at - self._checked_at < CHECK_SECONDS:
-                append(self.schema, self.message_id, "delta", {"text": text})
-            else:
-                self._checked_at = self._flushed_at
-                self.state = _append_delta_and_check(self.schema, self.message_id, text,
-                                                     self.lease_token)
+        text, self._pending = "".join(self._pending), []
+        return text
+
+    def _due(self, now: float) -> bool:
+        return self.interval is None or now - (self._flushed_at or 0.0) >= self.interval
+
+
+def flush_interval(answers: int) -> float:
+    """Seconds between batches with this many answers being written by the
+    process: CHAT_STREAM_FLUSH_MS when few are, then 1 ms more per answer up
+    to CHAT_STREAM_FLUSH_MAX_MS, so a busy worker sends fewer, larger
+    batches (and the browsers get fewer, larger events)."""
+    return min(FLUSH_MAX_SECONDS, max(FLUSH_SECONDS, answers * FLUSH_PER_ANSWER_SECONDS))
 
 
 class _Flusher:
-    """One thread per process sends the batches of every DeltaWriter that waits."""
+    """One thread per process sends the waiting text of every DeltaWriter,
+    and their Stop/lease checks, in one pipeline per tick."""
 
     def __init__(self) -> None:
-        self._waiting: set[DeltaWriter] = set()
+        self._writers: set[DeltaWriter] = set()
         self._lock = threading.Lock()
+        # Held while a batch is on its way: a writer's own flush() waits for it,
+        # so an answer's text never arrives out of order.
+        self.sending = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def watch(self, writer: DeltaWriter) -> None:
         with self._lock:
-            self._waiting.add(writer)
+            self._writers.add(writer)
             self._wake.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="delta-flusher",
@@ -139,22 +167,65 @@ class _Flusher:
 
     def forget(self, writer: DeltaWriter) -> None:
         with self._lock:
-            self._waiting.discard(writer)
+            self._writers.discard(writer)
 
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            time.sleep(FLUSH_SECONDS / 2)
             with self._lock:
-                writers = list(self._waiting)
-            for writer in writers:
-                try:
-                    writer.flush_if_stale()
-                except StreamUnavailable:
-                    self.forget(writer)  # the writer's own next write reports it
+                count = len(self._writers)
+            time.sleep(flush_interval(count))
+            try:
+                self.tick()
+            except Exception:  # never let the thread die: the writers report errors
+                logger.exception("The delta flusher failed a tick")
             with self._lock:  # watch() sets the event under the same lock
-                if not self._waiting:
+                if not self._writers:
                     self._wake.clear()
+
+    def tick(self) -> None:
+        with self._lock:
+            writers = list(self._writers)
+        if not writers:
+            return
+        with self.sending:
+            now = time.monotonic()
+            pipe = _client().pipeline(transaction=False)
+            plan: list[tuple[DeltaWriter, bool, bool]] = []  # writer, wrote, checked
+            for writer in writers:
+                with writer._lock:
+                    if writer.state == "lost":  # another worker writes it now
+                        writer._pending.clear()
+                        continue
+                    text = writer._take() if writer._due(now) else ""
+                check = (writer.lease_token is not None
+                         and now - writer._checked_at >= CHECK_SECONDS)
+                if text:
+                    pipe.xadd(key(writer.schema, writer.message_id),
+                              {"event": "delta", "data": json.dumps({"text": text})},
+                              maxlen=50000, approximate=True)
+                if check:
+                    writer._checked_at = now
+                    pipe.exists(key(writer.schema, writer.message_id, "stop"))
+                    pipe.get(key(writer.schema, writer.message_id, "lease"))
+                if text or check:
+                    plan.append((writer, bool(text), check))
+            if not plan:
+                return
+            try:
+                results = iter(pipe.execute())
+            except redis_client.ERRORS as exc:
+                for writer, _wrote, _checked in plan:
+                    writer.error = StreamUnavailable(str(exc))
+                return
+        for writer, wrote, checked in plan:
+            if wrote:
+                next(results)
+            if checked:
+                stop, holder = next(results), next(results)
+                state = writer_state(stop, holder, writer.lease_token or "")
+                if writer.state != "lost":
+                    writer.state = state
 
 
 _flusher = _Flusher()
@@ -166,18 +237,6 @@ def writer_state(stop: int, holder: str | None, token: str) -> str | None:
     if holder is not None and holder != token:
         return "lost"
     return "stop" if stop else None
-
-
-@_unavailable_on_redis_error
-def _append_delta_and_check(schema: str, message_id: int, text: str, token: str) -> str | None:
-    """A batch of text, and the writer's check, in one round trip."""
-    pipe = _client().pipeline(transaction=False)
-    pipe.xadd(key(schema, message_id), {"event": "delta", "data": json.dumps({"text": text})},
-              maxlen=50000, approximate=True)
-    pipe.exists(key(schema, message_id, "stop"))
-    pipe.get(key(schema, message_id, "lease"))
-    _entry, stop, holder = pipe.execute()
-    return writer_state(stop, holder, token)
 
 
 @_unavailable_on_redis_error

@@ -398,6 +398,9 @@ CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
 # After the first token (sent at once), an answer's text goes to the browser in
 # batches at most this often: one Redis entry and one SSE event per batch.
 CHAT_STREAM_FLUSH_MS = env.int("CHAT_STREAM_FLUSH_MS", default=40)
+# ... lengthened by 1 ms per answer a worker process is writing, up to this:
+# under load fewer, larger batches (one pipeline per batch for all answers).
+CHAT_STREAM_FLUSH_MAX_MS = env.int("CHAT_STREAM_FLUSH_MAX_MS", default=150)
 # An answer still pending after this many seconds had its task lost: it fails.
 CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=900)
 

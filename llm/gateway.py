@@ -18,8 +18,10 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import json
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -246,6 +248,58 @@ def _backoff(attempt: int) -> float:
     return min(8.0, 2.0 ** attempt) * random.uniform(0.75, 1.25)
 
 
+class _ChunkStream(openai.Stream[object]):
+    """The SDK's stream of chat chunks with a leaner SSE reader: `data:` lines
+    split from each piece of the body at once and one json.loads per event,
+    where the SDK's decoder walks the bytes line by line through several
+    generators (~3.5 ms of CPU per 200-token answer, issue 11). The rest is
+    the SDK's: the request, its error types, and what it does with an error
+    event or a broken or timed-out body. Lines end in LF or CRLF (a lone CR,
+    which SSE allows but no model API sends, is not taken as a line end)."""
+
+    def __stream__(self) -> Iterator[object]:
+        response = self.response
+        loads = json.loads
+        try:
+            pending = b""
+            data: list[bytes] = []
+            try:
+                for piece in response.iter_bytes():
+                    lines = (pending + piece).split(b"\n")
+                    pending = lines.pop()
+                    for line in lines:
+                        if line.endswith(b"\r"):
+                            line = line[:-1]
+                        if line:  # a field; only `data` matters to chat chunks
+                            if line.startswith(b"data:"):
+                                value = line[5:]
+                                data.append(value[1:] if value.startswith(b" ") else value)
+                            continue
+                        if not data:  # a blank line ends an event
+                            continue
+                        text, data = b"\n".join(data), []
+                        if text.startswith(b"[DONE]"):
+                            return
+                        chunk = loads(text)
+                        if isinstance(chunk, dict) and chunk.get("error"):
+                            error = chunk["error"]
+                            message = error.get("message") if isinstance(error, dict) else None
+                            raise openai.APIError(
+                                message=message if isinstance(message, str) and message
+                                else "An error occurred during streaming",
+                                request=response.request,
+                                body=error)
+                        yield chunk
+            except httpx.TimeoutException as err:
+                raise openai.APITimeoutError(
+                    request=response.request) from err
+            except (httpx.RequestError, ssl.SSLError) as err:
+                raise openai.APIConnectionError(
+                    request=response.request) from err
+        finally:
+            response.close()
+
+
 def _stream_once(
     client: openai.OpenAI,
     *,
@@ -269,7 +323,7 @@ def _stream_once(
             body={"model": model, "messages": messages, "temperature": temperature,
                   "max_tokens": max_tokens, "stream": True,
                   "stream_options": {"include_usage": True}, "store": False},
-            cast_to=object, stream=True, stream_cls=openai.Stream[object],
+            cast_to=object, stream=True, stream_cls=_ChunkStream,
         )
         with stream:
             for chunk_usage, chunk_finish, text in _chunks(stream, endpoint):

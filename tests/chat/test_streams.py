@@ -54,3 +54,57 @@ def test_a_reader_gets_a_batch_per_read_ending_at_the_end_event(stream):
 
     assert [[e.event for e in batch] for batch in batches] == [
         ["delta", "delta", "delta", "done"]]
+
+
+@pytest.fixture
+def two_streams():
+    schema = f"streams_{uuid.uuid4().hex[:8]}"
+    yield schema
+    for message_id in (1, 2):
+        streams.discard(schema, message_id)
+
+
+def test_answers_written_at_once_share_the_flushers_batches_in_order(two_streams):
+    schema = two_streams
+    writers = [streams.DeltaWriter(schema, n, lease_token=f"token-{n}") for n in (1, 2)]
+    for n, writer in enumerate(writers, start=1):
+        streams._client().set(streams.key(schema, n, "lease"), f"token-{n}")
+        writer.write(f"{n}:first")
+    with streams._flusher.sending:  # hold the next batch back while both write more
+        for writer in writers:
+            for piece in (" a", " b", " c"):
+                writer.write(piece)
+    deadline = time.monotonic() + 30
+    while any(len(deltas(schema, n)) < 2 for n in (1, 2)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for n, writer in enumerate(writers, start=1):
+        writer.close()
+        assert deltas(schema, n) == [f"{n}:first", " a b c"], "one batch per answer, in order"
+
+
+def test_the_flusher_brings_back_stop_and_a_lost_lease(two_streams):
+    schema = two_streams
+    client = streams._client()
+    stopped = streams.DeltaWriter(schema, 1, lease_token="mine")
+    taken = streams.DeltaWriter(schema, 2, lease_token="mine")
+    for n, writer in ((1, stopped), (2, taken)):
+        client.set(streams.key(schema, n, "lease"), "mine")
+        writer.write("hello")
+    streams.request_stop(schema, 1)
+    client.set(streams.key(schema, 2, "lease"), "another-worker")
+    deadline = time.monotonic() + 30
+    while (stopped.state, taken.state) != ("stop", "lost") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (stopped.state, taken.state) == ("stop", "lost")
+
+    taken.write(" never sent")  # another worker writes this answer now
+    time.sleep(3 * streams.FLUSH_MAX_SECONDS)
+    taken.drop()
+    stopped.close()
+    assert deltas(schema, 2) == ["hello"]
+
+
+def test_the_cadence_lengthens_with_the_answers_a_process_writes():
+    cadence = [streams.flush_interval(n) for n in (1, 10, 100, 1000, 10000)]
+    assert cadence == sorted(cadence)
+    assert cadence[0] == streams.FLUSH_SECONDS and cadence[-1] == streams.FLUSH_MAX_SECONDS
