@@ -1,0 +1,155 @@
+"""The answer stream's fast path (chat/stream_app.py): a signed stream token
+from the POST serves the stream with no database and no session lookup;
+any other token goes to the Django view and its session checks. Real
+uvicorn processes, a real Celery worker, PostgreSQL, Redis, the local model
+server."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from django.core import signing
+from django_tenants.utils import schema_context
+
+from chat import sse
+from chat.models import Message
+from tests.conftest import OUTPUT, WebServer
+from tests.support.accounts import PASSWORD
+from tests.support.site import Site
+
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture(scope="module")
+def no_database_web(worker_env):
+    """A web process whose PostgreSQL cannot be reached (nothing listens on
+    port 1), with the same SECRET_KEY and Redis as the real one: whatever it
+    serves, it served without the database."""
+    OUTPUT.mkdir(exist_ok=True)
+    server = WebServer(env={**worker_env, "DATABASE_URL": "postgres://x@127.0.0.1:1/x",
+                            "DB_POOL_TIMEOUT": "1"},
+                       log_path=OUTPUT / "web-server-no-database.log").start()
+    yield server
+    server.stop()
+
+
+def _as(site: Site, server: WebServer, *, cookies: bool = True) -> httpx.Client:
+    """The same browser (its Host header and, unless told, its cookies),
+    talking to another web process."""
+    return httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30,
+                        headers=dict(site.http.headers),
+                        cookies=site.http.cookies if cookies else None)
+
+
+def _read(http: httpx.Client, url: str, headers: dict | None = None) -> tuple[int, str]:
+    """Status and the whole body (a stream ends after the answer's end event)."""
+    with http.stream("GET", url, headers={"Accept": "text/event-stream", **(headers or {})}) \
+            as response:
+        return response.status_code, "".join(response.iter_text())
+
+
+def _with_token(url: str, token: str) -> str:
+    return url.split("?")[0] + f"?t={token}"
+
+
+def _expired(claims: dict) -> str:
+    """A genuine token (right key, right claims) signed an hour too early."""
+
+    class Earlier(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - sse.TOKEN_SECONDS - 3600)
+
+    return Earlier(salt=sse.TOKEN_SALT).sign_object(claims)
+
+
+def test_a_stream_token_serves_the_answer_without_the_database(
+        make_client, web_server, no_database_web, celery_worker, model):
+    """Given an answer sent on the real site, when the same browser reads its
+    stream_url from a web process that cannot reach PostgreSQL, then it gets
+    the whole answer (the fast path used no database), and a reconnect with
+    Last-Event-ID resumes after that id."""
+    client = make_client("fast")
+    site = Site(web_server.url(client.domain.domain)).login("admin@example.com", PASSWORD)
+    sent = site.ask("[[tokens: 40]] [[token-delay: 0.02]] stream me")
+    url = sent["answer"]["stream_url"]
+    assert "?t=" in url
+
+    with _as(site, no_database_web) as http:
+        status, body = _read(http, url)
+        assert status == 200, body
+        assert "event: done\n" in body
+        assert body.count("event: delta\n") >= 1
+        with schema_context(client.client.schema_name):
+            answer = Message.objects.get(pk=sent["answer"]["id"])
+        assert answer.status == "done" and answer.content
+
+        # Resume after the first delta: the same events as before, minus those.
+        ids = [line[4:] for line in body.split("\n") if line.startswith("id: ")]
+        status, resumed = _read(http, url, headers={"Last-Event-ID": ids[0]})
+        assert status == 200
+        resumed_ids = [line[4:] for line in resumed.split("\n") if line.startswith("id: ")]
+        assert resumed_ids == ids[1:]
+
+    # The Django view (the URL without its token, the session) serves the
+    # same events with the same ids.
+    plain = site.http.get(url.split("?")[0], headers={"Accept": "text/event-stream"})
+    assert plain.status_code == 200 and plain.text == body
+
+
+def test_a_token_that_does_not_fit_gets_nothing_from_the_fast_path(
+        make_client, web_server, no_database_web, celery_worker, model):
+    """Given a genuine stream URL, when the token is forged, expired, for
+    another answer, sent without the session cookie it was issued to, or on
+    another client's site, then the fast path serves nothing: the request
+    goes to the Django view, which (with no database) answers 503 and on the
+    real site refuses it (401 without a session, 404 for another client's
+    member), and the session alone still works there (the view's own door)."""
+    client = make_client("owner")
+    other = make_client("other")
+    site = Site(web_server.url(client.domain.domain)).login("admin@example.com", PASSWORD)
+    sent = site.ask("[[tokens: 5]] a secret answer")
+    url = sent["answer"]["stream_url"]
+    token = url.split("?t=")[1]
+    claims = signing.TimestampSigner(salt=sse.TOKEN_SALT).unsign_object(token)
+    answer_id = sent["answer"]["id"]
+
+    forged = signing.TimestampSigner(key="not-the-secret-key", salt=sse.TOKEN_SALT) \
+        .sign_object(claims)
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    other_answer = signing.TimestampSigner(salt=sse.TOKEN_SALT).sign_object(
+        {**claims, "a": answer_id + 1})
+    refused_tokens = {"forged": forged, "tampered": tampered, "expired": _expired(claims),
+                      "another answer": other_answer}
+
+    with _as(site, no_database_web) as http:
+        assert _read(http, url)[0] == 200  # the genuine one, for contrast
+        for name, bad in refused_tokens.items():
+            status, body = _read(http, _with_token(url, bad))
+            assert status == 503, (name, status, body)
+            assert "event:" not in body, name
+    with _as(site, no_database_web, cookies=False) as http:  # a leaked URL, no session
+        status, body = _read(http, url)
+        assert status == 503 and "event:" not in body
+    other_host = Site(web_server.url(other.domain.domain)).http.headers["Host"]
+    with _as(site, no_database_web) as http:  # the right session, another client's site
+        status, body = _read(http, url, headers={"Host": other_host})
+        assert status == 503 and "event:" not in body
+
+    # On the real site the same requests meet the view's session checks.
+    with _as(site, web_server, cookies=False) as http:
+        status, body = _read(http, url)
+        assert status == 401 and "event:" not in body
+    other_site = Site(web_server.url(other.domain.domain)).login("admin@example.com", PASSWORD)
+    status = other_site.http.get(url, headers={"Accept": "text/event-stream"}).status_code
+    assert status == 404
+    # The other client's site with the owner's cookies sent along, too.
+    with httpx.Client(base_url=f"http://127.0.0.1:{web_server.port}", timeout=30,
+                      headers=dict(other_site.http.headers),
+                      cookies=site.http.cookies) as http:
+        status, body = _read(http, url)
+        assert status in (401, 404) and "secret" not in body and "event:" not in body
+    for bad in refused_tokens.values():  # the owner's session still opens its own answer
+        status, body = _read(site.http, _with_token(url, bad))
+        assert status == 200 and "event: done\n" in body
