@@ -101,7 +101,7 @@ def test_a_stream_token_serves_the_answer_without_the_database(
 def test_a_token_that_does_not_fit_gets_nothing_from_the_fast_path(
         make_client, web_server, no_database_web, celery_worker, model):
     """Given a genuine stream URL, when the token is forged, expired, for
-    another answer, sent without the session cookie it was issued to, or on
+    another answer, sent without the session cookie it was issued to or with another one, or on
     another client's site, then the fast path serves nothing: the request
     goes to the Django view, which (with no database) answers 503 and on the
     real site refuses it (the login page without a session, 404 for another client's
@@ -130,6 +130,13 @@ def test_a_token_that_does_not_fit_gets_nothing_from_the_fast_path(
             assert status == 503, (name, status, body)
             assert "event:" not in body, name
     with _as(site, no_database_web, cookies=False) as http:  # a leaked URL, no session
+        status, body = _read(http, url)
+        assert status == 503 and "event:" not in body
+    # Another session (the same person signed in elsewhere: a session key the
+    # token was not issued to) on the same site.
+    second = Site(web_server.url(client.domain.domain)).login("admin@example.com", PASSWORD)
+    assert second.http.cookies["sessionid"] != site.http.cookies["sessionid"]
+    with _as(second, no_database_web) as http:
         status, body = _read(http, url)
         assert status == 503 and "event:" not in body
     other_host = Site(web_server.url(other.domain.domain)).http.headers["Host"]
