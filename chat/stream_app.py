@@ -68,8 +68,8 @@ class AnswerStreamApp:
 
     async def _open(self, scope, answer_id: int) -> _Stream | None:
         """The stream to serve, or None: Django's view decides."""
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        token = (query.get("t") or [""])[0]
+        query = _query(scope.get("query_string", b""))
+        token = query.get("t", "")
         if not token:
             return None
         headers = _headers(scope)
@@ -78,7 +78,7 @@ class AnswerStreamApp:
                                   session_key=cookies.get(self.cookie_name))
         if claims is None:
             return None
-        after = headers.get("last-event-id") or (query.get("after") or ["0-0"])[0]
+        after = headers.get("last-event-id") or query.get("after") or "0-0"
         if not streams.is_event_id(after):
             return None  # the view's 400
         schema = claims["s"]
@@ -100,6 +100,19 @@ class _Stream:
     def __init__(self, schema, answer_id, language, reader, first) -> None:
         self.schema, self.answer_id, self.language = schema, answer_id, language
         self.reader, self.first = reader, first
+
+
+def _query(raw: bytes) -> dict[str, str]:
+    """The first value of each query parameter (urllib's parse_qs, without
+    its work when nothing is %-encoded: a token and an event id never are)."""
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return {name: values[0] for name, values in parse_qs(text).items()}
+    found: dict[str, str] = {}
+    for pair in text.split("&"):
+        name, _, value = pair.partition("=")
+        found.setdefault(name, value)
+    return found
 
 
 def _headers(scope) -> dict[str, str]:
