@@ -3,7 +3,10 @@
 `GET /answers/<id>/stream/?t=<token>` with a valid stream token (chat.sse)
 is served here: the token is checked with no database and no session (a
 keyed hash of the session cookie, the host, the answer), then the answer's
-Redis stream is relayed as server-sent events, several entries per write.
+Redis stream is relayed as server-sent events: until its first text with a
+read of its own (the time to first token waits for nobody), then through
+the process's one reader of every stream (`_Hub`: one XREAD for all of them
+at most every CHAT_STREAM_SEND_MS), whatever arrived meanwhile in one write.
 Everything else — no token, a bad, expired or other site's token, a
 malformed Last-Event-ID, Redis down at the start — goes on to Django,
 whose view (`chat.views.answer_stream`) authorises by session as before and
@@ -19,6 +22,7 @@ worker or a lost task), the stored outcome is read in a thread
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -91,15 +95,15 @@ class AnswerStreamApp:
         except streams.StreamUnavailable:
             return None
         return _Stream(schema, answer_id, claims.get("l") or settings.LANGUAGE_CODE, reader,
-                       first)
+                       first, after)
 
 
 class _Stream:
-    __slots__ = ("schema", "answer_id", "language", "reader", "first")
+    __slots__ = ("schema", "answer_id", "language", "reader", "first", "after")
 
-    def __init__(self, schema, answer_id, language, reader, first) -> None:
+    def __init__(self, schema, answer_id, language, reader, first, after) -> None:
         self.schema, self.answer_id, self.language = schema, answer_id, language
-        self.reader, self.first = reader, first
+        self.reader, self.first, self.after = reader, first, after
 
 
 def _query(raw: bytes) -> dict[str, str]:
@@ -156,39 +160,174 @@ async def _relay(stream: _Stream, send) -> None:
 
     first = stream.first
     head = "retry: 1000\n\n"
-    if first:
-        await write(head + sse.events(first))
-        if first[-1].event in streams.END_EVENTS:
-            return
-    else:
-        await write(head)
-    texting = any(item.event == "delta" for item in first)
-    sent_at = time.monotonic()
+    await write(head + sse.events(first))
+    if first and first[-1].event in streams.END_EVENTS:
+        return
+    last = first[-1].id if first else stream.after
     try:
-        async for batch in stream.reader:
-            if not batch:
-                # Quiet for a while: is anyone still writing this answer?
-                state = await _stale_state(stream)
-                if state is not None:
-                    await write(sse.event(state["status"], state))
+        if not any(item.event == "delta" for item in first):
+            # Until the first text, a read of its own: the time to first
+            # token waits for nobody.
+            async for batch in stream.reader:
+                if not batch:
+                    if await _quiet(stream, write):
+                        return
+                    continue
+                await write(sse.events(batch))
+                last = batch[-1].id
+                if batch[-1].event in streams.END_EVENTS:
                     return
-                await write(": keep-alive\n\n")
-                continue
-            await write(sse.events(batch))
-            if batch[-1].event in streams.END_EVENTS:
-                return
-            if texting or any(item.event == "delta" for item in batch):
-                texting = True
-                # Let the next entries gather: one read and one write for them all.
-                wait = SEND_SECONDS - (time.monotonic() - sent_at)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            sent_at = time.monotonic()
+                if any(item.event == "delta" for item in batch):
+                    break
+        # Then this process's one reader of all streams (_Hub): what arrived
+        # for this answer since the last round, in one write.
+        subscription = _hub().subscribe(streams.key(stream.schema, stream.answer_id), last)
+        try:
+            while True:
+                batch = await subscription.next(sse.STALE_CHECK_MS / 1000)
+                if not batch:
+                    if await _quiet(stream, write):
+                        return
+                    continue
+                await write(sse.events(batch))
+                if batch[-1].event in streams.END_EVENTS:
+                    return
+        finally:
+            subscription.close()
     except streams.StreamUnavailable as exc:
         logger.warning("Answer stream %s unavailable: %s", stream.answer_id, exc)
         with translation.override(stream.language):
             message = services.unavailable_message()
         await write(sse.event("failed", {"error": message, "html": ""}))
+
+
+async def _quiet(stream: _Stream, write) -> bool:
+    """Quiet for a while: is anyone still writing this answer? True if it
+    ended (its stored outcome was written)."""
+    state = await _stale_state(stream)
+    if state is not None:
+        await write(sse.event(state["status"], state))
+        return True
+    await write(": keep-alive\n\n")
+    return False
+
+
+def _id_key(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class _Subscription:
+    """One stream's reader on the hub: the events after `last`."""
+
+    def __init__(self, hub: _Hub, key: str, last: str) -> None:
+        self.hub, self.key = hub, key
+        self.last, self.last_key = last, _id_key(last)
+        self.pending: list[streams.StreamEvent] = []
+        self.error: Exception | None = None
+        self.wake = asyncio.Event()
+
+    def deliver(self, events: list[streams.StreamEvent]) -> None:
+        start = 0
+        while start < len(events) and _id_key(events[start].id) <= self.last_key:
+            start += 1  # another reader of the same answer was further behind
+        for item in events[start:]:
+            self.pending.append(item)
+            if item.event in streams.END_EVENTS:
+                break
+        if self.pending:
+            self.last = self.pending[-1].id
+            self.last_key = _id_key(self.last)
+            self.wake.set()
+
+    def fail(self, error: Exception) -> None:
+        self.error = error
+        self.wake.set()
+
+    async def next(self, timeout: float) -> list[streams.StreamEvent]:
+        """The events since the last call; [] after `timeout` seconds without."""
+        if not self.pending and self.error is None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.wake.wait()
+            except TimeoutError:
+                return []
+        self.wake.clear()
+        if self.error is not None:
+            raise streams.StreamUnavailable(str(self.error))
+        batch, self.pending = self.pending, []
+        return batch
+
+    def close(self) -> None:
+        self.hub.unsubscribe(self)
+
+
+class _Hub:
+    """Every answer stream of this process past its first text, read with one
+    XREAD (all their keys) at most every CHAT_STREAM_SEND_MS: one Redis round
+    trip and one connection per round for a thousand streams, instead of one
+    each."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, set[_Subscription]] = {}
+        self.task: asyncio.Task | None = None
+
+    def subscribe(self, key: str, last: str) -> _Subscription:
+        subscription = _Subscription(self, key, last)
+        self.subscriptions.setdefault(key, set()).add(subscription)
+        if self.task is None:
+            self.task = asyncio.create_task(self._run())
+        return subscription
+
+    def unsubscribe(self, subscription: _Subscription) -> None:
+        found = self.subscriptions.get(subscription.key)
+        if found is not None:
+            found.discard(subscription)
+            if not found:
+                del self.subscriptions[subscription.key]
+
+    async def _run(self) -> None:
+        client = redis_client.async_client()
+        block_ms = max(1, int(SEND_SECONDS * 1000))
+        try:
+            while self.subscriptions:
+                started = time.monotonic()
+                after = {key: min((s.last for s in found), key=_id_key)
+                         for key, found in self.subscriptions.items()}
+                reply = await client.xread(after, block=block_ms, count=500)
+                for key, entries in reply or []:
+                    found = self.subscriptions.get(key)
+                    if not found:
+                        continue
+                    events = [streams.StreamEvent(entry_id, fields["event"],
+                                                  json.loads(fields["data"]))
+                              for entry_id, fields in entries]
+                    for subscription in list(found):
+                        subscription.deliver(events)
+                wait = SEND_SECONDS - (time.monotonic() - started)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+        except Exception as exc:  # Redis down (or a bug): its readers say so, not wait
+            if not isinstance(exc, redis_client.ERRORS):
+                logger.exception("Answer stream reader failed")
+            for found in self.subscriptions.values():
+                for subscription in found:
+                    subscription.fail(exc)
+            self.subscriptions.clear()
+        finally:
+            self.task = None
+
+
+_hubs: dict[int, _Hub] = {}
+
+
+def _hub() -> _Hub:
+    """The hub of the running event loop (its Redis connections are the loop's)."""
+    loop_id = id(asyncio.get_running_loop())
+    found = _hubs.get(loop_id)
+    if found is None:
+        found = _hubs[loop_id] = _Hub()
+    return found
 
 
 async def _stale_state(stream: _Stream) -> dict | None:

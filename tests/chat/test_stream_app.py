@@ -6,7 +6,9 @@ server."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
 
 import httpx
 import pytest
@@ -160,3 +162,56 @@ def test_a_token_that_does_not_fit_gets_nothing_from_the_fast_path(
     for bad in refused_tokens.values():  # the owner's session still opens its own answer
         status, body = _read(site.http, _with_token(url, bad))
         assert status == 200 and "event: done\n" in body
+
+
+def test_one_reader_serves_many_streams_each_from_its_own_place():
+    """Given three readers on the fast path's shared reader (one XREAD for
+    all): two of the same answer at different places and one of another
+    answer, when events are appended, then each reader gets exactly the
+    events after its own place, in order, ending at the end event; and a
+    reader of a quiet answer gets nothing (and no error) when its wait ends."""
+    from chat import stream_app, streams
+
+    schema = f"hub_{uuid.uuid4().hex[:8]}"
+    try:
+        first_id = streams.append(schema, 1, "delta", {"text": "a"})
+        streams.append(schema, 1, "delta", {"text": "b"})
+
+        async def scenario():
+            hub = stream_app._hub()
+            behind = hub.subscribe(streams.key(schema, 1), "0-0")
+            ahead = hub.subscribe(streams.key(schema, 1), first_id)
+            other = hub.subscribe(streams.key(schema, 2), "0-0")
+            quiet = hub.subscribe(streams.key(schema, 3), "0-0")
+            got: dict[str, list[str]] = {"behind": [], "ahead": [], "other": []}
+
+            async def drain(name, subscription):
+                while True:
+                    batch = await subscription.next(10)
+                    got[name] += [e.data.get("text", e.event) for e in batch]
+                    if batch and batch[-1].event in streams.END_EVENTS:
+                        subscription.close()
+                        return
+
+            readers = [asyncio.create_task(drain(name, sub)) for name, sub in
+                       (("behind", behind), ("ahead", ahead), ("other", other))]
+            await asyncio.sleep(0.3)
+            for text in ("c", "d"):
+                await asyncio.to_thread(streams.append, schema, 1, "delta", {"text": text})
+                await asyncio.to_thread(streams.append, schema, 2, "delta", {"text": text})
+                await asyncio.sleep(0.15)
+            await asyncio.to_thread(streams.append, schema, 1, "done", {"html": ""})
+            await asyncio.to_thread(streams.append, schema, 2, "cancelled", {"html": ""})
+            await asyncio.wait_for(asyncio.gather(*readers), 20)
+            assert await quiet.next(0.3) == []
+            quiet.close()
+            return got, hub.subscriptions
+
+        got, left = asyncio.run(scenario())
+        assert got == {"behind": ["a", "b", "c", "d", "done"],
+                       "ahead": ["b", "c", "d", "done"],
+                       "other": ["c", "d", "cancelled"]}
+        assert left == {}
+    finally:
+        for message_id in (1, 2, 3):
+            streams.discard(schema, message_id)
