@@ -39,10 +39,15 @@ def _sidebar(request, *, query: str = "") -> dict:
 
 
 def _chat_context(request, *, conversation) -> dict:
+    messages_list = selectors.thread(conversation=conversation) if conversation else []
+    for message in messages_list:
+        if message.role == Message.Role.ASSISTANT and not message.is_finished:
+            # Still being written: its stream through the fast path, too.
+            message.stream_url = _stream_url(message, request)
     return {
         **_sidebar(request, query=request.GET.get("q", "").strip()),
         "conversation": conversation,
-        "messages_list": selectors.thread(conversation=conversation) if conversation else [],
+        "messages_list": messages_list,
         "prompts": list(selectors.prompts().values("id", "title", "text")),
         # "/answers/": each answer's URLs are this, its id and the action
         # (one reverse() for the page, not five per answer).

@@ -7,6 +7,8 @@ server."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 import uuid
 
@@ -93,6 +95,17 @@ def test_a_stream_token_serves_the_answer_without_the_database(
         assert status == 200
         resumed_ids = [line[4:] for line in resumed.split("\n") if line.startswith("id: ")]
         assert resumed_ids == ids[1:]
+
+    # A page loaded while an answer is written gives it a token too.
+    slow = site.ask("[[tokens: 60]] [[token-delay: 0.05]] still writing",
+                    sent["conversation_id"])
+    page = site.http.get(f"/c/{sent['conversation_id']}/").text
+    found = re.search(rf'data-answer-id="{slow["answer"]["id"]}"[^>]*'
+                      r'data-stream-url="([^"]+)"', page)
+    assert found and "?t=" in found.group(1), page
+    with _as(site, no_database_web) as http:
+        status, slow_body = _read(http, html.unescape(found.group(1)))
+        assert status == 200 and "event: done\n" in slow_body
 
     # The Django view (the URL without its token, the session) serves the
     # same events with the same ids.
