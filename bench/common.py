@@ -13,9 +13,13 @@ def start_django(data_dir: str = ".data/bench") -> None:
     os.environ.setdefault("TUNEAIBOT_DEV", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-    from devtools.embedded import ensure_services
+    import atexit
 
-    ensure_services()
+    from devtools import embedded
+
+    embedded.ensure_services()
+    if embedded.started_redis:  # ours: stopped when the bench ends, as scripts/manage does
+        atexit.register(embedded.stop_redis)
 
     import django
 

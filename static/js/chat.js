@@ -418,6 +418,24 @@
     first.prepend(item);
   }
 
+  // A new chat's header gains the conversation's rename and delete forms, as
+  // the page has them after a reload (rendered by the server, fetched once).
+  async function showConversationHeader(url) {
+    try {
+      const response = await fetch(url, {credentials: "same-origin"});
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.querySelector(".chat-header");
+      const header = chat.querySelector(".chat-header");
+      if (!fresh || !header || location.pathname !== url) return;
+      const toggle = header.querySelector(".sidebar-toggle");
+      const parts = [...fresh.children].filter((el) => !el.classList.contains("sidebar-toggle"));
+      header.replaceChildren(...(toggle ? [toggle] : []), ...parts);
+    } catch (err) {
+      // The header keeps the chat's name; a reload shows the forms.
+    }
+  }
+
   async function send(text) {
     showError("");
     if (!text.trim()) { showError(gettext("Type a message first.")); return; }
@@ -443,6 +461,7 @@
         addToSidebar(sent.conversation_url, sent.title);
         const heading = chat.querySelector(".chat-title");
         if (heading) heading.textContent = sent.title;
+        showConversationHeader(sent.conversation_url);
       }
       if (editOf) {
         // The edited message and what followed it stay on the earlier version.

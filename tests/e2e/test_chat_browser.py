@@ -104,6 +104,10 @@ def test_tokens_show_while_streaming_and_the_answer_survives_a_reload(site, page
     assert done_at - first_text > 1000, "the first tokens showed >1 s before the end"
     assert not page.locator("#send-button").is_disabled()
     expect(page).to_have_url(re.compile(r"/c/\d+/$"))
+    # The new chat's header offers rename and delete at once, as after a reload.
+    title = page.locator(".chat-header input[name='title']")
+    expect(title).to_have_value("What is our travel policy?")
+    expect(page.locator(".chat-header button.danger")).to_be_visible()
 
     page.reload()
     reloaded = page.evaluate(LAST_ANSWER)
