@@ -19,10 +19,9 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
-from django_tenants.utils import schema_context
 
 import llm
-from chat import leases, selectors, services, slots, streams
+from chat import selectors, services, sse, streams
 from chat.forms import BotConfigForm, FeedbackFilterForm, MessageForm, PromptForm
 from chat.models import Conversation, Message
 from chat.rendering import markdown_to_html
@@ -40,10 +39,15 @@ def _sidebar(request, *, query: str = "") -> dict:
 
 
 def _chat_context(request, *, conversation) -> dict:
+    messages_list = selectors.thread(conversation=conversation) if conversation else []
+    for message in messages_list:
+        if message.role == Message.Role.ASSISTANT and not message.is_finished:
+            # Still being written: its stream through the fast path, too.
+            message.stream_url = _stream_url(message, request)
     return {
         **_sidebar(request, query=request.GET.get("q", "").strip()),
         "conversation": conversation,
-        "messages_list": selectors.thread(conversation=conversation) if conversation else [],
+        "messages_list": messages_list,
         "prompts": list(selectors.prompts().values("id", "title", "text")),
         # "/answers/": each answer's URLs are this, its id and the action
         # (one reverse() for the page, not five per answer).
@@ -52,7 +56,7 @@ def _chat_context(request, *, conversation) -> dict:
     }
 
 
-def _answer_json(answer: Message) -> dict:
+def _answer_json(answer: Message, request=None) -> dict:
     return {
         "id": answer.pk,
         "status": answer.status,
@@ -62,9 +66,25 @@ def _answer_json(answer: Message) -> dict:
         # Its place in the client's line when all the client's slots are taken
         # (the stream says so too, and when it starts); 0: on its way.
         "queued": answer.queued_place,
-        "stream_url": reverse("chat:answer-stream", args=[answer.pk]),
+        "stream_url": _stream_url(answer, request),
         "created": answer.created.isoformat(),
     }
+
+
+def _stream_url(answer: Message, request) -> str:
+    """The answer stream's URL; for an answer still being written, with a
+    short-lived stream token, so the fast path in front of Django
+    (chat.stream_app) serves it without the session or the database. The
+    URL without its token still works (this module's view)."""
+    url = reverse("chat:answer-stream", args=[answer.pk])
+    session_key = request.session.session_key if request is not None else None
+    if answer.is_finished or not session_key:
+        return url
+    token = sse.issue_token(schema=request.tenant.schema_name, host=request.get_host(),
+                            answer_id=answer.pk, user_id=request.user.pk,
+                            session_key=session_key,
+                            language=getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
+    return f"{url}?t={token}"
 
 
 def _version_json(message: Message) -> dict:
@@ -122,7 +142,7 @@ def send(request, conversation_id: int | None = None):
             "question": {"id": answer.reply_to_id, "text": answer.reply_to.content,
                          "created": answer.reply_to.created.isoformat(),
                          **_version_json(answer.reply_to)},
-            "answer": _answer_json(answer),
+            "answer": _answer_json(answer, request),
             "repeated": sent.repeated,
         }, status=200 if sent.repeated else 201)
     return redirect("chat:conversation", conversation.pk)
@@ -173,7 +193,7 @@ def message_show(request, message_id: int):
 @login_required
 def answer_detail(request, message_id: int):
     answer = selectors.get_answer(user=request.user, message_id=message_id)
-    return JsonResponse(_answer_json(answer))
+    return JsonResponse(_answer_json(answer, request))
 
 
 @require_POST
@@ -196,7 +216,8 @@ def answer_regenerate(request, message_id: int):
     except services.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     return JsonResponse({"replaced": answer.pk,
-                         "answer": {**_answer_json(fresh), **_version_json(fresh)}}, status=201)
+                         "answer": {**_answer_json(fresh, request), **_version_json(fresh)}},
+                        status=201)
 
 
 @require_POST
@@ -235,7 +256,7 @@ async def answer_stream(request, message_id: int):
     # A well-formed id past the end (or of an expired stream) gets the stored
     # final state after STALE_CHECK_MS, never "failed".
     reader = streams.read(schema, answer.pk, after=after, wait_first=False,
-                          block_ms=STALE_CHECK_MS)
+                          block_ms=sse.STALE_CHECK_MS)
     try:
         first = await anext(reader)
     except streams.StreamUnavailable as exc:
@@ -261,65 +282,27 @@ def _own_answer(request, message_id: int) -> Message:
         connections.close_all()
 
 
-# While an answer's stream is quiet, check this often that a worker holds it.
-STALE_CHECK_MS = getattr(settings, "CHAT_STALE_CHECK_SECONDS", 5) * 1000
-
-
-def _sse(event: str, data: dict, event_id: str | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
 async def _events(schema: str, answer: Message, reader, first: list):
     yield "retry: 1000\n\n"
     if first:
-        yield "".join(_sse(item.event, item.data, item.id) for item in first)
+        yield sse.events(first)
         if first[-1].event in streams.END_EVENTS:
             return
     try:
         async for batch in reader:
             if not batch:
                 # Quiet for a while: is anyone still writing this answer?
-                state = await sync_to_async(_stale_state)(schema, answer.pk)
+                state = await sync_to_async(sse.stale_state)(schema, answer.pk)
                 if state is not None:
-                    yield _sse(state["status"], state)
+                    yield sse.event(state["status"], state)
                     return
                 yield ": keep-alive\n\n"
                 continue
             # One write per read: under load a read returns many events.
-            yield "".join(_sse(item.event, item.data, item.id) for item in batch)
+            yield sse.events(batch)
     except streams.StreamUnavailable as exc:
         logger.warning("Answer stream %s unavailable: %s", answer.pk, exc)
-        yield _sse("failed", {"error": services.unavailable_message(), "html": ""})
-
-
-def _stale_state(schema: str, answer_id: int) -> dict | None:
-    """The stored outcome if the answer finished without (or after) its stream;
-    an answer whose worker died is redone (or failed) on the way."""
-    if leases.lease_alive(schema, answer_id):
-        return None  # a worker is on it (the model is slow to answer)
-    if slots.place_in_line(schema, answer_id):
-        # Queued behind its client's other answers: alive, and no database
-        # trip every few seconds for each of a thousand waiting streams.
-        return None
-    try:
-        return _stored_state(schema, answer_id)
-    finally:
-        connections.close_all()  # the stream goes back to waiting on Redis alone
-
-
-def _stored_state(schema: str, answer_id: int) -> dict | None:
-    with schema_context(schema):
-        answer = Message.objects.filter(pk=answer_id).first()
-        if answer is None:
-            return {"status": "failed", "error": gettext("This answer no longer exists."),
-                    "html": ""}
-        if not answer.is_finished:
-            services.fail_if_abandoned(answer=answer)
-    if answer.is_finished:
-        return {"status": answer.status, "error": answer.error,
-                "html": markdown_to_html(answer.content)}
-    return None
+        yield sse.event("failed", {"error": services.unavailable_message(), "html": ""})
 
 
 # --- Tenant admin pages ------------------------------------------------------------

@@ -19,6 +19,8 @@ for urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chat.stream_app import AnswerStreamApp  # noqa: E402
+
 
 class FairPermits:
     """`limit` permits; who waits, waits in the line of its key (the site's
@@ -117,7 +119,10 @@ class RequestGate:
 
 
 # Static files are served by the app itself so the one-command run needs no
-# separate web server; production may put a CDN or proxy in front.
-application = RequestGate(ASGIStaticFilesHandler(django_application),
-                          limit=settings.WEB_CONCURRENT_REQUESTS,
-                          wait_seconds=settings.WEB_QUEUE_SECONDS)
+# separate web server; production may put a CDN or proxy in front. Answer
+# streams with a valid stream token are served before the gate and Django
+# (chat/stream_app.py); everything else goes through both.
+application = AnswerStreamApp(
+    RequestGate(ASGIStaticFilesHandler(django_application),
+                limit=settings.WEB_CONCURRENT_REQUESTS,
+                wait_seconds=settings.WEB_QUEUE_SECONDS))

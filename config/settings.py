@@ -422,6 +422,14 @@ CHAT_FINAL_KEEP_SECONDS = env.int("CHAT_FINAL_KEEP_SECONDS", default=7 * 86400)
 # How often a watching browser's stream checks that a worker still holds the
 # answer's lease (a dead worker's answer is redone once: CHAT_LEASE_SECONDS + this).
 CHAT_STALE_CHECK_SECONDS = env.int("CHAT_STALE_CHECK_SECONDS", default=5)
+# The answer stream's token (the stream_url's ?t=, chat/sse.py) is good this
+# long: a stream opened in time runs to its end; a reconnect after it goes
+# through Django and the session. Default: the answer deadline and a minute.
+CHAT_STREAM_TOKEN_SECONDS = env.int("CHAT_STREAM_TOKEN_SECONDS",
+                                    default=CHAT_ANSWER_DEADLINE_SECONDS + 60)
+# Once an answer's text flows, the fast path writes to the browser at most
+# this often, with every entry that came meanwhile (chat/stream_app.py).
+CHAT_STREAM_SEND_MS = env.int("CHAT_STREAM_SEND_MS", default=100)
 # Fair share: answers one client may have in flight (queued for or being
 # written by a worker); more wait, shown as queued, in the client's own line,
 # never in front of other clients' questions. Platform staff can set a
