@@ -83,6 +83,7 @@ def library(request):
         "embedding_reason": services.embedding_unavailable_reason(),
         "default_embedding_model": settings.KNOWLEDGE_EMBEDDING_MODEL,
         "semantic_in_use": selectors.semantic_search_in_use(),
+        "minilm_in_use": services.minilm_wanted(),
         "providers": KnowledgeSettings.Provider,
         "max_upload_mb": settings.KNOWLEDGE_MAX_UPLOAD_MB,
     })
@@ -91,7 +92,8 @@ def library(request):
 @require_GET
 @tenant_admin_required
 def library_status(request):
-    return JsonResponse({"files": [file_json(file) for file in selectors.library_files()]})
+    return JsonResponse({"files": [file_json(file) for file in selectors.library_files()],
+                         "minilm_in_use": services.minilm_wanted()})
 
 
 @require_POST

@@ -12,6 +12,12 @@
   const maxBytes = parseInt(zone.dataset.maxMb, 10) * 1024 * 1024;
   const tracked = new Map();  // file id -> upload <li>
   let polling = null;
+  let minilmInUse = false;  // from the status JSON: MiniLM vectors follow a ready file
+
+  // A ready file whose MiniLM vectors the background task is still adding.
+  function improving(f) {
+    return minilmInUse && f.status === "ready" && !f.embedding_note && f.minilm_chunks < f.chunks;
+  }
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -120,6 +126,12 @@
       f.status_label + (f.status === "processing" && f.progress[1] ? ` ${f.progress[0]}/${f.progress[1]}` : ""));
     if (f.error) status.appendChild(el("div", {"class": "error note kfile-error"}, f.error));
     if (f.embedding_note) status.appendChild(el("div", {"class": "muted note"}, f.embedding_note));
+    if (improving(f)) {
+      status.appendChild(el("div", {"class": "muted note kfile-minilm"}, interpolate(ngettext(
+        "Improving semantic search: %(done)s of %(total)s passage",
+        "Improving semantic search: %(done)s of %(total)s passages", f.chunks),
+      {done: f.minilm_chunks, total: f.chunks}, true)));
+    }
     tr.appendChild(status);
     tr.appendChild(el("td", {}, sizeText(f.size_bytes)));
     tr.appendChild(el("td", {"class": "kfile-counts"}, `${f.pages || "–"} / ${f.chunks}`));
@@ -137,10 +149,11 @@
     const response = await fetch(zone.dataset.statusUrl, {headers: {"Accept": "application/json"}});
     if (!response.ok) return false;
     const data = await response.json();
+    minilmInUse = Boolean(data.minilm_in_use);
     tbody.replaceChildren(...(data.files.length ? data.files.map(row)
       : [(() => { const tr = el("tr", {"class": "empty"}); tr.appendChild(el("td", {colspan: "7", "class": "muted"}, gettext("No files yet."))); return tr; })()]));
     data.files.forEach((f) => { if (tracked.has(f.id)) showStatus(tracked.get(f.id), f); });
-    return data.files.some((f) => f.status === "queued" || f.status === "processing");
+    return data.files.some((f) => f.status === "queued" || f.status === "processing" || improving(f));
   }
 
   function poll() {
@@ -160,5 +173,5 @@
   ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
   ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
   zone.addEventListener("drop", (e) => take(e.dataTransfer.files));
-  if (tbody.querySelector('[data-status="queued"], [data-status="processing"]')) poll();
+  if (tbody.querySelector('[data-status="queued"], [data-status="processing"], .kfile-minilm')) poll();
 })();

@@ -4,11 +4,14 @@ ready; an employee asks about it and sees the citation, which opens the passage.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from django.db.models import F
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
+from knowledge.models import KnowledgeFile
 from tenants.members.services import create_member
 from tests.knowledge.fixtures_documents import PdfPage, make_pdf
 from tests.support.accounts import PASSWORD, log_in_page
@@ -40,6 +43,23 @@ def test_admin_uploads_a_pdf_and_an_employee_sees_the_citation(
     expect(row.locator(".kfile-status")).to_have_text(re.compile("Ready"))
     expect(row.locator(".kfile-counts")).to_have_text("2 / 2")
     admin.screenshot(path=str(output_dir / "knowledge-library.png"), full_page=True)
+
+    # MiniLM's vectors follow in the background: a line says how far while
+    # they are added (counts set on the row once the worker is done with it),
+    # and the page's polling removes it once every passage has one.
+    file_id = int(row.get_attribute("data-file-id"))
+    with schema_context(result.client.schema_name):
+        deadline = time.monotonic() + 120
+        while KnowledgeFile.objects.filter(pk=file_id, minilm_chunks__lt=F("chunk_count")).exists():
+            assert time.monotonic() < deadline, "the worker added no MiniLM vectors"
+            time.sleep(0.2)
+        KnowledgeFile.objects.filter(pk=file_id).update(minilm_chunks=1)
+    admin.reload()
+    improving = admin.locator("tr.kfile .kfile-minilm")
+    expect(improving).to_have_text("Improving semantic search: 1 of 2 passages")
+    with schema_context(result.client.schema_name):
+        KnowledgeFile.objects.filter(pk=file_id).update(minilm_chunks=2)
+    expect(improving).to_have_count(0)
 
     employee = open_page(timeout=30_000)
     log_in_page(employee, base_url, EMPLOYEE)

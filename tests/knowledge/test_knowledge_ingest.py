@@ -27,6 +27,7 @@ from tests.knowledge.helpers import (
     turn_semantic_search_on,
     upload,
     wait_until_finished,
+    wait_until_minilm_embedded,
 )
 from tests.support.accounts import PASSWORD, signed_in_site
 from tests.support.factories import MemberFactory
@@ -203,6 +204,30 @@ def test_semantic_search_embeds_and_delete_removes_chunks_vectors_and_file(acme,
         assert vectors.count() == 0
     assert not stored.exists()
     assert not find(result.client, "pelican")
+
+
+def test_the_page_shows_minilm_progress_until_it_is_complete(acme):
+    """Ready with WordLlama's vectors while the background task adds MiniLM's
+    (the default local model): the page and its status JSON say how far it
+    is, and the line goes once every passage has its MiniLM vector."""
+    result, site = acme
+    file = ingest(site, "otters.md", b"# Otters\n\nOtters hold hands while sleeping.")
+    assert file["status"] == "ready"
+    wait_until_minilm_embedded(site, file["id"])  # the worker is done: the counts below stay
+    line = "Improving semantic search: 120 of 400 passages"
+    with schema_context(result.client.schema_name):
+        KnowledgeFile.objects.filter(pk=file["id"]).update(chunk_count=400, minilm_chunks=120)
+    page = site.http.get("/knowledge/")
+    assert line in page.text and 'class="muted note kfile-minilm"' in page.text
+    status = site.http.get("/knowledge/status/").json()
+    assert status["minilm_in_use"] is True
+    [row] = [f for f in status["files"] if f["id"] == file["id"]]
+    assert (row["minilm_chunks"], row["chunks"]) == (120, 400)
+
+    with schema_context(result.client.schema_name):
+        KnowledgeFile.objects.filter(pk=file["id"]).update(minilm_chunks=400)
+    page = site.http.get("/knowledge/")
+    assert "Improving semantic search" not in page.text and "kfile-minilm" not in page.text
 
 
 def test_turning_semantic_search_off_deletes_every_vector(acme):
