@@ -79,7 +79,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from devtools.embedded import ensure_services  # noqa: E402
 
-ensure_services()  # embedded PostgreSQL/Redis where no URL is set
+ensure_services(stop_at_exit=True)  # embedded PostgreSQL/Redis where no URL is set
 
 import django  # noqa: E402
 

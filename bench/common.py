@@ -13,13 +13,9 @@ def start_django(data_dir: str = ".data/bench") -> None:
     os.environ.setdefault("TUNEAIBOT_DEV", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-    import atexit
+    from devtools.embedded import ensure_services
 
-    from devtools import embedded
-
-    embedded.ensure_services()
-    if embedded.started_redis:  # ours: stopped when the bench ends, as scripts/manage does
-        atexit.register(embedded.stop_redis)
+    ensure_services(stop_at_exit=True)  # a Redis it starts stops when the bench ends
 
     import django
 

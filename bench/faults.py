@@ -71,7 +71,7 @@ if not os.environ.get("REDIS_URL"):
 
 from devtools.embedded import ensure_services  # noqa: E402
 
-ensure_services()
+ensure_services(stop_at_exit=True)
 
 import django  # noqa: E402
 

@@ -192,10 +192,12 @@ def stop_redis_in(directory: Path, *, wait_seconds: float = 10) -> None:
         time.sleep(0.05)
 
 
-def ensure_services() -> list[str]:
+def ensure_services(*, stop_at_exit: bool = False) -> list[str]:
     """Start the embedded PostgreSQL and/or Redis for whichever of DATABASE_URL /
     REDIS_URL is unset (in the environment or .env), and export their URLs to
-    this process's environment; returns what was started."""
+    this process's environment; returns what was started. With `stop_at_exit`
+    (scripts that are not run under `main` below, e.g. the benches), a Redis
+    this call started is stopped when the process ends."""
     import environ
 
     environ.Env.read_env(_env_file(), overwrite=False)
@@ -206,6 +208,10 @@ def ensure_services() -> list[str]:
     if not os.environ.get("REDIS_URL"):
         os.environ["REDIS_URL"] = redis_url()
         started.append("Redis")
+        if stop_at_exit and started_redis:
+            import atexit
+
+            atexit.register(stop_redis)
     return started
 
 
