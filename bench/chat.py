@@ -4,13 +4,16 @@
     python bench/chat.py --levels '' --rate 10 --duration 30      # open loop
     python bench/chat.py --levels '' --scenarios noisy,open-streams --open-streams 1000
     python bench/chat.py --web-procs 2 --llm-procs 2               # several processes
+    python bench/chat.py --levels '' --scenarios share             # one person floods
 
 The default profile is a real answer: 200 tokens at 25 ms each (~5 s).
 Closed loop (--levels): N conversations each ask, wait for the answer, ask
 again. Open loop (--rate): Poisson arrivals at a rate, whatever the answers'
 speed. Scenarios: `noisy` (client A keeps --noisy-flood conversations busy,
 client B's TTFT measured against B alone) and `open-streams` (client A holds
---open-streams slow streams open; client B's page latency against idle). At
+--open-streams slow streams open; client B's page latency against idle) and
+`share` (one person of a client limited to --share-limit keeps --share-flood
+long answers in flight; a colleague's TTFT against the colleague alone). At
 the end each target of issue 11 this run measured prints as met or MISSED.
 
 Starts its own stack, as production runs it: the local OpenAI-compatible model
@@ -293,6 +296,7 @@ class Employee:
         if csrf:  # the CSRF cookie is not tied to a session: one serves everybody
             self.http.cookies.set(settings.CSRF_COOKIE_NAME, csrf)
         self.csrf = csrf
+        self.last_queued = 0  # the place in line of the last answer asked (0: at once)
 
     async def login(self, email: str) -> None:
         page = await self.http.get("/accounts/login/")
@@ -344,7 +348,9 @@ class Employee:
         posted = time.time()
         if response.status_code != 201:
             raise BenchError(f"POST /send/ {response.status_code}")
-        stream_url = response.json()["answer"]["stream_url"]
+        answer = response.json()["answer"]
+        self.last_queued = int(answer.get("queued") or 0)
+        stream_url = answer["stream_url"]
         try:
             return await self._read_answer(stream_url, started, posted)
         except httpx.HTTPError as exc:
@@ -550,6 +556,79 @@ async def noisy_neighbour(stack: Stack, args: argparse.Namespace, meter: Meter,
     flooding.wall = time.monotonic() - started
     await wait_drained(stack.others["a"])
     return Noisy(direct_phase, alone, crowded, flooding, len(flood))
+
+
+@dataclass
+class Share:
+    alone: Phase  # the colleague with nobody else asking
+    crowded: Phase  # the colleague while one person of the same client floods
+    flood: Phase
+    waited_for: list[int]  # per crowded question: flood answers that ended before its text
+    queued: list[int]  # per crowded question: its place in line when sent (0: at once)
+
+
+async def share_scenario(args: argparse.Namespace, meter: Meter, flooder: Employee,
+                         colleague: Employee) -> Share:
+    """One client (limit --share-limit): a colleague's TTFT alone, then while
+    one person of the same client keeps --share-flood long answers in flight
+    (closed loop: each asks again once answered). Each crowded question also
+    counts how many of the flooder's answers ended before its first text
+    (a colleague who waits for the flood sees them end first)."""
+    rounds = args.share_rounds
+    number = 0
+
+    async def colleague_asks(phase: Phase, waited: list[int] | None,
+                             queued: list[int] | None) -> None:
+        nonlocal number
+        with meter.measure(phase):
+            began = time.monotonic()
+            for _ in range(rounds):
+                number += 1
+                sent_at = time.time()
+                try:
+                    sample = await colleague.ask(QUESTION.format(n=f"colleague-{number}"))
+                except Exception as exc:  # noqa: BLE001
+                    phase.errors[error_label(exc)] += 1
+                    continue
+                phase.samples.append(sample)
+                if waited is not None:
+                    first_text = sent_at + sample.ttft
+                    waited.append(sum(1 for end in flood_ends if sent_at < end < first_text))
+                if queued is not None:
+                    queued.append(colleague.last_queued)
+                await asyncio.sleep(0.5)
+            phase.wall = time.monotonic() - began
+
+    alone = Phase()
+    flood_ends: list[float] = []
+    await colleague_asks(alone, None, None)
+    flooding = Phase()
+    stop = asyncio.Event()
+
+    async def keep_busy(i: int) -> None:
+        asked = 0
+        while not stop.is_set():
+            asked += 1
+            started = time.time()
+            try:
+                sample = await flooder.ask(QUESTION.format(n=f"flood-{i}-{asked}"))
+            except Exception as exc:  # noqa: BLE001
+                flooding.errors[error_label(exc)] += 1
+                continue
+            flooding.samples.append(sample)
+            flood_ends.append(started + sample.total)
+
+    started = time.monotonic()
+    flooders = [asyncio.create_task(keep_busy(i)) for i in range(args.share_flood)]
+    await asyncio.sleep(2.0)  # the flooder's share is full and the rest wait in line
+    crowded, waited, queued = Phase(), [], []
+    await colleague_asks(crowded, waited, queued)
+    stop.set()
+    for task in flooders:
+        task.cancel()
+    await asyncio.gather(*flooders, return_exceptions=True)
+    flooding.wall = time.monotonic() - started
+    return Share(alone, crowded, flooding, waited, queued)
 
 
 @dataclass
@@ -814,6 +893,16 @@ def target_lines(results: list, extras: dict) -> list[str]:
                   f"{used / consumer if consumer else math.nan:.1f}x)")
         if level >= 300:
             check(errors == 0, f"{level} concurrent: 0 errors ({errors})")
+    if "share" in extras:
+        share = extras["share"]
+        alone = percentile(share.alone.ttft_ms(), 99)
+        crowded = percentile(share.crowded.ttft_ms(), 99)
+        check(crowded <= 2 * alone and not any(share.waited_for)
+              and not sum(share.crowded.errors.values()),
+              f"per-person share (issue 25): a colleague's TTFT p99 <= 2x alone while one "
+              f"person floods, without waiting for the flood: {fmt(crowded)} vs "
+              f"{fmt(alone)} ms ({crowded / alone if alone else math.nan:.1f}x), flood "
+              f"answers waited for: {sum(share.waited_for)}")
     if "noisy" in extras:
         noisy = extras["noisy"]
         d99 = percentile(noisy.direct.ttft_ms(), 99)
@@ -955,6 +1044,28 @@ def report(results: list[tuple[int, int, Phase, Phase]], args: argparse.Namespac
               f"A's TTFT p50 {fmt(percentile(noisy.flood.ttft_ms(), 50))} (its line) ")
         for label, phase in (("B alone", noisy.alone), ("B crowded", noisy.crowded),
                              ("A", noisy.flood)):
+            for reason, count in phase.errors.most_common():
+                print(f"  errors, {label}: {count} x {reason}")
+    if "share" in extras:
+        share = extras["share"]
+        print(f"\nPer-person share: one client, limit {args.share_limit} answers in flight "
+              f"(a person's share: {args.share_person or 'the default'}); one person keeps "
+              f"{args.share_flood} long answers in flight, a colleague asks "
+              f"{args.share_rounds} questions one after another. Colleague's TTFT ms:")
+        for label, phase in (("colleague alone", share.alone),
+                             ("colleague, flood on", share.crowded)):
+            values = phase.ttft_ms()
+            print(f"  {label:>20}: p50 {fmt(percentile(values, 50))} p99 "
+                  f"{fmt(percentile(values, 99))} | n {len(values)} errors {errors_text(phase)}")
+        print(f"  flood answers that ended between a colleague's question and its first "
+              f"text: {share.waited_for} (per question); the colleague's place in line "
+              f"when sent: {share.queued}")
+        print(f"  the flooder meanwhile: {len(share.flood.samples)} answers, TTFT p50 "
+              f"{fmt(percentile(share.flood.ttft_ms(), 50))} p99 "
+              f"{fmt(percentile(share.flood.ttft_ms(), 99))}, errors "
+              f"{errors_text(share.flood)}")
+        for label, phase in (("colleague alone", share.alone),
+                             ("colleague crowded", share.crowded), ("flooder", share.flood)):
             for reason, count in phase.errors.most_common():
                 print(f"  errors, {label}: {count} x {reason}")
     if "open-streams" in extras:
@@ -1108,6 +1219,16 @@ async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_ur
             others.extend(flood + measured)
             extras["noisy"] = await noisy_neighbour(stack, args, meter, direct, flood,
                                                     measured, deadline)
+        if "share" in args.scenarios:
+            tenant_c = stack.others["c"]
+            print(f"  per-person share: one person keeps {args.share_flood} long answers "
+                  f"in flight, a colleague asks (client limit {args.share_limit}) ...",
+                  flush=True)
+            flooder, colleague = (Employee(port=web_port, host=tenant_c.host, session_key=key,
+                                           csrf=csrf, connections=args.share_flood + 2)
+                                  for key in tenant_c.sessions[:2])
+            others.extend([flooder, colleague])
+            extras["share"] = await share_scenario(args, meter, flooder, colleague)
         if "open-streams" in args.scenarios:
             print(f"  open streams: {args.open_streams} slow streams of A, pages of B ...",
                   flush=True)
@@ -1144,7 +1265,8 @@ def main() -> None:
                         help="open loop: seconds of arrivals")
     parser.add_argument("--scenarios", default="",
                         help="also run: noisy (client A floods, client B measured), "
-                        "open-streams (slow streams of A open, pages of B timed); "
+                        "open-streams (slow streams of A open, pages of B timed), "
+                        "share (one person of a client floods, a colleague measured); "
                         "comma-separated")
     parser.add_argument("--noisy-flood", type=int, default=300,
                         help="noisy: conversations client A keeps busy")
@@ -1154,6 +1276,14 @@ def main() -> None:
                         help="noisy: questions per B conversation, alone and crowded")
     parser.add_argument("--noisy-ramp", type=float, default=8.0,
                         help="noisy: seconds of A's flood before B is measured")
+    parser.add_argument("--share-limit", type=int, default=4,
+                        help="share: the client's answers in flight")
+    parser.add_argument("--share-person", type=int, default=0,
+                        help="share: one person's share (0: the default, half the client's)")
+    parser.add_argument("--share-flood", type=int, default=8,
+                        help="share: long answers the flooding person keeps in flight")
+    parser.add_argument("--share-rounds", type=int, default=10,
+                        help="share: the colleague's questions, alone and during the flood")
     parser.add_argument("--open-streams", type=int, default=200,
                         help="open-streams: slow answer streams client A holds open")
     parser.add_argument("--page-requests", type=int, default=40,
@@ -1182,8 +1312,8 @@ def main() -> None:
     if levels and min(levels) < 1:
         parser.error("--levels takes positive whole numbers, e.g. 1,100,300")
     args.scenarios = {part.strip() for part in args.scenarios.split(",") if part.strip()}
-    if args.scenarios - {"noisy", "open-streams"}:
-        parser.error("--scenarios takes noisy and/or open-streams")
+    if args.scenarios - {"noisy", "open-streams", "share"}:
+        parser.error("--scenarios takes noisy, open-streams and/or share")
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
@@ -1199,6 +1329,12 @@ def main() -> None:
             stack.others["a"] = provision_client(
                 stack, max(args.noisy_flood if "noisy" in args.scenarios else 1, 1), 0)
             stack.others["b"] = provision_client(stack, args.noisy_level + 1, 0)
+        if "share" in args.scenarios:
+            stack.others["c"] = tenant = provision_client(stack, 2, 0)
+            limits = {"answers_in_flight_limit": args.share_limit}
+            if args.share_person:
+                limits["answers_in_flight_per_person"] = args.share_person
+            Client.objects.filter(pk=tenant.client.pk).update(**limits)
         print(f"Starting model server, web and llm worker (logs: {LOG_DIR}) ...", flush=True)
         web_port, base_url, pids = start_processes(stack, args)
         print(f"Ready after {time.monotonic() - began:.0f}s; measuring:", flush=True)

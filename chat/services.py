@@ -485,17 +485,21 @@ def _title_from(text: str) -> str:
     return words[:60] + ("…" if len(words) > 60 else "")
 
 
-def answers_in_flight_limit(schema: str | None = None) -> int:
-    """How many answers the current client may have in flight: its own
-    setting (platform staff set it on the client) or the platform default."""
+def answers_in_flight_limits(schema: str | None = None) -> slots.Limits:
+    """How many answers the current client may have in flight, and one
+    person's share of them: the client's own settings (platform staff set
+    them on the client) or the platform defaults."""
     tenant = getattr(connection, "tenant", None)
-    limit = getattr(tenant, "answers_in_flight_limit", False)
-    if limit is False:  # a bare schema context (no Client loaded)
+    if tenant is not None and hasattr(tenant, "answers_in_flight_limit"):
+        client, person = tenant.answers_in_flight_limit, tenant.answers_in_flight_per_person
+    else:  # a bare schema context (no Client loaded)
         from tenants.models import Client
 
-        limit = (Client.objects.filter(schema_name=schema or current_schema())
-                 .values_list("answers_in_flight_limit", flat=True).first())
-    return limit or settings.CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT
+        client, person = (Client.objects.filter(schema_name=schema or current_schema())
+                          .values_list("answers_in_flight_limit", "answers_in_flight_per_person")
+                          .first() or (None, None))
+    return slots.Limits.of(client or settings.CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT,
+                           person or settings.CHAT_ANSWERS_IN_FLIGHT_PER_PERSON or None)
 
 
 def queued_notice(place: int) -> str:
@@ -524,7 +528,7 @@ def _answer_ended(schema: str, answer_id: int) -> None:
     same client was waiting for it. Best effort: a slot not freed here (Redis
     down) is taken back after CHAT_SLOT_STALE_SECONDS."""
     try:
-        admitted = slots.leave(schema, answer_id, limit=answers_in_flight_limit(schema))
+        admitted = slots.leave(schema, answer_id, limits=answers_in_flight_limits(schema))
     except slots.Unavailable as exc:
         logger.warning("Answer %s in %s: could not free its slot: %s", answer_id, schema, exc)
         return
@@ -533,12 +537,15 @@ def _answer_ended(schema: str, answer_id: int) -> None:
 
 def _enqueue_on_commit(answer: Message) -> None:
     """Queue the answer once it is stored: at once if its client has a free
-    slot (CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT), else in the client's own line
-    (the answer shows as queued) until one of its answers ends. The queue
+    slot (CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT) and its writer has not used up
+    their share of them (CHAT_ANSWERS_IN_FLIGHT_PER_PERSON), else in the
+    client's own line (the answer shows as queued; chat/slots.py serves it
+    round-robin between people) until one of its answers ends. The queue
     lives in Redis too: if it cannot take the task, the answer ends failed
     (with Retry) and the caller gets the 503 message; the question stays in
     the conversation."""
     answer_id = answer.pk
+    person = answer.conversation.user_id
     schema = current_schema()
 
     def refused(exc: Exception) -> None:
@@ -551,7 +558,8 @@ def _enqueue_on_commit(answer: Message) -> None:
 
     def admit() -> None:
         try:
-            admission = slots.admit(schema, answer_id, limit=answers_in_flight_limit(schema))
+            admission = slots.admit(schema, answer_id, person=person,
+                                    limits=answers_in_flight_limits(schema))
             if admission.place:
                 answer.queued_place = admission.place
                 streams.append(schema, answer_id, "status", {

@@ -435,6 +435,11 @@ CHAT_STREAM_SEND_MS = env.int("CHAT_STREAM_SEND_MS", default=100)
 # never in front of other clients' questions. Platform staff can set a
 # client's own limit (Client.answers_in_flight_limit, in the admin).
 CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT = env.int("CHAT_ANSWERS_IN_FLIGHT_PER_CLIENT", default=100)
+# One person's share of their client's answers in flight, so a colleague
+# always finds room; 0: half the client's limit, at least 1. Per client:
+# Client.answers_in_flight_per_person. The line is served round-robin
+# between people (chat/slots.py).
+CHAT_ANSWERS_IN_FLIGHT_PER_PERSON = env.int("CHAT_ANSWERS_IN_FLIGHT_PER_PERSON", default=0)
 # A slot with no sign of life for this long (its worker died) is taken back.
 CHAT_SLOT_STALE_SECONDS = env.int("CHAT_SLOT_STALE_SECONDS", default=120)
 # Keys that encrypt clients' API keys at rest (Fernet, comma-separated, newest

@@ -62,6 +62,7 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     readonly_fields = ("schema_name", "slug", "country", "created", "sign_in_lockouts")
     fields = ("name", "slug", "country", "schema_name", "status", "answers_in_flight_limit",
+              "answers_in_flight_per_person",
               "created", "sign_in_lockouts")
     inlines = [DomainInline]
 

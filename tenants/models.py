@@ -33,6 +33,12 @@ class Client(TenantMixin):
         validators=[MinValueValidator(1), MaxValueValidator(10000)],
         help_text=_("How many of this client's chat answers may be written at once; more "
                     "wait in line, shown as queued. Blank: the platform default."))
+    answers_in_flight_per_person = models.PositiveIntegerField(
+        _("answers in flight per person"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_("How many of them one person may have at once, so a colleague always "
+                    "finds room; the line is served in turn between people. Blank: half "
+                    "the client's limit (at least 1)."))
 
     # The schema is created by tenants.services (cloned from the template) and
     # dropped with the client: deleting a client is real erasure.

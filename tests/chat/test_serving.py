@@ -132,7 +132,8 @@ def test_a_client_over_its_limit_queues_and_others_go_first(make_client, small_p
     from tenants.models import Client
 
     flood = make_client("flood")
-    Client.objects.filter(pk=flood.client.pk).update(answers_in_flight_limit=2)
+    Client.objects.filter(pk=flood.client.pk).update(answers_in_flight_limit=2,
+                                                     answers_in_flight_per_person=2)
     calm = make_client("calm")
     flood_site = Site(small_pool_web.url(flood.domain.domain)).login("admin@example.com",
                                                                       PASSWORD)
@@ -172,3 +173,45 @@ def test_a_client_over_its_limit_queues_and_others_go_first(make_client, small_p
     assert all(calm_first_delta < first(events, "delta") for events in flood_events[2:])
     # A's queued answers started one by one as A's own slots freed.
     assert first(flood_events[2], "delta") > min(first(e, "done") for e in flood_events[:2])
+
+
+def test_one_person_flooding_leaves_room_for_a_colleague(make_client, small_pool_web,
+                                                         celery_worker, model):
+    """Given a client limited to 4 answers in flight (a person's share: 2),
+    when one employee sends 8 long questions and then a colleague sends one,
+    then the colleague's answer is not queued and its text starts before any
+    of the flooder's answers has ended; the flooder's 6 over their share wait
+    in line and all complete."""
+    from tenants.models import Client
+    from tests.support.factories import MemberFactory
+
+    busy = make_client("share")
+    Client.objects.filter(pk=busy.client.pk).update(answers_in_flight_limit=4)
+    with schema_context(busy.client.schema_name):
+        MemberFactory(email="colleague@example.com")
+    flooder = Site(small_pool_web.url(busy.domain.domain)).login("admin@example.com", PASSWORD)
+    colleague = Site(small_pool_web.url(busy.domain.domain)).login("colleague@example.com",
+                                                                    PASSWORD)
+    sent = [flooder.ask(f"[[tokens: 60]] [[token-delay: 0.1]] flood {n}") for n in range(8)]
+    asked = colleague.ask("[[tokens: 5]] a quick question")
+    assert [s["answer"]["queued"] for s in sent] == [0, 0, 1, 2, 3, 4, 5, 6]
+    assert asked["answer"]["queued"] == 0
+
+    async def read_all():
+        async with _async_site(flooder) as flood_http, _async_site(colleague) as own_http:
+            return await asyncio.gather(
+                *(_read_events(flood_http, s["answer"]["stream_url"]) for s in sent),
+                _read_events(own_http, asked["answer"]["stream_url"]))
+
+    *flood_events, own_events = asyncio.run(read_all())
+    for events in [*flood_events, own_events]:
+        assert events[-1][1] == "done", events
+
+    def redis_ms(event_id: str) -> tuple[int, int]:
+        ms, _, seq = event_id.partition("-")
+        return int(ms), int(seq)
+
+    own_first = min(redis_ms(i) for i, event, _at, _data in own_events if event == "delta")
+    flood_ends = [redis_ms(i) for events in flood_events
+                  for i, event, _at, _data in events if event == "done"]
+    assert own_first < min(flood_ends), "the colleague waited for the flooder's answers"
