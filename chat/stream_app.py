@@ -2,7 +2,9 @@
 
 `GET /answers/<id>/stream/?t=<token>` with a valid stream token (chat.sse)
 is served here: the token is checked with no database and no session (a
-keyed hash of the session cookie, the host, the answer), then the answer's
+keyed hash of the session cookie, the host, the answer; and no revocation
+mark in Redis for that session, core.stream_revocation — looked for again
+every CHAT_STALE_CHECK_SECONDS while the stream runs), then the answer's
 Redis stream is relayed as server-sent events: until its first text with a
 read of its own (the time to first token waits for nobody), then through
 the process's one reader of every stream (`_Hub`: one XREAD for all of them
