@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from chat.models import BotConfig, Conversation, Message, Prompt
 from chat.rendering import markdown_to_html_many
 from compliance.models import MessageRedaction
+from core import ids
 from knowledge.search import CJKSearchQuery
 
 
@@ -186,6 +187,8 @@ def version_of(*, message: Message) -> Version:
 
 SIDEBAR_PAGE_SIZE = 50
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MAX_CURSOR_MICROS = ((dt.datetime(9999, 12, 31, tzinfo=dt.UTC) - _EPOCH)
+                      // dt.timedelta(microseconds=1))
 
 
 @dataclass(frozen=True)
@@ -207,10 +210,13 @@ def _cursor_of(conversation: Conversation) -> str:
 
 
 def _parse_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
-    micros, _dot, pk = (cursor or "").partition(".")
-    if not (micros.isdigit() and pk.isdigit()):
+    micros_text, _dot, pk_text = (cursor or "").partition(".")
+    # Microseconds since 1970, up to the year 9999 (what a datetime holds).
+    micros = ids.parse_id(micros_text, maximum=_MAX_CURSOR_MICROS)
+    pk = ids.parse_id(pk_text)
+    if micros is None or pk is None:
         return None
-    return _EPOCH + dt.timedelta(microseconds=int(micros)), int(pk)
+    return _EPOCH + dt.timedelta(microseconds=micros), pk
 
 
 def _day_label(updated: dt.datetime, today: dt.date) -> str:

@@ -351,9 +351,18 @@ def regenerate(*, answer: Message) -> Message:
         raise ChatError(gettext("This answer is still being written; stop it first."), status=409)
     if answer.superseded:
         raise ChatError(gettext("This answer was already replaced."), status=409)
+    if _answer_in_progress(answer.conversation):
+        raise ChatError(gettext("Wait for the current answer to finish, or stop it, before "
+                                "asking for another answer."), status=409)
     _check_allowance(user=answer.conversation.user)
     config = selectors.get_bot_config()
     with transaction.atomic():
+        # One answer in progress per conversation: two regenerates at the same
+        # moment meet here, and the second sees the first one's answer.
+        Conversation.objects.select_for_update().filter(pk=answer.conversation_id).first()
+        if _answer_in_progress(answer.conversation):
+            raise ChatError(gettext("Wait for the current answer to finish, or stop it, "
+                                    "before asking for another answer."), status=409)
         _versions_of(answer).update(chosen=False)
         fresh = Message.objects.create(
             conversation=answer.conversation, role=Message.Role.ASSISTANT,

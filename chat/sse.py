@@ -9,9 +9,11 @@ short-lived token signed with SECRET_KEY (Django's TimestampSigner) naming
 the client's schema, the site's host, the answer, the user, the language,
 and a keyed hash of the session cookie. A token is good for
 CHAT_STREAM_TOKEN_SECONDS (the answer deadline and a minute), only on that
-host, for that answer, and only with the same session cookie: a leaked URL
-alone (proxy log, history) reads nothing; after sign-out or its expiry the
-URL is served by the Django view, which checks the session as for any page.
+host, for that answer, and only with the same session cookie, and only
+while that session lives (an ended session leaves a mark in Redis,
+core/stream_revocation.py): a leaked URL alone (proxy log, history) reads
+nothing; after sign-out or its expiry the URL is served by the Django view,
+which checks the session as for any page.
 """
 
 from __future__ import annotations
@@ -21,20 +23,23 @@ import json
 from django.conf import settings
 from django.core import signing
 from django.db import connections
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from chat import leases, services, slots
 from chat.models import Message
 from chat.rendering import markdown_to_html
+from core import stream_revocation
 
 # While an answer's stream is quiet, check this often that a worker holds it.
 STALE_CHECK_MS = getattr(settings, "CHAT_STALE_CHECK_SECONDS", 5) * 1000
 
-TOKEN_SALT = "chat.answer-stream"
-TOKEN_SECONDS = getattr(settings, "CHAT_STREAM_TOKEN_SECONDS", None) or (
-    getattr(settings, "CHAT_ANSWER_DEADLINE_SECONDS", 300) + 60)
+# The token's salt, lifetime and session binding live beside the marks of
+# ended sessions (core/stream_revocation.py), which tenants write too.
+TOKEN_SALT = stream_revocation.TOKEN_SALT
+TOKEN_SECONDS = stream_revocation.TOKEN_SECONDS
+session_binding = stream_revocation.session_binding
 
 
 def event(name: str, data: dict, event_id: str | None = None) -> str:
@@ -45,12 +50,6 @@ def event(name: str, data: dict, event_id: str | None = None) -> str:
 def events(batch) -> str:
     """One string for a batch of stream entries (one write to the socket)."""
     return "".join(event(item.event, item.data, item.id) for item in batch)
-
-
-def session_binding(session_key: str) -> str:
-    """A keyed hash of the session key: the token names the session without
-    carrying it."""
-    return salted_hmac(TOKEN_SALT, session_key).hexdigest()[:32]
 
 
 def issue_token(*, schema: str, host: str, answer_id: int, user_id: int,

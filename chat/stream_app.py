@@ -2,7 +2,9 @@
 
 `GET /answers/<id>/stream/?t=<token>` with a valid stream token (chat.sse)
 is served here: the token is checked with no database and no session (a
-keyed hash of the session cookie, the host, the answer), then the answer's
+keyed hash of the session cookie, the host, the answer; and no revocation
+mark in Redis for that session, core.stream_revocation — looked for again
+every CHAT_STALE_CHECK_SECONDS while the stream runs), then the answer's
 Redis stream is relayed as server-sent events: until its first text with a
 read of its own (the time to first token waits for nobody), then through
 the process's one reader of every stream (`_Hub`: one XREAD for all of them
@@ -34,7 +36,7 @@ from django.http.cookie import parse_cookie
 from django.utils import translation
 
 from chat import services, slots, sse, streams
-from core import redis_client
+from core import ids, redis_client, stream_revocation
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,8 @@ class AnswerStreamApp:
         if scope["type"] == "http" and scope["method"] == "GET":
             match = PATH.match(scope["path"])
             if match is not None:
-                stream = await self._open(scope, int(match.group(1)))
+                answer_id = ids.parse_id(match.group(1), minimum=1)
+                stream = await self._open(scope, answer_id) if answer_id else None
                 if stream is not None:
                     return await _serve(stream, receive, send)
         return await self.app(scope, receive, send)
@@ -85,6 +88,13 @@ class AnswerStreamApp:
         after = headers.get("last-event-id") or query.get("after") or "0-0"
         if not streams.is_event_id(after):
             return None  # the view's 400
+        try:
+            # The session it was issued to has ended (sign-out, deactivation,
+            # password change): the view's session checks answer.
+            if await stream_revocation.is_revoked_async(claims["k"]):
+                return None
+        except redis_client.Unavailable:
+            return None  # the view's 503
         schema = claims["s"]
         # The first read does not wait: Redis down is the view's 503, not an
         # event stream that fails at once.
@@ -95,15 +105,18 @@ class AnswerStreamApp:
         except streams.StreamUnavailable:
             return None
         return _Stream(schema, answer_id, claims.get("l") or settings.LANGUAGE_CODE, reader,
-                       first, after)
+                       first, after, claims["k"])
 
 
 class _Stream:
-    __slots__ = ("schema", "answer_id", "language", "reader", "first", "after")
+    __slots__ = ("schema", "answer_id", "language", "reader", "first", "after", "binding",
+                 "checked")
 
-    def __init__(self, schema, answer_id, language, reader, first, after) -> None:
+    def __init__(self, schema, answer_id, language, reader, first, after, binding) -> None:
         self.schema, self.answer_id, self.language = schema, answer_id, language
         self.reader, self.first, self.after = reader, first, after
+        self.binding = binding  # the session's, for its revocation mark
+        self.checked = time.monotonic()  # when the mark was last looked for
 
 
 def _query(raw: bytes) -> dict[str, str]:
@@ -173,6 +186,8 @@ async def _relay(stream: _Stream, send) -> None:
                     if await _quiet(stream, write):
                         return
                     continue
+                if await _session_ended(stream):
+                    return
                 await write(sse.events(batch))
                 last = batch[-1].id
                 if batch[-1].event in streams.END_EVENTS:
@@ -189,6 +204,8 @@ async def _relay(stream: _Stream, send) -> None:
                     if await _quiet(stream, write):
                         return
                     continue
+                if await _session_ended(stream):
+                    return
                 await write(sse.events(batch))
                 if batch[-1].event in streams.END_EVENTS:
                     return
@@ -201,10 +218,27 @@ async def _relay(stream: _Stream, send) -> None:
         await write(sse.event("failed", {"error": message, "html": ""}))
 
 
+async def _session_ended(stream: _Stream) -> bool:
+    """While text flows, whether the stream's session has ended, looked up at
+    most every CHAT_STALE_CHECK_SECONDS (one EXISTS per stream then): the
+    stream stops, and a reconnect meets the view's session checks."""
+    now = time.monotonic()
+    if now - stream.checked < sse.STALE_CHECK_MS / 1000:
+        return False
+    stream.checked = now
+    try:
+        return await stream_revocation.is_revoked_async(stream.binding)
+    except redis_client.Unavailable as exc:
+        raise streams.StreamUnavailable(str(exc)) from exc
+
+
 async def _quiet(stream: _Stream, write) -> bool:
     """Quiet for a while: is anyone still writing this answer? True if it
-    ended (its stored outcome was written)."""
+    ended (its stored outcome was written) or its session ended (nothing
+    more is written)."""
     state = await _stale_state(stream)
+    if state is _SESSION_ENDED:
+        return True
     if state is not None:
         await write(sse.event(state["status"], state))
         return True
@@ -330,17 +364,24 @@ def _hub() -> _Hub:
     return found
 
 
+_SESSION_ENDED: dict = {}
+
+
 async def _stale_state(stream: _Stream) -> dict | None:
     """chat.sse.stale_state, asking Redis on this event loop first: only an
     answer no worker holds and not in its client's line costs a database
-    trip (in a thread)."""
+    trip (in a thread). `_SESSION_ENDED` when the stream's session ended."""
     pipe = redis_client.async_client().pipeline(transaction=False)
     pipe.exists(streams.key(stream.schema, stream.answer_id, "lease"))
     pipe.lpos(slots.keys(stream.schema)[1], stream.answer_id)
+    pipe.exists(stream_revocation.mark_key(stream.binding))
     try:
-        lease, place = await pipe.execute()
+        lease, place, ended = await pipe.execute()
     except redis_client.ERRORS as exc:
         raise streams.StreamUnavailable(str(exc)) from exc
+    stream.checked = time.monotonic()
+    if ended:
+        return _SESSION_ENDED
     if lease or place is not None:
         return None
     return await sync_to_async(_stored_state, thread_sensitive=False)(stream)

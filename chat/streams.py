@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from core import redis_client
+from core import ids, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -299,13 +298,11 @@ class StreamEvent:
     data: dict
 
 
-_EVENT_ID = re.compile(r"\A[0-9]{1,20}-[0-9]{1,20}\Z")
-
-
 def is_event_id(value: str) -> bool:
     """True for a Redis stream id such as `1700000000000-0` (what Last-Event-ID
-    carries back); anything else would be a Redis error, not an outage."""
-    return bool(_EVENT_ID.match(value))
+    carries back), each half within Redis's 64-bit range; anything else would
+    be a Redis error, not an outage."""
+    return ids.parse_event_id(value) is not None
 
 
 async def read(

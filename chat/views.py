@@ -25,6 +25,7 @@ from chat import selectors, services, sse, streams
 from chat.forms import BotConfigForm, FeedbackFilterForm, MessageForm, PromptForm
 from chat.models import Conversation, Message
 from chat.rendering import markdown_to_html
+from core import ids
 from knowledge import selectors as knowledge_selectors
 from knowledge import views as knowledge_views
 from tenants.members.models import User
@@ -116,9 +117,11 @@ def send(request, conversation_id: int | None = None):
         if conversation_id else None
     )
     edit_of = None
-    if conversation is not None and request.POST.get("edit_of", "").isdigit():
-        edit_of = selectors.get_message(user=request.user,
-                                        message_id=int(request.POST["edit_of"]))
+    if conversation is not None and request.POST.get("edit_of"):
+        edit_of_id = ids.parse_id(request.POST["edit_of"], minimum=1)
+        if edit_of_id is None:
+            raise Http404
+        edit_of = selectors.get_message(user=request.user, message_id=edit_of_id)
     try:
         sent = services.send_message(user=request.user, conversation=conversation,
                                      text=form.cleaned_data.get("text", ""),

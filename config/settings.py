@@ -178,7 +178,9 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions; a session that ends revokes its answer-stream
+# tokens (tenants/members/sessions.py, core/stream_revocation.py).
+SESSION_ENGINE = "tenants.members.sessions"
 
 # The broker is Redis through config/broker.py's transport (kombu's, fixed so a
 # worker rides out a Redis outage). Kombu spells a Unix-socket URL

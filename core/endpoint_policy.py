@@ -96,20 +96,26 @@ def check_url(url: str, *, resolver: Resolver | None = None) -> list[str]:
     return resolve_checked(parts.hostname, port, resolver=resolver)
 
 
-def check_scheme(scheme: str) -> None:
+def check_scheme(scheme: str, *, allow_http: bool | None = None) -> None:
+    """https only; plain http where `allow_http` (default: MODEL_ENDPOINT_ALLOW_HTTP)."""
     scheme = scheme.lower()
     if scheme == "https":
         return
-    if scheme == "http" and settings.MODEL_ENDPOINT_ALLOW_HTTP:
+    if allow_http is None:
+        allow_http = settings.MODEL_ENDPOINT_ALLOW_HTTP
+    if scheme == "http" and allow_http:
         return
     raise EndpointRefused(_(
         "The base URL must start with https:// (plain http would send your API key "
         "and your employees' messages unencrypted)."))
 
 
-def resolve_checked(host: str, port: int, *, resolver: Resolver | None = None) -> list[str]:
+def resolve_checked(host: str, port: int, *, resolver: Resolver | None = None,
+                    allow_private: bool = False) -> list[str]:
     """Resolve `host` once and check every address; all must be allowed (an
-    attacker's DNS could mix a public address with an internal one)."""
+    attacker's DNS could mix a public address with an internal one).
+    `allow_private` (development only) admits internal addresses as the
+    operator's allow-list does; cloud metadata addresses stay refused."""
     host = host.strip("[]").lower()
     try:
         addresses = (resolver or system_resolver)(host, port)
@@ -119,7 +125,8 @@ def resolve_checked(host: str, port: int, *, resolver: Resolver | None = None) -
     if not addresses:
         raise EndpointRefused(_(
             "The host name in the base URL could not be found. Check its spelling."))
-    host_allowed = host in {name.strip().lower() for name in settings.MODEL_ENDPOINT_ALLOWED_HOSTS}
+    host_allowed = allow_private or host in {
+        name.strip().lower() for name in settings.MODEL_ENDPOINT_ALLOWED_HOSTS}
     for text in addresses:
         _check_address(ipaddress.ip_address(text.split("%", 1)[0]), host_allowed=host_allowed)
     return addresses
@@ -173,11 +180,13 @@ class _PinnedBackend(httpcore.SyncBackend):
     the socket to a checked address; httpcore still does TLS with the original
     host name (SNI and certificate check), and httpx sends it as Host."""
 
-    def __init__(self, resolver: Resolver | None) -> None:
+    def __init__(self, resolver: Resolver | None, *, allow_private: bool = False) -> None:
         self._resolver = resolver
+        self._allow_private = allow_private
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        addresses = resolve_checked(host, port, resolver=self._resolver)
+        addresses = resolve_checked(host, port, resolver=self._resolver,
+                                    allow_private=self._allow_private)
         failure: Exception | None = None
         for address in addresses:
             try:
@@ -190,21 +199,30 @@ class _PinnedBackend(httpcore.SyncBackend):
 
 
 class PinnedTransport(httpx.HTTPTransport):
-    """The httpx transport for client-chosen endpoints: scheme checked per
-    request, addresses checked and pinned per connection, no proxies from the
-    environment (a proxy would make the connection to somewhere unchecked)."""
+    """The httpx transport for addresses a client chooses — model endpoints
+    (llm/gateway.py) and single sign-on providers (tenants/sso/oidc.py):
+    scheme checked per request, addresses checked and pinned per connection,
+    no proxies from the environment (a proxy would make the connection to
+    somewhere unchecked). Use it with `follow_redirects=False`: every request
+    goes where it was checked to go, or nowhere.
 
-    def __init__(self, *, limits: httpx.Limits, verify=True, resolver: Resolver | None = None):
+    `allow_http` (default MODEL_ENDPOINT_ALLOW_HTTP) and `allow_private`
+    (default off) are the development relaxations of the caller's own
+    settings; the operator's allow-list and the metadata rule always apply."""
+
+    def __init__(self, *, limits: httpx.Limits, verify=True, resolver: Resolver | None = None,
+                 allow_http: bool | None = None, allow_private: bool = False):
         super().__init__(verify=verify, limits=limits, trust_env=False)
+        self._allow_http = allow_http
         # httpx does not expose httpcore's network_backend: same pool, our backend.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PinnedBackend(resolver),
+            network_backend=_PinnedBackend(resolver, allow_private=allow_private),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        check_scheme(request.url.scheme)
+        check_scheme(request.url.scheme, allow_http=self._allow_http)
         return super().handle_request(request)

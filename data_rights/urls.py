@@ -1,5 +1,6 @@
 from django.urls import path
 
+from core import ids  # noqa: F401 - registers the <id:...> path converter
 from data_rights import views
 
 app_name = "privacy"
@@ -11,8 +12,8 @@ urlpatterns = [
     path("my-data/delete-conversations/", views.my_conversations_delete,
          name="my-conversations-delete"),
     path("settings/member-data/", views.members_data, name="members-data"),
-    path("settings/member-data/<int:user_id>/export/", views.member_export,
+    path("settings/member-data/<id:user_id>/export/", views.member_export,
          name="member-export"),
-    path("settings/member-data/<int:user_id>/erase/", views.member_erase,
+    path("settings/member-data/<id:user_id>/erase/", views.member_erase,
          name="member-erase"),
 ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from core import ids  # noqa: F401 - registers the <id:...> path converter
 from tenants import services
 from tenants.members import selectors as member_selectors
 from tenants.members import services as member_services
@@ -80,7 +81,7 @@ class ClientAdmin(admin.ModelAdmin):
         return format_html('{} — <a href="{}">{}</a>', summary, url, _("see and unlock"))
 
     def get_urls(self):
-        lockouts = path("<int:client_id>/sign-in-lockouts/",
+        lockouts = path("<id:client_id>/sign-in-lockouts/",
                         self.admin_site.admin_view(self.lockouts_view),
                         name="tenants_client_lockouts")
         return [lockouts, *super().get_urls()]

@@ -1,6 +1,6 @@
 import sys
 
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -35,7 +35,10 @@ def server_error(request):
     """The 500 handler: a database that is down or does not answer in time is a
     503 with a sentence saying so, not a generic error. Rendered without
     context processors (they may need the database)."""
-    if isinstance(sys.exc_info()[1], DatabaseError):
+    error = sys.exc_info()[1]
+    # A value the database refuses (DataError) or a broken constraint is a
+    # bug to fix, not an outage: those stay a 500.
+    if isinstance(error, DatabaseError) and not isinstance(error, (DataError, IntegrityError)):
         if "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"error": str(UNAVAILABLE)}, status=503)
         else:

@@ -11,17 +11,19 @@ import logging
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core import stream_revocation
 from core.tasks import enqueue_on_commit
 from tenants.db import current_schema, tenant_connection
 from tenants.members.models import User
@@ -154,7 +156,32 @@ def set_member_active(*, user: User, active: bool, actor: User) -> User:
             raise MemberError(_("A workspace needs at least one active tenant admin."))
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(user=user)
     return user
+
+
+# --- Sessions -------------------------------------------------------------------------
+
+def end_sessions(*, user: User, keep_session_key: str | None = None) -> int:
+    """Sign this member out everywhere in this schema (but `keep_session_key`,
+    the browser that just changed the password): the sessions are deleted and
+    their answer-stream tokens revoked at once."""
+    ended = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
+             if s.get_decoded().get("_auth_user_id") == str(user.pk)
+             and s.pk != keep_session_key]
+    Session.objects.filter(pk__in=ended).delete()
+    stream_revocation.revoke(ended)
+    return len(ended)
+
+
+def end_sessions_where(*, keep) -> int:
+    """End every live session whose data `keep(data)` refuses (see end_sessions)."""
+    ended = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
+             if not keep(s.get_decoded())]
+    Session.objects.filter(pk__in=ended).delete()
+    stream_revocation.revoke(ended)
+    return len(ended)
 
 
 def set_language(*, user: User, language: str) -> None:

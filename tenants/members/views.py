@@ -67,6 +67,28 @@ def member_unlock(request, pk: int):
     return redirect("members")
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page; a new password also signs the member out of every other
+    browser (their sessions and answer-stream tokens end at once; this
+    browser's session gets a new key)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.end_sessions(user=form.user,
+                              keep_session_key=self.request.session.session_key)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's page; a password set from a reset link ends every session of
+    the member (and their answer-stream tokens) at once."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.end_sessions(user=form.user)
+        return response
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset page, limited per address and per e-mail (see throttling);
     the e-mail itself is written and sent by a worker (see services)."""

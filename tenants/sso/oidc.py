@@ -1,11 +1,20 @@
 """The one module that talks to a client's OpenID Connect provider.
 
 Protocol work is done by libraries: Authlib's OAuth2 client builds the
-authorization request (PKCE S256, state, nonce) and redeems the code; joserfc
-(Authlib's JOSE library) checks the ID token's signature against the
-provider's published keys and its claims (iss, aud, exp, iat, nonce) with a
-clock-skew leeway. This module only wires them to a client's settings and turns
-every failure into a ProviderError with a detail for the tenant admin.
+authorization request (PKCE S256, state, nonce) and the code redemption (its
+body and client authentication); joserfc (Authlib's JOSE library) checks the
+ID token's signature against the provider's published keys and its claims
+(iss, aud, exp, iat, nonce) with a clock-skew leeway. This module only wires
+them to a client's settings and turns every failure into a ProviderError with
+a detail for the tenant admin: always our own sentence, never the provider's
+body (a provider that points us at an internal service must learn nothing
+from it).
+
+Every request to a provider — discovery, keys, token, userinfo — goes through
+one door, `_request`: the pinned transport of client model endpoints
+(core.endpoint_policy.PinnedTransport: https, every address the host resolves
+to checked and the connection pinned to it, no environment proxies) and no
+redirects followed; a redirect is a refusal.
 """
 
 from __future__ import annotations
@@ -14,16 +23,18 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
+import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.auth import ClientAuth
+from authlib.oauth2.client import OAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from django.conf import settings
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from core import endpoint_policy
 
 # Asymmetric algorithms only: "none" and HMAC (which a forger could "sign" with
 # the provider's public key) are refused.
@@ -37,7 +48,20 @@ class ProviderError(Exception):
     def __init__(self, detail: str, *, error: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
-        self.error = error  # the provider's OAuth error code, when it sent one
+        self.error = error  # the provider's OAuth error code, when it is a standard one
+
+
+# The token endpoint's standard error codes (RFC 6749 §5.2), each with our own
+# sentence; any other answer is "refused" without repeating what it said.
+TOKEN_ERRORS = {
+    "invalid_request": "the request was malformed or is missing a parameter",
+    "invalid_client": "the client ID or the client secret is wrong",
+    "invalid_grant": "the sign-in code is invalid, expired, already used or was issued "
+                     "for another redirect URI or client",
+    "unauthorized_client": "this client may not use the authorization code flow",
+    "unsupported_grant_type": "the provider does not support the authorization code flow",
+    "invalid_scope": "a requested scope is not allowed",
+}
 
 
 class TokenRejected(ProviderError):
@@ -79,37 +103,66 @@ def check_public_address(url: str) -> None:
     host must resolve to public addresses only (no loopback, private, link-local
     or cloud-metadata address), unless the platform allow-lists it
     (MODEL_ENDPOINT_ALLOWED_HOSTS / _NETWORKS) or development allows local
-    providers (SSO_ALLOW_PRIVATE_ISSUERS). Checked before every request."""
-    if settings.SSO_ALLOW_PRIVATE_ISSUERS:
-        return
-    from core import endpoint_policy
-
+    providers (SSO_ALLOW_PRIVATE_ISSUERS; metadata addresses stay refused).
+    Checked when the issuer is saved; every request checks again, per
+    connection, in the pinned transport (`_request`)."""
     parts = urlsplit(url)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        endpoint_policy.resolve_checked(parts.hostname or "", port)
+        endpoint_policy.resolve_checked(parts.hostname or "", port,
+                                        allow_private=settings.SSO_ALLOW_PRIVATE_ISSUERS)
     except ValueError as exc:
         raise ProviderError(f"The provider address {url} has an invalid port.") from exc
     except endpoint_policy.EndpointRefused as exc:
         raise ProviderError(f"The provider address {url} is not allowed: {exc.reason}") from exc
 
 
-def _get_json(url: str, *, what: str) -> dict:
-    check_public_address(url)
+def _client() -> httpx.Client:
+    """The only HTTP client that talks to providers (see the module's docstring)."""
+    transport = endpoint_policy.PinnedTransport(
+        limits=httpx.Limits(max_connections=4, max_keepalive_connections=0),
+        allow_http=settings.SSO_ALLOW_HTTP_ISSUERS,
+        allow_private=settings.SSO_ALLOW_PRIVATE_ISSUERS,
+    )
+    return httpx.Client(transport=transport, timeout=_timeout(), follow_redirects=False,
+                        trust_env=False)
+
+
+def _request(method: str, url: str, *, what: str, **kwargs) -> httpx.Response:
+    """One request to the provider's `what` through the pinned transport; a
+    refused address, a failed connection or a redirect is a ProviderError."""
     try:
-        response = requests.get(url, timeout=_timeout(), allow_redirects=False,
-                                headers={"Accept": "application/json"})
-    except requests.RequestException as exc:
-        raise ProviderError(f"Could not reach the provider's {what} at {url}: "
-                            f"{type(exc).__name__}.") from exc
+        with _client() as client:
+            response = client.request(method, url, **kwargs)
+    except endpoint_policy.EndpointRefused as exc:
+        raise ProviderError(f"The provider's {what} at {url} is not allowed: "
+                            f"{exc.reason}") from exc
+    except httpx.TimeoutException as exc:
+        raise ProviderError(f"The provider's {what} at {url} did not answer in time.") from exc
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        raise ProviderError(f"Could not reach the provider's {what} at {url}.") from exc
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise ProviderError(f"The provider's {what} at {url} answered with a redirect "
+                            f"(HTTP {response.status_code}), which is never followed: the "
+                            "discovery document must name the final address.")
+    return response
+
+
+def _json_object(response: httpx.Response) -> dict | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _get_json(url: str, *, what: str) -> dict:
+    response = _request("GET", url, what=what, headers={"Accept": "application/json"})
     if response.status_code != 200:
         raise ProviderError(f"The provider's {what} at {url} answered HTTP "
                             f"{response.status_code}.")
-    try:
-        data = response.json()
-    except ValueError as exc:
-        raise ProviderError(f"The provider's {what} at {url} is not JSON.") from exc
-    if not isinstance(data, dict):
+    data = _json_object(response)
+    if data is None:
         raise ProviderError(f"The provider's {what} at {url} is not a JSON object.")
     return data
 
@@ -124,8 +177,8 @@ def discover(issuer: str, *, use_cache: bool = True) -> dict:
     metadata = _get_json(url, what="discovery document")
     if metadata.get("issuer") != issuer:
         raise ProviderError(
-            f"The discovery document names the issuer {metadata.get('issuer')!r}, not "
-            f"{issuer!r}: use exactly the issuer it names."
+            f"The discovery document at {url} names another issuer than {issuer!r}: use "
+            "exactly the issuer it names (check the trailing slash)."
         )
     for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(metadata.get(field), str):
@@ -146,25 +199,21 @@ def _keys(metadata: dict, *, refresh: bool = False) -> KeySet:
         raise ProviderError("The provider's signing keys cannot be read.") from exc
 
 
-def _session(provider: Provider, metadata: dict, *, redirect_uri: str) -> OAuth2Session:
+def _auth_method(metadata: dict) -> str:
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-    auth_method = ("client_secret_basic" if "client_secret_basic" in methods
-                   else "client_secret_post")
-    return OAuth2Session(
-        client_id=provider.client_id, client_secret=provider.client_secret,
-        scope=provider.scopes, redirect_uri=redirect_uri,
-        code_challenge_method="S256", token_endpoint_auth_method=auth_method,
-    )
+    return "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
 
 
 def authorization_request(provider: Provider, *, redirect_uri: str) -> AuthorizationRequest:
     metadata = discover(provider.issuer)
     nonce = generate_token(32)
     code_verifier = generate_token(64)
-    with _session(provider, metadata, redirect_uri=redirect_uri) as session:
-        url, state = session.create_authorization_url(
-            metadata["authorization_endpoint"], nonce=nonce, code_verifier=code_verifier,
-        )
+    # Authlib's protocol client without a session: it builds the URL, sends nothing.
+    client = OAuth2Client(None, client_id=provider.client_id, scope=provider.scopes,
+                          redirect_uri=redirect_uri, code_challenge_method="S256")
+    url, state = client.create_authorization_url(
+        metadata["authorization_endpoint"], nonce=nonce, code_verifier=code_verifier,
+    )
     return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=code_verifier)
 
 
@@ -172,26 +221,28 @@ def redeem_code(provider: Provider, *, code: str, code_verifier: str,
                 redirect_uri: str) -> dict:
     """Trade the authorization code (with its PKCE verifier) for tokens."""
     metadata = discover(provider.issuer)
-    check_public_address(metadata["token_endpoint"])
-    with _session(provider, metadata, redirect_uri=redirect_uri) as session:
-        try:
-            token = session.fetch_token(
-                metadata["token_endpoint"], grant_type="authorization_code", code=code,
-                code_verifier=code_verifier, timeout=_timeout(),
-            )
-        except (OAuth2Error, OAuthError) as exc:
+    body = prepare_token_request("authorization_code", redirect_uri=redirect_uri, code=code,
+                                 code_verifier=code_verifier)
+    url, headers, body = ClientAuth(provider.client_id, provider.client_secret,
+                                    _auth_method(metadata)).prepare(
+        "POST", metadata["token_endpoint"],
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        body)
+    response = _request("POST", url, what="token endpoint", headers=headers,
+                        content=body.encode())
+    token = _json_object(response)
+    if response.status_code != 200 or token is None or "error" in token:
+        error = str((token or {}).get("error") or "")
+        if error in TOKEN_ERRORS:
             raise ProviderError(
-                f"The provider refused the sign-in code: {exc.error}"
-                + (f" ({exc.description})" if exc.description else "")
-                + ". Check the client ID, the client secret and the redirect URI.",
-                error=exc.error or "",
-            ) from exc
-        except requests.RequestException as exc:
-            raise ProviderError(f"Could not reach the provider's token endpoint: "
-                                f"{type(exc).__name__}.") from exc
-    if not token.get("id_token"):
+                f"The provider refused the sign-in code ({error}: {TOKEN_ERRORS[error]}). "
+                "Check the client ID, the client secret and the redirect URI.", error=error)
+        raise ProviderError(f"The provider's token endpoint refused the sign-in code (HTTP "
+                            f"{response.status_code}) without a standard error code. Check "
+                            "the client ID, the client secret and the redirect URI.")
+    if not isinstance(token.get("id_token"), str) or not token["id_token"]:
         raise ProviderError("The provider sent no ID token: is the 'openid' scope set?")
-    return dict(token)
+    return token
 
 
 def verify_id_token(provider: Provider, *, id_token: str, nonce: str,
@@ -230,13 +281,12 @@ def userinfo(provider: Provider, *, access_token: str) -> dict:
     """Claims from the userinfo endpoint, or {} when the provider has none."""
     metadata = discover(provider.issuer)
     url = metadata.get("userinfo_endpoint")
-    if not url or not access_token:
+    if not isinstance(url, str) or not url or not access_token:
         return {}
-    check_public_address(url)
     try:
-        response = requests.get(url, timeout=_timeout(), allow_redirects=False,
-                                headers={"Authorization": f"Bearer {access_token}"})
-        data = response.json() if response.status_code == 200 else {}
-    except (requests.RequestException, ValueError):
+        response = _request("GET", url, what="userinfo endpoint",
+                            headers={"Authorization": f"Bearer {access_token}",
+                                     "Accept": "application/json"})
+    except ProviderError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return (_json_object(response) or {}) if response.status_code == 200 else {}

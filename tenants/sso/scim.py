@@ -3,13 +3,23 @@
 Parsing, validation, PATCH and filters are scim2-models' (RFC 7643/7644); this
 module maps its User to our member and back. All of it runs in the client's
 schema chosen by the request's host, and only with that client's bearer token.
+
+The directory reaches only the members it created or that are linked to it
+(an ExternalIdentity: created here, or signed in through the provider), and
+never the workspace's local break-glass admins (the configured break-glass
+admin, and any tenant admin who can sign in with a password): to SCIM every
+other member does not exist (404), so whoever holds the directory cannot take
+over a local account by rewriting its e-mail. A changed e-mail ends that
+member's sessions.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from pydantic import ValidationError as PydanticError
 from scim2_models import (
     Context,
@@ -24,11 +34,14 @@ from scim2_models import (
 )
 from scim2_models import User as ScimUser
 
+from core import ids
 from tenants.members.models import User
 from tenants.sso import selectors, services
 from tenants.sso.models import ExternalIdentity
 
 MAX_RESULTS = 200
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+EXTERNAL_ID_MAX_LENGTH = ExternalIdentity._meta.get_field("scim_external_id").max_length
 
 
 class ScimProblem(Exception):
@@ -71,6 +84,9 @@ def _email_of(resource: ScimUser) -> str:
     if "@" not in email:
         primary = [e for e in (resource.emails or []) if e.primary] or list(resource.emails or [])
         email = (primary[0].value or "").strip().lower() if primary else ""
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ScimProblem(400, f"userName (or a primary email) must be at most "
+                               f"{EMAIL_MAX_LENGTH} characters.", "invalidValue")
     try:
         validate_email(email)
     except ValidationError as exc:
@@ -86,8 +102,12 @@ def _email_of(resource: ScimUser) -> str:
 def _apply(user: User, resource: ScimUser) -> None:
     """Write a SCIM resource's values onto a member (and its external id)."""
     email = _email_of(resource)
+    if len(resource.external_id or "") > EXTERNAL_ID_MAX_LENGTH:
+        raise ScimProblem(400, f"externalId must be at most {EXTERNAL_ID_MAX_LENGTH} "
+                               "characters.", "invalidValue")
     if User.objects.filter(email=email).exclude(pk=user.pk).exists():
         raise ScimProblem(409, f"A member with userName {email} already exists.", "uniqueness")
+    email_changed = user.pk is not None and user.email != email
     user.email = email
     name = resource.name
     user.first_name = ((name.given_name if name else None) or "")[:150]
@@ -103,6 +123,9 @@ def _apply(user: User, resource: ScimUser) -> None:
     user.save()
     ExternalIdentity.objects.update_or_create(
         user=user, defaults={"scim_external_id": resource.external_id or ""})
+    if email_changed:
+        # Sessions opened under the old address end (and their stream tokens).
+        services.end_sessions(user=user)
     if active != user.is_active:
         try:
             services.set_active(user=user, active=active)
@@ -110,10 +133,23 @@ def _apply(user: User, resource: ScimUser) -> None:
             raise ScimProblem(409, exc.message, "mutability") from exc
 
 
+def reachable_users():
+    """The members the directory may read and change: created by SCIM or
+    linked to the directory, never a local break-glass admin."""
+    config = selectors.get_settings()
+    users = (User.objects.filter(external_identity__isnull=False)
+             # A tenant admin who can sign in with a password is a local account.
+             .exclude(Q(role=User.Role.ADMIN) & ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)))
+    if config.break_glass_user_id:
+        users = users.exclude(pk=config.break_glass_user_id)
+    return users
+
+
 def get_user(*, user_id: str) -> User:
-    user = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
+    pk = ids.parse_id(user_id, minimum=1)
+    user = reachable_users().filter(pk=pk).first() if pk is not None else None
     if user is None:
-        raise ScimProblem(404, f"User {user_id} not found.")
+        raise ScimProblem(404, f"User {user_id[:40]} not found.")
     return user
 
 
@@ -123,7 +159,7 @@ def search(*, filter_text: str | None, start_index: int, count: int,
     # Client directories are small; scim2-models evaluates the filter.
     identities = {i.user_id: i for i in ExternalIdentity.objects.all()}
     users = [to_scim(u, base_url=base_url, identity=identities.get(u.pk))
-             for u in User.objects.order_by("pk")]
+             for u in reachable_users().order_by("pk")]
     if matcher is not None:
         users = [u for u in users if matcher.match(u)]
     start = max(start_index, 1)

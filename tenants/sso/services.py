@@ -11,13 +11,13 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings as django_settings
-from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import secrets as secret_box
 from tenants.db import current_schema
+from tenants.members import services as member_services
 from tenants.members.models import User
 from tenants.sso import oidc, selectors
 from tenants.sso.models import ExternalIdentity, SsoSettings
@@ -288,23 +288,18 @@ def _find_or_create(*, config: SsoSettings, claims: dict, email: str) -> tuple[U
 # --- Deactivation -------------------------------------------------------------------------
 
 def end_sessions(*, user: User) -> int:
-    """Delete every session of this member in this schema."""
-    ended = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
-             if s.get_decoded().get("_auth_user_id") == str(user.pk)]
-    Session.objects.filter(pk__in=ended).delete()
-    return len(ended)
+    """Delete every session of this member in this schema (stream tokens revoked)."""
+    return member_services.end_sessions(user=user)
 
 
 def end_password_sessions(*, except_user_id: int | None) -> int:
     """Sign out everyone who signed in with a password (SSO only was just turned on)."""
-    ended = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()):
-        data = session.get_decoded()
+
+    def keep(data: dict) -> bool:
         user_id = data.get("_auth_user_id")
-        if user_id and not data.get(SSO_SESSION_KEY) and user_id != str(except_user_id):
-            ended.append(session.pk)
-    Session.objects.filter(pk__in=ended).delete()
-    return len(ended)
+        return not user_id or bool(data.get(SSO_SESSION_KEY)) or user_id == str(except_user_id)
+
+    return member_services.end_sessions_where(keep=keep)
 
 
 def set_active(*, user: User, active: bool) -> User:

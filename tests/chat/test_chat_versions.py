@@ -205,3 +205,23 @@ def test_code_is_highlighted_on_the_server_and_stays_safe():
     assert "&lt;b&gt;" in html and "<b>" not in html
     assert "<table>" in html and "<td>1</td>" in html
     assert "&lt;i&gt;x&lt;/i&gt;" in html
+
+
+def test_regenerate_waits_while_another_answer_is_written(acme, model):
+    """Issue 21, finding 4: one answer in progress per conversation holds for
+    regenerate too: while the answer to a later question is written, asking
+    for another answer to an earlier one is refused (send and show-version
+    already were), so two answers never stream at once in one conversation."""
+    result, site = acme
+    first = site.ask("One")
+    finish(site, first)
+    model.configure(token_delay=0.2, reply_tokens=50)
+    second = site.ask("Two", first["conversation_id"])
+    response = site.post(f"/answers/{first['answer']['id']}/regenerate/")
+    assert response.status_code == 409, response.text
+    assert "Wait for the current answer" in response.json()["error"]
+    with schema_context(result.client.schema_name):
+        assert Message.objects.filter(
+            conversation_id=first["conversation_id"], role="assistant",
+            status__in=["pending", "streaming"]).count() == 1
+    site.post(f"/answers/{second['answer']['id']}/stop/")

@@ -228,3 +228,95 @@ def test_one_reader_serves_many_streams_each_from_its_own_place():
     finally:
         for message_id in (1, 2, 3):
             streams.discard(schema, message_id)
+
+
+def _cookies_now(site: Site) -> dict[str, str]:
+    """The browser's cookies as they are now (a copy an attacker kept)."""
+    return {cookie.name: cookie.value for cookie in site.http.cookies.jar}
+
+
+def _read_as(server: WebServer, site: Site, cookies: dict[str, str], url: str) -> tuple[int, str]:
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30,
+                      headers=dict(site.http.headers), cookies=cookies) as http:
+        return _read(http, url)
+
+
+def test_an_ended_session_makes_its_stream_tokens_useless_at_once(
+        make_client, web_server, no_database_web, celery_worker, model):
+    """Issue 21, finding 3: given a stream URL and the session cookie it was
+    issued to, when that session ends — sign-out, deactivation of the member,
+    a password change in another browser — then the fast path serves nothing
+    with them any more (the view, here without a database, answers 503), while
+    it did just before."""
+    from tenants.members import services as member_services
+    from tenants.members.models import User
+
+    client = make_client("revoke")
+    with schema_context(client.client.schema_name):
+        for email in ("signout@example.com", "leaver@example.com", "changer@example.com"):
+            User.objects.create_user(email, PASSWORD)
+
+    def asked(email: str) -> tuple[Site, dict[str, str], str]:
+        site = Site(web_server.url(client.domain.domain)).login(email, PASSWORD)
+        url = site.ask("[[tokens: 5]] an answer to keep")["answer"]["stream_url"]
+        cookies = _cookies_now(site)
+        status, body = _read_as(no_database_web, site, cookies, url)
+        assert status == 200 and "event: done\n" in body  # served by the fast path
+        return site, cookies, url
+
+    # Sign-out.
+    site, cookies, url = asked("signout@example.com")
+    assert site.post("/accounts/logout/").status_code == 302
+    status, body = _read_as(no_database_web, site, cookies, url)
+    assert status == 503 and "event:" not in body, "sign-out"
+
+    # Deactivated by a tenant admin.
+    site, cookies, url = asked("leaver@example.com")
+    with schema_context(client.client.schema_name):
+        admin = User.objects.get(email="admin@example.com")
+        member_services.set_member_active(
+            user=User.objects.get(email="leaver@example.com"), active=False, actor=admin)
+    status, body = _read_as(no_database_web, site, cookies, url)
+    assert status == 503 and "event:" not in body, "deactivation"
+
+    # The password changed in another browser: this browser's session ends.
+    site, cookies, url = asked("changer@example.com")
+    other = Site(web_server.url(client.domain.domain)).login("changer@example.com", PASSWORD)
+    changed = other.http.post("/accounts/password/", data={
+        "old_password": PASSWORD, "new_password1": "a-new-Passw0rd-for-21",
+        "new_password2": "a-new-Passw0rd-for-21", "csrfmiddlewaretoken": other.csrf()})
+    assert changed.status_code == 302, changed.text[:500]
+    status, body = _read_as(no_database_web, site, cookies, url)
+    assert status == 503 and "event:" not in body, "password change"
+    assert site.http.get("/").status_code == 302  # signed out there too
+    assert other.http.get("/").status_code == 200  # the browser that changed it stays in
+
+
+def test_an_open_stream_stops_soon_after_its_session_ends(
+        make_client, web_server, celery_worker, model):
+    """Given a long answer streaming through the fast path, when the person
+    signs out in another tab, then the stream stops within the stale-check
+    interval instead of running to the answer's end."""
+    import threading
+
+    client = make_client("revokeopen")
+    site = Site(web_server.url(client.domain.domain)).login("admin@example.com", PASSWORD)
+    url = site.ask("[[tokens: 400]] [[token-delay: 0.05]] a long answer")["answer"]["stream_url"]
+    cookies = _cookies_now(site)
+    result: dict[str, object] = {}
+
+    def reader() -> None:
+        started = time.monotonic()
+        result["status"], result["body"] = _read_as(web_server, site, cookies, url)
+        result["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    time.sleep(1.5)
+    assert site.post("/accounts/logout/").status_code == 302
+    thread.join(60)
+    assert result["status"] == 200
+    body = str(result["body"])
+    assert "event: delta\n" in body  # it was streaming
+    assert "event: done\n" not in body, "the stream ran on to the end of the answer"
+    assert float(result["seconds"]) < 1.5 + sse.STALE_CHECK_MS / 1000 + 4

@@ -126,8 +126,9 @@ def test_bad_requests_are_scim_errors_not_500(scim_client):
     assert bad_filter.status_code == 400 and bad_filter.json()["scimType"] == "invalidFilter"
     assert directory.get("Users/999999").status_code == 404
     assert directory.get("Users/abc").status_code == 404
-    bad_patch = directory.send("patch", "Users/1", {"schemas": [PATCH_SCHEMA],
-                                                   "Operations": [{"op": "explode"}]})
+    user_id = directory.send("post", "Users", new_user()).json()["id"]
+    bad_patch = directory.send("patch", f"Users/{user_id}", {
+        "schemas": [PATCH_SCHEMA], "Operations": [{"op": "explode"}]})
     assert bad_patch.status_code == 400
     assert directory.get("Users", startIndex="x").status_code == 400
     config = directory.get("ServiceProviderConfig")
@@ -140,8 +141,11 @@ def test_bad_requests_are_scim_errors_not_500(scim_client):
 
 def test_the_last_admin_cannot_be_deactivated(scim_client):
     result, directory = scim_client()
+    admin_id = directory.send("post", "Users", new_user("boss@acme.example")).json()["id"]
     with schema_context(result.client.schema_name):
-        admin_id = User.objects.get(email="admin@example.com").pk
+        # The directory's member became the only active tenant admin.
+        User.objects.filter(pk=admin_id).update(role=User.Role.ADMIN)
+        User.objects.filter(email="admin@example.com").update(is_active=False)
     response = directory.delete(f"Users/{admin_id}")
     assert response.status_code == 409
     assert "last active tenant admin" in response.json()["detail"]
@@ -186,3 +190,99 @@ def test_rotating_the_token_ends_the_old_one(scim_client):
     with schema_context(result.client.schema_name):
         services.revoke_scim_token()
     assert directory.get("Users").status_code == 401
+
+
+def test_bad_ids_and_values_are_4xx_never_500_or_503(scim_client):
+    """Issue 21, finding 5: a 4,301-digit id (more than int() reads) and a
+    superscript digit are a 404; a userName or externalId longer than the
+    column is a 400 (a DataError is not an outage)."""
+    result, directory = scim_client()
+    for user_id in ("9" * 4301, "1" * 20, "²", "0"):
+        assert directory.get(f"Users/{user_id}").status_code == 404, user_id
+    long_name = "a" * 290 + "@acme.example"
+    too_long = directory.send("post", "Users", new_user(long_name))
+    assert too_long.status_code == 400, too_long.content
+    assert too_long.json()["scimType"] == "invalidValue"
+    long_external = directory.send("post", "Users", new_user(externalId="x" * 300))
+    assert long_external.status_code == 400, long_external.content
+    user_id = directory.send("post", "Users", new_user()).json()["id"]
+    renamed = directory.send("patch", f"Users/{user_id}", {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [{"op": "replace", "path": "userName", "value": long_name}]})
+    assert renamed.status_code == 400, renamed.content
+    with schema_context(result.client.schema_name):
+        assert not User.objects.filter(email=long_name).exists()
+
+
+def test_the_directory_cannot_reach_local_admins_or_unlinked_members(scim_client):
+    """Issue 21, finding 2: the SCIM token may change only members it created
+    or that are linked to the directory; the local tenant admin (who signs in
+    with a password) and the break-glass admin do not exist for it."""
+    from tenants.sso.models import ExternalIdentity
+
+    result, directory = scim_client()
+    with schema_context(result.client.schema_name):
+        admin = User.objects.get(email="admin@example.com")
+        local = User.objects.create_user("local@acme.example", PASSWORD)
+    takeover = {"schemas": [PATCH_SCHEMA], "Operations": [
+        {"op": "replace", "path": "userName", "value": "it@acme.example"}]}
+    for target in (admin, local):
+        assert directory.get(f"Users/{target.pk}").status_code == 404
+        assert directory.send("patch", f"Users/{target.pk}", takeover).status_code == 404
+        assert directory.send("put", f"Users/{target.pk}",
+                              new_user("it@acme.example")).status_code == 404
+        assert directory.delete(f"Users/{target.pk}").status_code == 404
+    listed = [r["userName"] for r in directory.get("Users").json().get("Resources", [])]
+    assert "admin@example.com" not in listed and "local@acme.example" not in listed
+    with schema_context(result.client.schema_name):
+        admin.refresh_from_db()
+        local.refresh_from_db()
+        assert (admin.email, admin.is_active) == ("admin@example.com", True)
+        assert (local.email, local.is_active) == ("local@acme.example", True)
+        assert admin.check_password(PASSWORD)
+
+    # Once linked (the member signed in through the provider), the directory
+    # manages them; the configured break-glass admin stays out of reach even
+    # when linked, and so does a linked tenant admin who has a password.
+    with schema_context(result.client.schema_name):
+        ExternalIdentity.objects.create(user=local, issuer="https://id.example", subject="l1")
+        ExternalIdentity.objects.create(user=admin, issuer="https://id.example", subject="a1")
+        breakglass = User.objects.create_user("bg@acme.example", None, role=User.Role.ADMIN)
+        ExternalIdentity.objects.create(user=breakglass, issuer="https://id.example",
+                                        subject="b1")
+        services.save_settings(values={"break_glass_user": breakglass})
+    assert directory.get(f"Users/{local.pk}").status_code == 200
+    assert directory.get(f"Users/{admin.pk}").status_code == 404
+    assert directory.get(f"Users/{breakglass.pk}").status_code == 404
+    assert directory.send("patch", f"Users/{breakglass.pk}", takeover).status_code == 404
+
+
+def test_a_changed_email_ends_the_members_sessions(scim_client):
+    """Issue 21, finding 2: sessions opened under the old address end when the
+    directory changes it."""
+    from django.contrib.sessions.models import Session
+
+    result, directory = scim_client()
+    user_id = directory.send("post", "Users", new_user()).json()["id"]
+    with schema_context(result.client.schema_name):
+        user = User.objects.get(pk=user_id)
+        user.set_password(PASSWORD)
+        user.save()
+    browser = signed_in_client(result, "jane@acme.example")
+    assert browser.get("/").status_code == 200
+    # A change that keeps the address keeps the session.
+    same = directory.send("patch", f"Users/{user_id}", {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [{"op": "replace", "path": "name.givenName", "value": "Janet"}]})
+    assert same.status_code == 200, same.content
+    assert browser.get("/").status_code == 200
+    renamed = directory.send("patch", f"Users/{user_id}", {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [{"op": "replace", "path": "userName", "value": "janet@acme.example"}]})
+    assert renamed.status_code == 200, renamed.content
+    assert renamed.json()["userName"] == "janet@acme.example"
+    with schema_context(result.client.schema_name):
+        assert not [s for s in Session.objects.all()
+                    if s.get_decoded().get("_auth_user_id") == str(user_id)]
+    after = browser.get("/")
+    assert after.status_code == 302 and "/accounts/login/" in after["Location"]
