@@ -52,6 +52,9 @@ def ensure_demo() -> DemoCredentials:
     result = services.create_client(
         name="Acme Corp", slug=DEMO_SLUG, admin_email="admin@acme.example",
         admin_password=secrets.token_urlsafe(9),
+        # The printed logins work at once: the demo asks for no second step
+        # (every other client asks its tenant admins; the banner says so).
+        second_factor=Client.SecondFactor.OFF,
     )
     employee_password = secrets.token_urlsafe(9)
     with schema_context(result.client.schema_name):

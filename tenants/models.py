@@ -34,6 +34,19 @@ class Client(TenantMixin):
         help_text=_("How many of this client's chat answers may be written at once; more "
                     "wait in line, shown as queued. Blank: the platform default."))
 
+    class SecondFactor(models.TextChoices):
+        OFF = "off", _("Not required")
+        ADMINS = "admins", _("Required for tenant admins")
+        EVERYONE = "everyone", _("Required for everyone")
+
+    # Who must give a second factor after their password (tenants.two_step);
+    # people who sign in through the client's single sign-on are never asked.
+    second_factor = models.CharField(
+        _("two-step sign-in"), max_length=16, choices=SecondFactor.choices,
+        default=SecondFactor.ADMINS,
+        help_text=_("Who must confirm a password sign-in with an authenticator app or a "
+                    "passkey. People who sign in with single sign-on are not asked."))
+
     # The schema is created by tenants.services (cloned from the template) and
     # dropped with the client: deleting a client is real erasure.
     auto_create_schema = True
