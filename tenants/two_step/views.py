@@ -276,7 +276,9 @@ def codes(request):
     if not isinstance(fresh, dict):
         return redirect("two_step:setup")
     return render(request, "two_step/codes.html", {
-        "codes": fresh.get("codes", []), "next": fresh.get("next") or _url("two_step:setup")})
+        "codes": fresh.get("codes", []), "next": fresh.get("next") or _url("two_step:setup"),
+        # Shown once: nothing may cover them (the first-use notice waits for the next page).
+        "data_notice": None})
 
 
 @require_POST
