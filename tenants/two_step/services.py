@@ -94,8 +94,9 @@ def verify_code(*, user: User, code: str) -> str | None:
         return None
     for device in StaticDevice.objects.filter(user=user, confirmed=True):
         if device.verify_token(code):  # deletes the token it matched
+            # The detail is a record, not a sentence: the codes still unused.
             _record(Action.RECOVERY_CODE_USED, actor=user.email, subject=user,
-                    detail=_("%(n)d left") % {"n": device.token_set.count()})
+                    detail=f"{device.token_set.count()}/{RECOVERY_CODE_COUNT}")
             return "recovery"
     return None
 
@@ -250,7 +251,7 @@ def reset_by_staff(*, user: User, staff: User) -> None:
     if user.role != User.Role.ADMIN:
         raise TwoStepError(_("Platform staff reset only tenant admins; a tenant admin of the "
                              "workspace resets its members."))
-    reset(user=user, actor=_("platform staff %(email)s") % {"email": staff.email})
+    reset(user=user, actor=f"staff:{staff.email}")  # a record, in no language
 
 
 # --- Policy -------------------------------------------------------------------------
