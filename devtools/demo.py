@@ -39,6 +39,7 @@ def ensure_demo() -> DemoCredentials:
     saved = _credentials_file()
     client = Client.objects.filter(slug=DEMO_SLUG).first()
     if client is not None and saved.exists():
+        _keep_two_step_off(client)
         # The sites are worked out again: this run may serve another port.
         credentials = DemoCredentials(**{
             **json.loads(saved.read_text()),
@@ -78,6 +79,19 @@ def ensure_demo() -> DemoCredentials:
     )
     _save(saved, credentials)
     return credentials
+
+
+def _keep_two_step_off(client: Client) -> None:
+    """A demo made before two-step sign-in existed got the production default
+    with its migration; its printed logins must still work at once. A choice a
+    tenant admin made since (a recorded policy change) is kept."""
+    from tenants.two_step.models import SecondFactorEvent
+
+    with schema_context(client.schema_name):
+        chosen = SecondFactorEvent.objects.filter(
+            action=SecondFactorEvent.Action.POLICY_CHANGED).exists()
+    if not chosen and client.second_factor != Client.SecondFactor.OFF:
+        Client.objects.filter(pk=client.pk).update(second_factor=Client.SecondFactor.OFF)
 
 
 def _staff_site() -> str:

@@ -16,6 +16,7 @@ from django.contrib.auth import login
 from django.contrib.auth.signals import user_login_failed
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django_otp import login as otp_login
 
@@ -66,10 +67,15 @@ def pending_user(request: HttpRequest) -> User | None:
 
 
 def subject(request: HttpRequest) -> User | None:
-    """Whose factors a setup page manages: the signed-in person, else the pending one."""
+    """Whose factors a setup page manages: the signed-in person, else the pending
+    one, but only while they have no factor yet (setting up the first one is
+    their second step; someone with a factor must use it, not add another)."""
     if request.user.is_authenticated:
         return request.user
-    return pending_user(request)
+    user = pending_user(request)
+    if user is None or services.has_factor(user=user):
+        return None
+    return user
 
 
 def finish(request: HttpRequest, *, user: User, device=None) -> str:
@@ -79,7 +85,8 @@ def finish(request: HttpRequest, *, user: User, device=None) -> str:
     if device is not None:
         otp_login(request, device)
     return pending.get("next") or (
-        reverse("admin:index") if client_of(request) is None else settings.LOGIN_REDIRECT_URL)
+        reverse("admin:index") if client_of(request) is None
+        else resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 def remember(request: HttpRequest, response: HttpResponse, *, user: User) -> None:

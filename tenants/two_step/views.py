@@ -50,7 +50,7 @@ class AdminLoginView(TwoStepLoginView):
     template_name = "admin/login.html"
 
     def get_default_redirect_url(self):
-        return self.request.build_absolute_uri("/admin/")
+        return reverse("admin:index")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **admin.site.each_context(self.request),
@@ -72,6 +72,10 @@ def verify(request):
     locked = sign_in.locked_out(request, user=user)
     if locked is not None:
         return locked
+    if not services.has_factor(user=user):  # reset meanwhile: set one up, or none is due
+        if services.is_required(user=user, client=sign_in.client_of(request)):
+            return redirect("two_step:setup")
+        return redirect(sign_in.finish(request, user=user))
     error = ""
     if request.method == "POST":
         kind = services.verify_code(user=user, code=request.POST.get("code", ""))

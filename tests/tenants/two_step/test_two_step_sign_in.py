@@ -279,3 +279,60 @@ def test_staff_requirement_follows_https():
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                              text=True, check=True).stdout.strip()
         assert out == expected
+
+
+def test_the_demo_client_asks_no_second_step_and_the_banner_says_so(
+        live_db, settings, monkeypatch, tmp_path, capsys):
+    from django.db import connection
+
+    from devtools.demo import DEMO_SLUG, ensure_demo
+    from devtools.runner import _print_banner
+    from tenants import services
+
+    monkeypatch.delenv("TUNEAIBOT_EPHEMERAL_SERVICES", raising=False)
+    monkeypatch.setenv("TUNEAIBOT_DATA_DIR", str(tmp_path))
+    staff_before = set(User.objects.values_list("pk", flat=True))
+    try:
+        credentials = ensure_demo()
+        demo = Client.objects.get(slug=DEMO_SLUG)
+        assert demo.second_factor == Client.SecondFactor.OFF
+        # A demo made before this feature got "admins" from the migration: a
+        # start turns it off again (no tenant admin chose otherwise).
+        Client.objects.filter(pk=demo.pk).update(second_factor="admins")
+        credentials = ensure_demo()
+        assert Client.objects.get(pk=demo.pk).second_factor == Client.SecondFactor.OFF
+        http = HttpClient(HTTP_HOST=demo.domains.get().domain)
+        response = http.post(LOGIN_PATH, {"username": credentials.admin_email,
+                                          "password": credentials.admin_password})
+        assert response.status_code == 302 and response["Location"] == "/"
+    finally:
+        connection.set_schema_to_public()
+        for client in Client.objects.filter(slug=DEMO_SLUG):
+            services.delete_client(client=client)
+        added = list(User.objects.exclude(pk__in=staff_before).values_list("pk", flat=True))
+        if added:  # the platform's staff login it made (no chat tables in public)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {User._meta.db_table} WHERE id = ANY(%s)",
+                               [added])
+    _print_banner(8000, credentials, "offline")
+    assert "two-step sign-in is off for this demo client" in capsys.readouterr().out
+
+
+def test_a_password_alone_cannot_add_a_factor_to_an_account_that_has_one(strict_client,
+                                                                         host_client):
+    owner = host_client(strict_client.domain.domain)
+    password_step(owner)
+    enrol_app(owner)
+
+    attacker = host_client(strict_client.domain.domain)
+    assert password_step(attacker) == VERIFY
+    assert attacker.get(TOTP)["Location"] == LOGIN_PATH
+    assert attacker.get(SETUP)["Location"] == LOGIN_PATH
+    assert attacker.post(f"{SETUP}passkey/register/options/").status_code == 403
+    assert attacker.post(f"{SETUP}passkey/register/", data="{}",
+                         content_type="application/json").status_code == 403
+    assert not signed_in(attacker)
+    with schema_context(strict_client.client.schema_name):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        assert TOTPDevice.objects.count() == 1
