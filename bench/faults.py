@@ -488,7 +488,8 @@ def provision() -> tuple[Client, str]:
         services.delete_client(client=old)
     result = services.create_client(
         slug=f"{PREFIX}{uuid.uuid4().hex[:6]}", name="Faults bench",
-        admin_email="admin@example.com", admin_password=PASSWORD)
+        admin_email="admin@example.com", admin_password=PASSWORD,
+        second_factor="off")
     return result.client, result.domain.domain
 
 

@@ -94,6 +94,11 @@ SHARED_APPS = [
     "django.contrib.postgres",
     "compliance",
     "csp",
+    # Two-step sign-in of platform staff (tenants.two_step).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "tenants.two_step",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -106,6 +111,11 @@ TENANT_APPS = [
     "knowledge",
     "data_rights",
     "tenants.sso",
+    # Each client's people's second factors, in its own schema.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "tenants.two_step",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -249,10 +259,12 @@ PERMISSIONS_POLICY = {
         "accelerometer", "autoplay", "camera", "display-capture",
         "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection",
         "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
-        "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "screen-wake-lock", "serial", "usb",
         "xr-spatial-tracking", "browsing-topics",
     )
 }
+# Passkeys (two-step sign-in): the page itself may ask for one, no frame in it.
+PERMISSIONS_POLICY["publickey-credentials-get"] = ["self"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -299,6 +311,22 @@ AXES_LOCKOUT_CALLABLE = "tenants.members.throttling.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 AXES_DISABLE_ACCESS_LOG = True  # no record of every successful sign-in
 AXES_VERBOSE = False
+# --- Two-step sign-in (tenants.two_step) ----------------------------------------
+# Each client chooses who must give a second factor (Client.second_factor:
+# tenant admins by default); platform staff must whenever the site is HTTPS.
+TWO_STEP_REQUIRED_FOR_STAFF = HTTPS or env.bool("TWO_STEP_REQUIRED_FOR_STAFF", default=False)
+# "Remember this browser": how long it may skip the second step (at most 90 days).
+TWO_STEP_REMEMBER_DAYS = min(90, max(1, env.int("TWO_STEP_REMEMBER_DAYS", default=30)))
+# How long a password sign-in waits for its second step.
+TWO_STEP_PENDING_SECONDS = env.int("TWO_STEP_PENDING_SECONDS", default=600)
+# Wrong codes count as failed sign-ins in django-axes (per account and address,
+# the limits above); django-otp's own per-device delay is off, so a mistyped code
+# followed at once by the right one is not refused without saying why.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("TWO_STEP_ISSUER", default="TuneAIBot")
+
 # Password reset requests, per network address and per e-mail asked for
 # (counted whether or not the account exists). Format: <count>/<s|m|h|d>.
 PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")

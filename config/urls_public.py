@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from compliance.urls import public_urlpatterns as compliance_urls
 from tenants import views
+from tenants.two_step.views import AdminLoginView
 
 admin.site.site_header = "TuneAIBot platform"
 admin.site.site_title = "TuneAIBot platform"
@@ -21,6 +22,9 @@ urlpatterns = [
     # The interface strings of static/js in the current language (a script file:
     # the Content-Security-Policy allows no inline script).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Staff sign in with the same second step as a client's people (tenants.two_step).
+    path("admin/login/", AdminLoginView.as_view(), name="staff-login"),
+    path("accounts/two-step/", include("tenants.two_step.urls")),
     path("admin/", admin.site.urls),
     path("", include((compliance_urls, "compliance"))),
 ]

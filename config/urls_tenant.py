@@ -17,6 +17,7 @@ urlpatterns = [
     # The interface strings of static/js in the current language (a script file:
     # the Content-Security-Policy allows no inline script).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/two-step/", include("tenants.two_step.urls")),
     path("accounts/", include("tenants.members.urls")),
     path("", include("compliance.urls")),
     path("", include("data_rights.urls")),

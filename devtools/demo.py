@@ -39,6 +39,7 @@ def ensure_demo() -> DemoCredentials:
     saved = _credentials_file()
     client = Client.objects.filter(slug=DEMO_SLUG).first()
     if client is not None and saved.exists():
+        _keep_two_step_off(client)
         # The sites are worked out again: this run may serve another port.
         credentials = DemoCredentials(**{
             **json.loads(saved.read_text()),
@@ -52,6 +53,9 @@ def ensure_demo() -> DemoCredentials:
     result = services.create_client(
         name="Acme Corp", slug=DEMO_SLUG, admin_email="admin@acme.example",
         admin_password=secrets.token_urlsafe(9),
+        # The printed logins work at once: the demo asks for no second step
+        # (every other client asks its tenant admins; the banner says so).
+        second_factor=Client.SecondFactor.OFF,
     )
     employee_password = secrets.token_urlsafe(9)
     with schema_context(result.client.schema_name):
@@ -75,6 +79,19 @@ def ensure_demo() -> DemoCredentials:
     )
     _save(saved, credentials)
     return credentials
+
+
+def _keep_two_step_off(client: Client) -> None:
+    """A demo made before two-step sign-in existed got the production default
+    with its migration; its printed logins must still work at once. A choice a
+    tenant admin made since (a recorded policy change) is kept."""
+    from tenants.two_step.models import SecondFactorEvent
+
+    with schema_context(client.schema_name):
+        chosen = SecondFactorEvent.objects.filter(
+            action=SecondFactorEvent.Action.POLICY_CHANGED).exists()
+    if not chosen and client.second_factor != Client.SecondFactor.OFF:
+        Client.objects.filter(pk=client.pk).update(second_factor=Client.SecondFactor.OFF)
 
 
 def _staff_site() -> str:

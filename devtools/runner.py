@@ -211,6 +211,8 @@ def _print_banner(port: int, credentials, model_mode: str) -> None:  # noqa: ANN
             f"    tenant admin:     {credentials.admin_email} / {credentials.admin_password}",
             f"    employee:         {credentials.employee_email} / "
             f"{credentials.employee_password}",
+            "    (two-step sign-in is off for this demo client; every other client asks "
+            "its tenant admins)",
             f"  Platform admin:     {credentials.staff_site}",
             f"    staff:            {credentials.staff_email} / {credentials.staff_password}",
         ]

@@ -29,6 +29,16 @@ ANONYMOUS_ROUTES = frozenset({
     "javascript-catalog",  # interface strings for static/js (the sign-in page loads it too)
     "sso:login",  # starts the company's single sign-on (tenants/sso)
     "sso:callback",  # the identity provider sends the person back here
+    # The second step of a password sign-in (tenants.two_step): these pages
+    # check the half-finished sign-in in the session themselves, and send
+    # anyone without one back to the sign-in page.
+    "two_step:verify",
+    "two_step:passkey-sign-in-options",
+    "two_step:passkey-sign-in",
+    "two_step:setup",
+    "two_step:totp",
+    "two_step:passkey-register-options",
+    "two_step:passkey-register",
 })
 
 

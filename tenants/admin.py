@@ -15,6 +15,8 @@ from tenants import services
 from tenants.members import selectors as member_selectors
 from tenants.members import services as member_services
 from tenants.models import Client, Domain
+from tenants.two_step import selectors as two_step_selectors
+from tenants.two_step import services as two_step_services
 
 
 class DomainInline(admin.TabularInline):
@@ -61,10 +63,11 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "country", "status", "created")
     list_filter = ("status",)
     search_fields = ("name", "slug")
-    readonly_fields = ("schema_name", "slug", "country", "created", "sign_in_lockouts")
+    readonly_fields = ("schema_name", "slug", "country", "created", "sign_in_lockouts",
+                       "admins_two_step")
     fields = ("name", "slug", "country", "schema_name", "status", "answers_in_flight_limit",
-              "answers_in_flight_per_person",
-              "created", "sign_in_lockouts")
+              "answers_in_flight_per_person", "second_factor", "created", "sign_in_lockouts",
+              "admins_two_step")
     inlines = [DomainInline]
 
     @admin.display(description=_("Sign-in lockouts"))
@@ -80,11 +83,46 @@ class ClientAdmin(admin.ModelAdmin):
         url = reverse("admin:tenants_client_lockouts", args=[obj.pk])
         return format_html('{} — <a href="{}">{}</a>', summary, url, _("see and unlock"))
 
+    @admin.display(description=_("Two-step sign-in of tenant admins"))
+    def admins_two_step(self, obj):
+        url = reverse("admin:tenants_client_two_step", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("see and reset"))
+
     def get_urls(self):
         lockouts = path("<id:client_id>/sign-in-lockouts/",
                         self.admin_site.admin_view(self.lockouts_view),
                         name="tenants_client_lockouts")
-        return [lockouts, *super().get_urls()]
+        two_step = path("<id:client_id>/two-step/",
+                        self.admin_site.admin_view(self.two_step_view),
+                        name="tenants_client_two_step")
+        return [lockouts, two_step, *super().get_urls()]
+
+    def two_step_view(self, request, client_id: int):
+        """Staff reset the second factor of a client's tenant admin (recorded in
+        the client's own list of changes); the client's admins reset members."""
+        client = get_object_or_404(self.get_queryset(request), pk=client_id)
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        with schema_context(client.schema_name):
+            if request.method == "POST":
+                admin_user = member_selectors.tenant_admin(pk=request.POST.get("user"))
+                if admin_user is None:
+                    messages.error(request, _("That tenant admin no longer exists."))
+                else:
+                    two_step_services.reset_by_staff(user=admin_user, staff=request.user)
+                    messages.success(request, _(
+                        "The two-step sign-in of %(email)s was reset: they set it up again at "
+                        "their next sign-in.") % {"email": admin_user.email})
+                return redirect("admin:tenants_client_two_step", client_id=client.pk)
+            admins = list(member_selectors.tenant_admins())
+            with_factor = two_step_selectors.users_with_factor()
+        return TemplateResponse(request, "admin/tenants/client/two_step.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "original": client, "client": client,
+            "title": _("Two-step sign-in of the tenant admins of %(client)s")
+            % {"client": client.name},
+            "admins": [(user, user.pk in with_factor) for user in admins],
+        })
 
     def lockouts_view(self, request, client_id: int):
         """Staff see and lift the sign-in pauses of any client (in its own schema)."""

@@ -40,6 +40,19 @@ class Client(TenantMixin):
                     "finds room; the line is served in turn between people. Blank: half "
                     "the client's limit (at least 1)."))
 
+    class SecondFactor(models.TextChoices):
+        OFF = "off", _("Not required")
+        ADMINS = "admins", _("Required for tenant admins")
+        EVERYONE = "everyone", _("Required for everyone")
+
+    # Who must give a second factor after their password (tenants.two_step);
+    # people who sign in through the client's single sign-on are never asked.
+    second_factor = models.CharField(
+        _("two-step sign-in"), max_length=16, choices=SecondFactor.choices,
+        default=SecondFactor.ADMINS,
+        help_text=_("Who must confirm a password sign-in with an authenticator app or a "
+                    "passkey. People who sign in with single sign-on are not asked."))
+
     # The schema is created by tenants.services (cloned from the template) and
     # dropped with the client: deleting a client is real erasure.
     auto_create_schema = True

@@ -145,10 +145,12 @@ def validate_new_client(*, name: str, slug: str, admin_email: str, country: str 
 
 def create_client(
     *, name: str, slug: str, admin_email: str, admin_password: str | None = None,
-    country: str = "US",
+    country: str = "US", second_factor: str = Client.SecondFactor.ADMINS,
 ) -> ProvisionedClient:
     """Create a client: its schema (cloned), primary domain, first tenant admin
     and data controls whose default kinds of personal data follow ``country``.
+    ``second_factor``: who must use two-step sign-in (tenant admins, the
+    production default; only the local demo turns it off).
 
     All of it happens in one transaction (PostgreSQL DDL is transactional), so
     a failure anywhere leaves no schema, domain or row behind.
@@ -162,7 +164,8 @@ def create_client(
     schema = schema_name_for(slug)
     try:
         with transaction.atomic():
-            client = Client(schema_name=schema, name=name.strip(), slug=slug, country=country)
+            client = Client(schema_name=schema, name=name.strip(), slug=slug, country=country,
+                            second_factor=second_factor)
             client.save(verbosity=0)
             domain = Domain.objects.create(
                 domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=client, is_primary=True

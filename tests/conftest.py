@@ -87,6 +87,9 @@ def make_client(live_db):
         kwargs.setdefault("name", f"Client {slug}")
         kwargs.setdefault("admin_email", ADMIN_EMAIL)
         kwargs.setdefault("admin_password", PASSWORD)
+        # Tests sign in with the password form everywhere; those about the
+        # two-step sign-in ask for the production default ("admins") themselves.
+        kwargs.setdefault("second_factor", "off")
         result = services.create_client(slug=slug, **kwargs)
         created.append(slug)
         return result

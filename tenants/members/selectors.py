@@ -10,6 +10,17 @@ def list_members() -> QuerySet[User]:
     return User.objects.order_by("-is_active", "email")
 
 
+def tenant_admins() -> QuerySet[User]:
+    return User.objects.filter(role=User.Role.ADMIN).order_by("email")
+
+
+def tenant_admin(*, pk) -> User | None:
+    """A tenant admin of this schema by id (None for anything else, bad ids included)."""
+    if not isinstance(pk, str) or not pk.isascii() or not pk.isdigit() or len(pk) > 18:
+        return None
+    return tenant_admins().filter(pk=int(pk)).first()
+
+
 def language_for(*, user: User | None, tenant=None) -> str:
     """The language to speak to `user` outside a request (e-mails, worker
     messages): theirs, else the workspace's default, else the site default."""

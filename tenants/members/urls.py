@@ -3,9 +3,11 @@ from django.urls import path
 
 from core import ids  # noqa: F401 - registers the <id:...> path converter
 from tenants.members import views
+from tenants.two_step.views import TwoStepLoginView
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # A right password leads to the second step when one is due (tenants.two_step).
+    path("login/", TwoStepLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(),

@@ -17,6 +17,7 @@ from tenants.members import selectors, services, throttling
 from tenants.members.forms import InviteForm, LanguageForm, WorkspaceLanguageForm
 from tenants.members.models import User
 from tenants.members.permissions import tenant_admin_required
+from tenants.two_step import selectors as two_step_selectors
 
 
 @tenant_admin_required
@@ -37,6 +38,7 @@ def member_list(request):
     return render(request, "members/list.html", {
         "members": selectors.list_members(), "form": form,
         "locked_out": selectors.locked_out_emails(),
+        "with_second_factor": two_step_selectors.users_with_factor(),
     })
 
 

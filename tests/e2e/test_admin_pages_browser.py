@@ -60,7 +60,8 @@ def make_client_module(django_db_setup, django_db_blocker):
         slug = f"{prefix}-{uuid.uuid4().hex[:8]}"
         with django_db_blocker.unblock():
             result = services.create_client(slug=slug, name=f"Client {slug}",
-                                            admin_email=ADMIN, admin_password=PASSWORD)
+                                            admin_email=ADMIN, admin_password=PASSWORD,
+                                            second_factor="off")
             connection.set_schema_to_public()
         created.append(slug)
         return result

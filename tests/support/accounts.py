@@ -111,13 +111,19 @@ def erase_staff(user: User) -> None:
     """Remove a staff account and what it left in the public schema."""
     from axes.models import AccessAttempt
     from django.contrib.admin.models import LogEntry
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tenants.utils import schema_context
 
     from tenants.members.models import User
+    from tenants.two_step.models import Passkey, RememberedBrowser
 
     with schema_context("public"):
         # Its failed attempts would count against the test address in later tests.
         AccessAttempt.objects.filter(username=user.email).delete()
         LogEntry.objects.filter(user_id=user.pk).delete()
+        # Their second factors (tenants.two_step), which the raw delete would not reach.
+        for model in (TOTPDevice, StaticDevice, Passkey, RememberedBrowser):
+            model.objects.filter(user_id=user.pk).delete()
         # Not .delete(): its cascade would look for chat tables, absent on the platform.
         User.objects.filter(pk=user.pk)._raw_delete("default")

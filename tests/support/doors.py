@@ -89,6 +89,20 @@ ROUTES: dict[str, Rule] = {
     "member-unlock": Rule(ADMIN, "POST", {"pk": "member"}),
     # A person's own language (and, for tenant admins, the workspace default).
     "language": Rule(MEMBER, "POST"),
+    # tenants/two_step/urls.py: the second step checks the half-finished sign-in
+    # in the session itself (anyone without one is sent back to sign in).
+    "two_step:verify": Rule(OPEN),
+    "two_step:passkey-sign-in-options": Rule(OPEN, "POST"),
+    "two_step:passkey-sign-in": Rule(OPEN, "POST"),
+    "two_step:setup": Rule(OPEN),
+    "two_step:totp": Rule(OPEN),
+    "two_step:passkey-register-options": Rule(OPEN, "POST"),
+    "two_step:passkey-register": Rule(OPEN, "POST"),
+    "two_step:codes": Rule(MEMBER),
+    "two_step:new-recovery-codes": Rule(MEMBER, "POST"),
+    "two_step:remove": Rule(MEMBER, "POST"),
+    "two_step:policy": Rule(ADMIN, "POST"),
+    "two_step:member-reset": Rule(ADMIN, "POST", {"pk": "member"}),
     # tenants/sso/urls.py and scim_urls.py
     "sso:login": Rule(OPEN),
     "sso:callback": Rule(OPEN),

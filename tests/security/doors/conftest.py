@@ -40,7 +40,8 @@ def world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         victim_client, other_client = (
             services.create_client(slug=slug, name=f"Client {slug}",
-                                   admin_email="admin@example.com", admin_password=PASSWORD)
+                                   admin_email="admin@example.com", admin_password=PASSWORD,
+                                   second_factor="off")
             for slug in slugs)
         with schema_context(victim_client.client.schema_name):
             victim = create_member(email="victim@example.com", password=PASSWORD)

@@ -28,7 +28,9 @@ def test_the_allow_list_is_exactly_the_routes_declared_open():
     assert set(ANONYMOUS_ROUTES) == {
         "login", "password_reset", "password_reset_done", "password_reset_confirm",
         "password_reset_complete", "compliance:overview", "healthz", "javascript-catalog",
-        "sso:login", "sso:callback"}
+        "sso:login", "sso:callback", "two_step:verify", "two_step:passkey-sign-in-options",
+        "two_step:passkey-sign-in", "two_step:setup", "two_step:totp",
+        "two_step:passkey-register-options", "two_step:passkey-register"}
     assert set(SELF_AUTHENTICATING_ROUTES) == {
         name for name, rule in ROUTES.items() if rule.who == TOKEN}
 
