@@ -485,6 +485,11 @@ class _PhoneRecognizer(_OwnPatterns, PatternRecognizer):
         "dial",
         "landline",
         "hotline",
+        "text",
+        "sms",
+        "ring",
+        "mob",
+        "ph",
         # Korean, Japanese, Chinese (matched inside words, see _ContextEnhancer)
         "전화",
         "연락처",
@@ -907,16 +912,81 @@ class _JpPassportRecognizer(_OwnPatterns, PatternRecognizer):
         super().__init__(supported_entity="JP_PASSPORT")
 
 
+class _UsSsnRecognizer(UsSsnRecognizer):
+    """Presidio's SSN shapes and checks, less its list of "sample" numbers.
+
+    Presidio drops 123-45-6789, 987-65-4320 and 078-05-1120 as examples; the
+    last was a real, issued number, and a number someone gives as their SSN
+    ("My SSN is 078051120") is redacted whatever it is. Bare nine digits
+    still need a cue word ("SSN", "social security")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _with_cjk_boundaries(self)
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        digits = "".join(ch for ch in pattern_text if ch.isdigit())
+        if digits in ("123456789", "987654320", "078051120"):
+            separators = {ch for ch in pattern_text if ch in ".- "}
+            return len(separators) > 1
+        return super().invalidate_result(pattern_text)
+
+
+class _SpelledEmailRecognizer(_OwnPatterns, PatternRecognizer):
+    """E-mail addresses spelled out to dodge scrapers: "john.doe at example
+    dot com", "jane [at] example [dot] org", "jane(at)example.co.uk".
+
+    The "at" must be bracketed or the "dot" spelled out, and the last label
+    must be a real public suffix (the offline snapshot), so "meet at home"
+    or "look at page dot five" is no address. With a bare " at " the part
+    before it must look like a mailbox ("john.doe", "jd42"), so "work at Acme
+    dot com" is no address either (and "jdoe at example dot com" is missed)."""
+
+    _AT = r"(?:\s*[\[(]\s*at\s*[\])]\s*|\s+at\s+)"
+    _DOT = r"(?:\s*[\[(]\s*dot\s*[\])]\s*|\s+dot\s+|\.)"
+    _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+    PATTERNS = [
+        Pattern(
+            "Spelled e-mail",
+            rf"(?<!{_W})[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}{_AT}{_LABEL}(?:{_DOT}{_LABEL}){{1,3}}"
+            rf"(?!{_W})",
+            0.6,
+        )
+    ]
+    CONTEXT: list[str] = []
+    _SPELLED = re.compile(r"[\[(]\s*(?:at|dot)\s*[\])]|\sdot\s", re.IGNORECASE)
+    _NORMALISE = re.compile(r"\s*[\[(]\s*(at|dot)\s*[\])]\s*|\s+(at|dot)\s+", re.IGNORECASE)
+
+    def __init__(self) -> None:
+        super().__init__(supported_entity="EMAIL_ADDRESS", name="SpelledEmailRecognizer")
+
+    def validate_result(self, pattern_text: str) -> bool:
+        if not self._SPELLED.search(pattern_text):
+            return False
+        # A bare " at " joins ordinary words too ("I work at Acme dot com"):
+        # then the name before it must look like a mailbox (john.doe, j_doe, jd42).
+        local, bare_at, _rest = pattern_text.partition(" at ")
+        if bare_at and not re.search(r"[._+\d]", local):
+            return False
+        address = self._NORMALISE.sub(
+            lambda m: "@" if (m.group(1) or m.group(2)).lower() == "at" else ".", pattern_text)
+        if address.count("@") != 1:
+            return False
+        extracted = _OFFLINE_TLDEXTRACT(address.split("@", 1)[1])
+        return bool(extracted.suffix and extracted.domain)
+
+
 def _recognizers() -> list[EntityRecognizer]:
     return [
         _OfflineEmailRecognizer(),
+        _SpelledEmailRecognizer(),
         _PhoneRecognizer(),
         _KrJpPhoneRecognizer(),
         _CreditCardRecognizer(),
         IbanRecognizer(),
         _IpRecognizer(),
         _with_cjk_boundaries(UsItinRecognizer()),
-        _with_cjk_boundaries(UsSsnRecognizer()),
+        _UsSsnRecognizer(),
         _with_cjk_boundaries(UkNinoRecognizer()),
         # Country recognizers default to their own language; every message is
         # analysed as "en" here, and the ids look the same in any language.

@@ -196,3 +196,28 @@ def test_a_secret_wins_over_the_email_inside_a_url() -> None:
 
     assert "Pa55word!" not in result.text
     assert "<SECRET_1>" in result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("My SSN is 078051120.", "My SSN is <SSN_1>."),
+        ("social security number 123456789", "social security number <SSN_1>"),
+        ("text me on 2125550147", "text me on <PHONE_1>"),
+        ("john.doe at example dot com", "<EMAIL_1>"),
+        ("write to jane [at] example [dot] org", "write to <EMAIL_1>"),
+        ("jane(at)example.co.uk", "<EMAIL_1>"),
+        ("NI number: JG 10 37 65 A", "NI number: <NINO_1>"),
+    ],
+)
+def test_other_spellings_of_known_types(text: str, redacted: str) -> None:
+    assert redact(text).text == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Order 123456789 shipped", "Ticket 2125550147 closed", "look at page dot five",
+     "I work at Acme dot com"],
+)
+def test_other_spellings_need_their_cue(text: str) -> None:
+    assert redact(text).items == []
