@@ -33,7 +33,7 @@ _KR_PROVINCE = (
 )
 _KR_UNIT = rf"[{_H}]{{1,6}}(?:시|군|구)"
 _KR_TOWN = rf"[{_H}0-9]{{1,8}}(?:읍|면|동|리|가)"
-_KR_ROAD = rf"[{_H}0-9]{{1,12}}(?:대로|로|길)(?:\s?\d{{1,4}}(?:번)?(?:길|가길))?"
+_KR_ROAD = rf"[{_H}0-9]{{1,12}}(?:대로|로|길|거리)(?:\s?\d{{1,4}}(?:번)?(?:길|가길))?"
 _KR_NUMBER = r"(?:지하\s?)?\d{1,5}(?:-\d{1,5})?"
 _KR_COUNTERS = (
     "시|분|초|명|개|건|원|년|월|일|주|번째|회|차|대|장|권|배|층수|퍼센트|kg|km|%|세|살|곳|가지|호선|등"
@@ -85,15 +85,18 @@ _JP_BLOCK = (
     rf"|[{_JP_DIGIT}]{{1,4}}番地?(?:\s?[{_JP_DIGIT}]{{1,4}}号?)?"
     rf"|[0-9０-９]{{1,4}}(?:[-－ー‐][0-9０-９]{{1,4}}){{1,2}})"
 )
+# After the block: a building with its floor or room ("… ビル 5階",
+# "クレスト中三依806", "コーポ東神田659").
 _JP_BUILDING = (
-    rf"(?:\s?[{_JP_CHAR}A-Za-z]{{1,16}}(?:ビル|マンション|ハイツ|タワー|荘|館|棟)"
-    rf"(?:\s?[0-9０-９]{{1,4}}(?:階|号室|F))?)?"
+    rf"(?:\s?[{_JP_CHAR}A-Za-zＡ-Ｚａ-ｚ]{{1,16}}(?:ビル|マンション|ハイツ|タワー|荘|館|棟)"
+    rf"(?:\s?[0-9０-９]{{1,4}}(?:階|号室|F)?)?"
+    rf"|\s[{_JP_CHAR}A-Za-zＡ-Ｚａ-ｚ]{{1,16}}[0-9０-９]{{1,4}}(?:号室)?(?![0-9０-９]))?"
 )
 _JP_POSTCODE = r"〒\s?[0-9０-９]{3}[-－ー]?[0-9０-９]{4}"
 _JP_ADDRESS = re.compile(
     rf"(?:{_JP_POSTCODE}\s?)?"
     rf"(?:(?:{_JP_PREFECTURES})(?:{_JP_MUNI}){{0,3}}|(?:{_JP_MUNI}){{1,3}})"
-    rf"[{_JP_NAME_CHAR}]{{0,8}}?{_JP_BLOCK}{_JP_BUILDING}"
+    rf"[{_JP_CHAR}]{{0,16}}?{_JP_BLOCK}{_JP_BUILDING}"
 )
 _JP_POSTCODE_ALONE = re.compile(_JP_POSTCODE)
 _JP_POSTCODE_CUE = re.compile(
@@ -101,21 +104,40 @@ _JP_POSTCODE_CUE = re.compile(
 
 # --- US and UK -----------------------------------------------------------------------
 
+# The USPS street suffixes (Publication 28, appendix C1) and their common
+# abbreviations, plus British ones (Close, Crescent, Gardens, Mews).
 _STREET_TYPES = (
-    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|"
-    "Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Close|Crescent|Cres|Gardens|"
-    "Grove|Mews|Row|Walk|Alley|Plaza|Trail|Broadway"
+    "Street|Streets|St|Avenue|Ave|Road|Roads|Rd|Boulevard|Blvd|Lane|Ln|Drive|Drives|Dr|"
+    "Court|Courts|Ct|Place|Pl|Way|Ways|Terrace|Ter|Parkway|Parkways|Pkwy|Highway|Hwy|Circle|"
+    "Circles|Cir|Square|Squares|Sq|Close|Crescent|Cres|Gardens|Garden|Grove|Groves|Mews|Row|"
+    "Walk|Walks|Alley|Plaza|Trail|Broadway|Annex|Arcade|Bayou|Beach|Bend|Bluff|Bluffs|Bottom|"
+    "Branch|Bridge|Brook|Brooks|Burg|Burgs|Bypass|Camp|Canyon|Cape|Causeway|Center|Centers|"
+    "Cliff|Cliffs|Club|Common|Commons|Corner|Corners|Course|Cove|Coves|Creek|Crest|Crossing|"
+    "Crossroad|Curve|Dale|Dam|Divide|Estate|Estates|Expressway|Extension|Extensions|Falls|"
+    "Fall|Ferry|Field|Fields|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks|Fort|"
+    "Freeway|Gateway|Glen|Glens|Green|Greens|Harbor|Harbors|Haven|Heights|Hill|Hills|Hollow|"
+    "Inlet|Island|Islands|Isle|Junction|Junctions|Key|Keys|Knoll|Knolls|Lake|Lakes|Land|"
+    "Landing|Light|Lights|Loaf|Lock|Locks|Lodge|Loop|Mall|Manor|Manors|Meadow|Meadows|Mill|"
+    "Mills|Mission|Motorway|Mount|Mountain|Mountains|Neck|Orchard|Oval|Overpass|Park|Parks|"
+    "Pass|Passage|Path|Pike|Pine|Pines|Plain|Plains|Point|Points|Port|Ports|Prairie|Radial|"
+    "Ramp|Ranch|Rapid|Rapids|Rest|Ridge|Ridges|River|Route|Rue|Run|Shoal|Shoals|Shore|Shores|"
+    "Skyway|Spring|Springs|Spur|Spurs|Station|Stravenue|Stream|Summit|Throughway|Trace|Track|"
+    "Trafficway|Trailer|Tunnel|Turnpike|Underpass|Union|Unions|Valley|Valleys|Via|Viaduct|"
+    "View|Views|Village|Villages|Ville|Vista|Wall|Well|Wells"
 )
 _US_STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
-    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
+    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|"
+    # territories and military post offices
+    "AS|FM|GU|MH|MP|PW|PR|VI|AA|AE|AP"
 )
 _UK_POSTCODE = r"(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2})"
 _UK_POSTCODE_TIGHT = r"(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\d[ABD-HJLNP-UW-Z]{2})"
 _CAP = r"(?:[A-Z][a-z'’]+|[A-Z]{2,}|\d{1,3}(?:st|nd|rd|th))"
+_TOWN = r"[A-Z][a-z'’]+"
 _EN_ADDRESS = re.compile(
     # "The 5 Best Street Foods" is a headline, not an address.
-    r"(?<![\w#])(?<![Tt]he )(?<![Tt]op )\d{1,6}[A-Za-z]?,?\s(?:[NSEW]\.?\s)?"
+    r"(?<![\w#])(?<![Tt]he )(?<![Tt]op )\d{1,6}[A-Za-z]?,?[ \t](?:[NSEW]\.?\s)?"
     rf"(?:{_CAP}\s){{1,3}}(?:{_STREET_TYPES})\b\.?(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b)?"
     r"(?:,?\s(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|#)\.?\s?#?[A-Za-z0-9\-]{1,6})?"
     # the town ("Springfield", "London", "New York"), then a state and ZIP or a postcode
@@ -124,6 +146,12 @@ _EN_ADDRESS = re.compile(
     rf"(?:,?\s{_UK_POSTCODE}(?![A-Za-z0-9]))?"
 )
 _JP_PREFECTURE_RE = re.compile(_JP_PREFECTURES)
+# British flats and studios: "Flat 62\nBarry Track, Longmouth M6W 9QY".
+_UK_FLAT = re.compile(
+    r"(?<![\w])(?:Flat|Studio|Apartment|Unit)\s[0-9]{1,4}[A-Za-z]?[\n,]\s?"
+    rf"(?:{_CAP}\s){{1,3}}(?:{_STREET_TYPES})\b"
+    rf"(?:,\s{_TOWN}(?:\s{_TOWN}){{0,2}})?(?:,?\s{_UK_POSTCODE}(?![A-Za-z0-9]))?"
+)
 _US_STATE_ZIP = re.compile(rf"(?<![A-Za-z])(?:{_US_STATES})\s\d{{5}}(?:-\d{{4}})?(?!\d)")
 _ZIP_CUE = re.compile(r"(?i:zip(?:\s?code)?|postal\s?code|postcode)\s?(?:is|:|#)?\s?"
                       rf"(?P<code>\d{{5}}(?:-\d{{4}})?(?!\d)|{_UK_POSTCODE_TIGHT}|{_UK_POSTCODE})")
@@ -133,7 +161,8 @@ _UK_POSTCODE_ALONE = re.compile(rf"(?<![A-Za-z0-9]){_UK_POSTCODE}(?![A-Za-z0-9])
 def find_addresses(text: str) -> list[tuple[int, int]]:
     """(start, end) of every address or postal code in ``text`` (may overlap)."""
     spans: list[tuple[int, int]] = []
-    for regex in (_KR_ADDRESS, _JP_ADDRESS, _EN_ADDRESS, _US_STATE_ZIP, _JP_POSTCODE_ALONE,
+    for regex in (_KR_ADDRESS, _JP_ADDRESS, _EN_ADDRESS, _UK_FLAT, _US_STATE_ZIP,
+                  _JP_POSTCODE_ALONE,
                   _UK_POSTCODE_ALONE):
         for match in regex.finditer(text):
             start, end = match.span()

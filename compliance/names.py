@@ -77,6 +77,9 @@ EN_TITLES = (
 # Given names that are everyday English words: never matched alone.
 EN_WORD_NAMES = frozenset(
     """
+    jordan paris washington austin dallas florence georgia virginia carolina chelsea
+    brooklyn sydney madison lincoln ford mercedes tesla kennedy houston phoenix denver
+    london india china kenya israel
     will may june april august mark bill frank grant rose lily ivy holly hope joy faith
     grace dawn eve summer autumn winter sky river rain storm chase hunter carter mason
     taylor page paige baker cook miller rich sterling pearl ruby amber crystal jewel angel
@@ -206,7 +209,9 @@ class NameMatcher:
             if not _is_cjk(g) and len(givens[g]) == 1 and len(g) >= 3
             and g.casefold() not in EN_WORD_NAMES and g[:1].isupper()
         )
-        ko_titles = _alternation(KO_TITLES)
+        # A title ends where a word would: "고양시" is no 고 + 양, "김과장님께" is.
+        ko_titles = (rf"(?:{_alternation(KO_TITLES)})"
+                     r"(?=[^\uac00-\ud7a3]|$|님|께|은|는|이|가|을|를|에|과|와|의|도|한테|으로|로|만)")
         plain = [f for f in ko_families if f not in KO_AMBIGUOUS_FAMILIES]
         ambiguous = [f for f in ko_families if f in KO_AMBIGUOUS_FAMILIES]
         if plain:
@@ -246,12 +251,28 @@ class NameMatcher:
         for match in self._regex.finditer(text):
             kind = match.lastgroup or ""
             start, end = match.span(kind)
+            if kind == "en_given" and self._after_another_name(text, start):
+                continue
             surface = _key(text[start:end])
             table = self._full if kind.startswith("full") else (
                 self._givens if "given" in kind else self._families)
             keys = table.get(surface, set())
             found.append(NameMatch(start, end, next(iter(keys)) if len(keys) == 1 else ""))
         return found
+
+    _BEFORE = re.compile(r"([A-Z][a-z]+)\s+$")
+    # Capitalised words that come before a first name without being a name.
+    _CALLS = frozenset(
+        {"hi", "hello", "hey", "dear", "thanks", "thank", "ask", "tell", "email", "call",
+         "ping", "cc", "to", "from", "with", "and", "for", "by", "but", "so", "if", "when",
+         "sorry", "please"}
+    )
+
+    def _after_another_name(self, text: str, start: int) -> bool:
+        """A given name alone right after another capitalised word ("Jesus
+        Bradley"): the family name of someone else, not our Bradley."""
+        before = self._BEFORE.search(text, max(0, start - 30), start)
+        return bool(before) and before.group(1).casefold() not in self._CALLS
 
     def full_name(self, member_key: str) -> str:
         """The member's full name ("" when the directory has only one part)."""

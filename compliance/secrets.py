@@ -133,9 +133,20 @@ def _format_regexes() -> tuple[re.Pattern[str], ...]:
     return tuple(regexes)
 
 
+# detect-secrets' keyword rules, case-insensitive ("DB_PASSWORD=", "Password:"
+# as people write them; the plugin itself matches them as written in code).
+_KEYWORD_RULES = tuple(
+    (re.compile(regex.pattern, regex.flags | re.IGNORECASE), group)
+    for regex, group in CONFIG_DENYLIST_REGEX_TO_GROUP.items()
+)
+
+
 def _value_span(match: re.Match[str], group: int) -> tuple[int, int]:
     start, end = match.span(group)
     value = match.string[start:end]
+    # The rule's value runs to the end of the line: a value ends at a space
+    # or at the ";" that separates a connection string's fields.
+    value = re.split(r"[\s;]", value, maxsplit=1)[0]
     stripped = value.rstrip(_TRAILING)
     lead = len(stripped) - len(stripped.lstrip("\"'`"))
     return start + lead, start + len(stripped)
@@ -148,10 +159,10 @@ def find_secrets(text: str) -> list[tuple[int, int]]:
     for regex in _format_regexes():
         for match in regex.finditer(text):
             # Where a detector captures the value (a password in a URL, a key
-            # after "aws_secret"), that group is the secret; short groups are
-            # prefixes ("ghp" of a GitHub token) and the whole match counts.
+            # after "aws_secret"), that group is the secret; a group at the
+            # start is a prefix ("glpat" of a GitLab token): the whole match counts.
             group = match.lastindex or 0
-            if group and len(match.group(group) or "") < 4:
+            if group and (match.start(group) <= match.start() or len(match.group(group)) < 4):
                 group = 0
             start, end = match.span(group)
             if group == 0:
@@ -175,7 +186,7 @@ def find_secrets(text: str) -> list[tuple[int, int]]:
     for line_match in re.finditer(r"[^\n]+", text):
         line = line_match.group()
         offset = line_match.start()
-        for regex, group in CONFIG_DENYLIST_REGEX_TO_GROUP.items():
+        for regex, group in _KEYWORD_RULES:
             for match in regex.finditer(line):
                 start, end = _value_span(match, group)
                 if _looks_like_secret(line[start:end]):
