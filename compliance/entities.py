@@ -53,6 +53,9 @@ SUPPORTED_ENTITIES: dict[str, str] = {
     "KR_DRIVER_LICENSE": gettext_noop("Korean driver's licence numbers (운전면허번호)"),
     "JP_MY_NUMBER": gettext_noop("Japanese My Numbers (マイナンバー)"),
     "JP_PASSPORT": gettext_noop("Japanese passport numbers (旅券番号)"),
+    "MEMBER_NAME": gettext_noop("Names of your own people (from your member directory)"),
+    "POSTAL_ADDRESS": gettext_noop("Postal addresses and postal codes"),
+    "SECRET": gettext_noop("Secrets pasted in messages (access keys, API tokens, passwords)"),
 }
 
 ENTITY_LABELS: dict[str, str] = {**SUPPORTED_ENTITIES, CUSTOM_TERM: CUSTOM_TERM_LABEL}
@@ -79,6 +82,11 @@ PLACEHOLDER_LABELS: dict[str, str] = {
     "KR_DRIVER_LICENSE": "DRIVER_LICENSE",
     "JP_MY_NUMBER": "MY_NUMBER",
     "JP_PASSPORT": "JP_PASSPORT",
+    # Names share one label, whoever found them: a member's name found in the
+    # directory and by a name model is the same person to the model.
+    "MEMBER_NAME": "PERSON",
+    "POSTAL_ADDRESS": "ADDRESS",
+    "SECRET": "SECRET",
     CUSTOM_TERM: "TERM",
 }
 
@@ -89,6 +97,9 @@ COMMON_ENTITIES: tuple[str, ...] = (
     "CREDIT_CARD",
     "IBAN_CODE",
     "IP_ADDRESS",
+    "MEMBER_NAME",
+    "POSTAL_ADDRESS",
+    "SECRET",
 )
 
 # National ids by ISO 3166 country code.

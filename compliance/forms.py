@@ -19,17 +19,21 @@ class DataControlsForm(forms.ModelForm):
 
     class Meta:
         model = DataControls
-        fields = ["redaction_enabled", "redaction_entities", "redaction_terms",
+        fields = ["redaction_enabled", "redaction_entities", "redaction_terms", "restore_secrets",
                   "conversation_retention_days", "file_retention_days",
                   "monthly_token_quota", "user_monthly_token_quota"]
         labels = {
             "redaction_enabled": _("Redact personal data before it is sent to the model"),
+            "restore_secrets": _("Show pasted secrets again in answers"),
             "conversation_retention_days": _("Delete conversations after (days without use)"),
             "file_retention_days": _("Delete library files after (days)"),
             "monthly_token_quota": _("Monthly token quota for the workspace"),
             "user_monthly_token_quota": _("Monthly token quota per person"),
         }
         help_texts = {
+            "restore_secrets": _("Off: an answer shows a placeholder such as <SECRET_1> "
+                                 "where the secret was. The model never sees the secret "
+                                 "either way."),
             "conversation_retention_days": _("Leave empty to keep conversations until deleted."),
             "file_retention_days": _("Leave empty to keep files until deleted."),
             "monthly_token_quota": _("Leave empty for no quota."),

@@ -84,6 +84,9 @@ class DataControls(models.Model):
     redaction_enabled = models.BooleanField(default=True)
     redaction_entities = models.JSONField(default=default_entities, blank=True)
     redaction_terms = models.JSONField(default=list, blank=True)
+    # Secrets come back into the answer only if the admin chooses; otherwise
+    # the employee sees the placeholder.
+    restore_secrets = models.BooleanField(default=False)
     # None means "keep forever".
     conversation_retention_days = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)])

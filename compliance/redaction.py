@@ -73,17 +73,21 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 from presidio_anonymizer.entities import RecognizerResult as AnonymizerResult
 
+from compliance.addresses import find_addresses
 from compliance.entities import (
     CUSTOM_TERM,
     CUSTOM_TERM_LABEL,
     PLACEHOLDER_LABELS,
     SUPPORTED_ENTITIES,
 )
+from compliance.names import Member, NameMatcher, matcher_for
+from compliance.secrets import find_secrets
 
 __all__ = [
     "CUSTOM_TERM",
     "CUSTOM_TERM_LABEL",
     "DEFAULT_ENTITIES",
+    "Member",
     "PLACEHOLDER_LABELS",
     "SUPPORTED_ENTITIES",
     "RedactedItem",
@@ -97,6 +101,10 @@ __all__ = [
 DEFAULT_ENTITIES: frozenset[str] = frozenset(SUPPORTED_ENTITIES)
 
 _ENTITY_BY_LABEL: dict[str, str] = {label: e for e, label in PLACEHOLDER_LABELS.items()}
+# Found by this module's own finders, not by Presidio recognizers.
+_OWN_FINDERS = frozenset({"MEMBER_NAME", "POSTAL_ADDRESS", "SECRET"})
+# Names found in the directory or by a model share placeholders and identities.
+_NAME_TYPES = frozenset({"MEMBER_NAME", "PERSON"})
 _PRIORITY: dict[str, int] = {e: i for i, e in enumerate([CUSTOM_TERM, *SUPPORTED_ENTITIES])}
 
 # Below these scores a candidate is dropped. 0.5 keeps every checksum- or
@@ -477,6 +485,11 @@ class _PhoneRecognizer(_OwnPatterns, PatternRecognizer):
         "dial",
         "landline",
         "hotline",
+        "text",
+        "sms",
+        "ring",
+        "mob",
+        "ph",
         # Korean, Japanese, Chinese (matched inside words, see _ContextEnhancer)
         "전화",
         "연락처",
@@ -899,16 +912,81 @@ class _JpPassportRecognizer(_OwnPatterns, PatternRecognizer):
         super().__init__(supported_entity="JP_PASSPORT")
 
 
+class _UsSsnRecognizer(UsSsnRecognizer):
+    """Presidio's SSN shapes and checks, less its list of "sample" numbers.
+
+    Presidio drops 123-45-6789, 987-65-4320 and 078-05-1120 as examples; the
+    last was a real, issued number, and a number someone gives as their SSN
+    ("My SSN is 078051120") is redacted whatever it is. Bare nine digits
+    still need a cue word ("SSN", "social security")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _with_cjk_boundaries(self)
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        digits = "".join(ch for ch in pattern_text if ch.isdigit())
+        if digits in ("123456789", "987654320", "078051120"):
+            separators = {ch for ch in pattern_text if ch in ".- "}
+            return len(separators) > 1
+        return super().invalidate_result(pattern_text)
+
+
+class _SpelledEmailRecognizer(_OwnPatterns, PatternRecognizer):
+    """E-mail addresses spelled out to dodge scrapers: "john.doe at example
+    dot com", "jane [at] example [dot] org", "jane(at)example.co.uk".
+
+    The "at" must be bracketed or the "dot" spelled out, and the last label
+    must be a real public suffix (the offline snapshot), so "meet at home"
+    or "look at page dot five" is no address. With a bare " at " the part
+    before it must look like a mailbox ("john.doe", "jd42"), so "work at Acme
+    dot com" is no address either (and "jdoe at example dot com" is missed)."""
+
+    _AT = r"(?:\s*[\[(]\s*at\s*[\])]\s*|\s+at\s+)"
+    _DOT = r"(?:\s*[\[(]\s*dot\s*[\])]\s*|\s+dot\s+|\.)"
+    _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+    PATTERNS = [
+        Pattern(
+            "Spelled e-mail",
+            rf"(?<!{_W})[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}}{_AT}{_LABEL}(?:{_DOT}{_LABEL}){{1,3}}"
+            rf"(?!{_W})",
+            0.6,
+        )
+    ]
+    CONTEXT: list[str] = []
+    _SPELLED = re.compile(r"[\[(]\s*(?:at|dot)\s*[\])]|\sdot\s", re.IGNORECASE)
+    _NORMALISE = re.compile(r"\s*[\[(]\s*(at|dot)\s*[\])]\s*|\s+(at|dot)\s+", re.IGNORECASE)
+
+    def __init__(self) -> None:
+        super().__init__(supported_entity="EMAIL_ADDRESS", name="SpelledEmailRecognizer")
+
+    def validate_result(self, pattern_text: str) -> bool:
+        if not self._SPELLED.search(pattern_text):
+            return False
+        # A bare " at " joins ordinary words too ("I work at Acme dot com"):
+        # then the name before it must look like a mailbox (john.doe, j_doe, jd42).
+        local, bare_at, _rest = pattern_text.partition(" at ")
+        if bare_at and not re.search(r"[._+\d]", local):
+            return False
+        address = self._NORMALISE.sub(
+            lambda m: "@" if (m.group(1) or m.group(2)).lower() == "at" else ".", pattern_text)
+        if address.count("@") != 1:
+            return False
+        extracted = _OFFLINE_TLDEXTRACT(address.split("@", 1)[1])
+        return bool(extracted.suffix and extracted.domain)
+
+
 def _recognizers() -> list[EntityRecognizer]:
     return [
         _OfflineEmailRecognizer(),
+        _SpelledEmailRecognizer(),
         _PhoneRecognizer(),
         _KrJpPhoneRecognizer(),
         _CreditCardRecognizer(),
         IbanRecognizer(),
         _IpRecognizer(),
         _with_cjk_boundaries(UsItinRecognizer()),
-        _with_cjk_boundaries(UsSsnRecognizer()),
+        _UsSsnRecognizer(),
         _with_cjk_boundaries(UkNinoRecognizer()),
         # Country recognizers default to their own language; every message is
         # analysed as "en" here, and the ids look the same in any language.
@@ -1018,13 +1096,20 @@ _COMPACT_KEYED = {
 }
 
 
-def _identity(entity_type: str, value: str) -> str:
+def _identity(entity_type: str, value: str, names: NameMatcher | None = None) -> str:
     """Key under which two spellings of one value share a placeholder.
 
     "(555) 123-4567" and "555.123.4567", "ACME" and "Acme" are the same thing
-    to the reader, so they must be the same placeholder to the model.
+    to the reader, so they must be the same placeholder to the model. A
+    member's name in any of its forms ("김민수", "김 과장", "민수 씨") is the
+    member.
     """
     value = _fold(value)
+    if entity_type in _NAME_TYPES:
+        member = names.member_for(value) if names is not None else ""
+        if member:
+            return f"PERSON:member:{member}"
+        return "PERSON:" + "".join(value.split()).casefold()
     if entity_type in _DIGIT_KEYED:
         key = "".join(ch for ch in value if ch.isdigit() or ch == "+")
     elif entity_type in _COMPACT_KEYED:
@@ -1037,8 +1122,9 @@ def _identity(entity_type: str, value: str) -> str:
 class _PlaceholderBook:
     """Hands out placeholders, reusing the ones a conversation already has."""
 
-    def __init__(self, mapping: Mapping[str, str]) -> None:
+    def __init__(self, mapping: Mapping[str, str], names: NameMatcher | None = None) -> None:
         self.mapping: dict[str, str] = dict(mapping)
+        self._names = names
         self._by_identity: dict[str, str] = {}
         self._last_number: Counter[str] = Counter()
         for placeholder, original in self.mapping.items():
@@ -1049,11 +1135,17 @@ class _PlaceholderBook:
             self._last_number[label] = max(self._last_number[label], number)
             entity_type = _ENTITY_BY_LABEL.get(label)
             if entity_type is not None:
-                self._by_identity.setdefault(_identity(entity_type, original), placeholder)
+                self._by_identity.setdefault(
+                    _identity(entity_type, original, names), placeholder)
 
     def placeholder_for(self, entity_type: str, original: str) -> str:
-        key = _identity(entity_type, original)
+        key = _identity(entity_type, original, self._names)
         placeholder = self._by_identity.get(key)
+        if placeholder is None and key.startswith("PERSON:member:") and self._names is not None:
+            # A member comes back as their full name, whatever form was
+            # written: "<PERSON_1>さん" reads "田中太郎さん", "Mr. <PERSON_1>"
+            # "Mr. John Smith", never a bare family name.
+            original = self._names.full_name(key.removeprefix("PERSON:member:")) or original
         if placeholder is None:
             label = PLACEHOLDER_LABELS[entity_type]
             self._last_number[label] += 1
@@ -1067,9 +1159,12 @@ def _pick_non_overlapping(candidates: list[RecognizerResult]) -> list[Recognizer
     # Highest score first, then the longer span, then the more specific type.
     # A loser is dropped whole rather than trimmed, so no half-redacted value
     # is left behind; the winner covers the overlap anyway.
+    # A secret goes first whatever else claims its text: the password in
+    # "smtp://user:Pa55@mail.example.com" also reads as an e-mail address.
     ranked = sorted(
         candidates,
-        key=lambda r: (-r.score, -(r.end - r.start), _PRIORITY.get(r.entity_type, 99), r.start),
+        key=lambda r: (r.entity_type != "SECRET", -r.score, -(r.end - r.start),
+                       _PRIORITY.get(r.entity_type, 99), r.start),
     )
     # Kept spans never overlap, so ordered by start they are ordered by end
     # too, and only the two neighbours of an insertion point can collide.
@@ -1108,6 +1203,7 @@ def redact(
     entities: Iterable[str] | None = None,
     terms: Sequence[str] = (),
     mapping: Mapping[str, str] | None = None,
+    members: Sequence[Member] = (),
 ) -> RedactionResult:
     """Replace personal data in ``text`` with numbered placeholders.
 
@@ -1115,6 +1211,8 @@ def redact(
     them, an empty list: none). ``terms`` are the client's always-redact words,
     matched case-insensitively as whole words. ``mapping`` is the
     conversation's mapping from earlier calls; it is not modified.
+    ``members`` is the client's directory (``compliance.names.Member``), whose
+    names ``MEMBER_NAME`` finds in the forms people write.
     """
     if isinstance(terms, str) or isinstance(entities, str):
         # A lone string would be read letter by letter: "Acme" as A, c, m, e.
@@ -1124,11 +1222,15 @@ def redact(
     # length, same offsets); what is replaced is the text as written.
     folded = _fold(text)
     candidates: list[RecognizerResult] = _find_terms(folded, terms)
-    if chosen and text.strip():
+    names = matcher_for(tuple(members)) if members and "MEMBER_NAME" in chosen else None
+    if text.strip():
+        candidates.extend(_find_own(folded, chosen, names))
+    presidio_entities = [e for e in chosen if e not in _OWN_FINDERS]
+    if presidio_entities and text.strip():
         found = _get_engines().analyzer.analyze(
             text=folded,
             language="en",
-            entities=chosen,
+            entities=presidio_entities,
             # An explicit threshold of 0 bypasses Presidio's per-recognizer
             # thresholds; ours are applied just below, per entity type.
             score_threshold=0.0,
@@ -1137,7 +1239,7 @@ def redact(
             r for r in found if r.score >= _MIN_SCORE.get(r.entity_type, _DEFAULT_MIN_SCORE)
         )
 
-    book = _PlaceholderBook(mapping or {})
+    book = _PlaceholderBook(mapping or {}, names)
     selected = _pick_non_overlapping(candidates)
     if not selected:
         return RedactionResult(text=text, mapping=book.mapping, counts={}, items=[])
@@ -1175,6 +1277,23 @@ def redact(
     )
 
 
+def _find_own(
+    text: str, chosen: Sequence[str], names: NameMatcher | None
+) -> list[RecognizerResult]:
+    """Names, addresses and secrets: found by this package's finders. Scores
+    rank them against Presidio's: a secret (1.0) wins over the e-mail or
+    phone-like run inside it, a member's name (0.95) and an address (0.9)
+    over weaker pattern matches."""
+    found: list[RecognizerResult] = []
+    if names is not None:
+        found += [RecognizerResult("MEMBER_NAME", m.start, m.end, 0.95) for m in names.find(text)]
+    if "POSTAL_ADDRESS" in chosen:
+        found += [RecognizerResult("POSTAL_ADDRESS", s, e, 0.9) for s, e in find_addresses(text)]
+    if "SECRET" in chosen:
+        found += [RecognizerResult("SECRET", s, e, 1.0) for s, e in find_secrets(text)]
+    return found
+
+
 def _lookup(entity_type: str, book: _PlaceholderBook) -> Callable[[str], str]:
     return lambda original: book.placeholder_for(entity_type, original)
 
@@ -1190,21 +1309,58 @@ _ECHO_RE = re.compile(
 )
 
 
+# Korean particles whose form depends on whether the word before ends in a
+# consonant (받침): the model writes them after a placeholder without knowing
+# the name ("<PERSON_1>이", "<PERSON_1>는"); restoring picks the right one.
+# (after a consonant, after a vowel); 으로/로 also takes 로 after ㄹ.
+_KO_PARTICLES: dict[str, tuple[str, str]] = {
+    "은": ("은", "는"), "는": ("은", "는"), "이": ("이", "가"), "가": ("이", "가"),
+    "을": ("을", "를"), "를": ("을", "를"), "과": ("과", "와"), "와": ("과", "와"),
+    "으로": ("으로", "로"), "로": ("으로", "로"), "이랑": ("이랑", "랑"), "랑": ("이랑", "랑"),
+    "아": ("아", "야"), "야": ("아", "야"),
+}
+_PARTICLE_RE = re.compile(
+    "(?:" + "|".join(sorted(_KO_PARTICLES, key=len, reverse=True)) + ")(?![\uac00-\ud7a3])")
+
+
+def _particle_after(original: str, particle: str) -> str:
+    last = original[-1:] if original else ""
+    if not "\uac00" <= last <= "\ud7a3":
+        return particle  # a Latin name or a number: the model's choice stands
+    final = (ord(last) - 0xAC00) % 28  # 0: no final consonant; 8: ㄹ
+    consonant, vowel = _KO_PARTICLES[particle]
+    if consonant == "으로" and final == 8:
+        return "로"
+    return consonant if final else vowel
+
+
 def restore(text: str, *, mapping: Mapping[str, str]) -> str:
     """Put the originals back for every known placeholder in ``text``.
 
     Placeholders not in ``mapping`` (say the model invented ``<EMAIL_9>``)
-    are left as they are.
+    are left as they are. A Korean particle glued to a placeholder is made
+    to fit the restored word ("<PERSON_1>이" -> "김민수가").
     """
     if not mapping:
         return text
-
-    def original_for(match: re.Match[str]) -> str:
+    out: list[str] = []
+    position = 0
+    for match in _ECHO_RE.finditer(text):
         label = match.group(1) or match.group(3)
         number = match.group(2) or match.group(4)
-        return mapping.get(f"<{label.upper()}_{int(number)}>", match.group(0))
-
-    return _ECHO_RE.sub(original_for, text)
+        original = mapping.get(f"<{label.upper()}_{int(number)}>")
+        out.append(text[position : match.start()])
+        position = match.end()
+        if original is None:
+            out.append(match.group(0))
+            continue
+        out.append(original)
+        particle = _PARTICLE_RE.match(text, position)
+        if particle:
+            out.append(_particle_after(original, particle.group(0)))
+            position = particle.end()
+    out.append(text[position:])
+    return "".join(out)
 
 
 # A tail that may still grow into a placeholder. Bounded, so at most ~45
@@ -1216,7 +1372,10 @@ _PENDING_TAIL_RE = re.compile(
     # a partial "&lt;"
     r"|&(?:lt?)?"
     # an upper-case word that could become a bare "EMAIL_1"
-    rf"|(?<!{_W})[A-Z][A-Z0-9_]{{0,40}})$"
+    rf"|(?<!{_W})[A-Z][A-Z0-9_]{{0,40}}"
+    # a whole placeholder, maybe with the start of a particle: the Korean
+    # particle after it may still arrive and must fit the restored word
+    r"|(?:<|&lt;|\[|\{)[A-Za-z_]{1,40}_\d{1,6}(?:>|&gt;|\]|\})(?:으|이)?)$"
 )
 
 

@@ -23,6 +23,7 @@ from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.models import ConversationRedaction, MessageRedaction
 from tenants.db import current_schema
+from tenants.members import selectors as member_selectors
 
 if TYPE_CHECKING:
     from compliance.redaction import StreamRestorer
@@ -41,6 +42,9 @@ class CallContext:
     redaction_enabled: bool = True
     entities: list[str] | None = None
     terms: list[str] = field(default_factory=list)
+    # The client's directory: (key, given name, family name) per member.
+    members: tuple[tuple[str, str, str], ...] = ()
+    restore_secrets: bool = False
     mapping: dict[str, str] = field(default_factory=dict)
     # How to get a database connection (an llm worker thread passes db_slot).
     db: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
@@ -56,6 +60,9 @@ def load_context(*, user=None, conversation_id: int | None = None,
                  ) -> CallContext:
     """Read the client's controls (and the conversation's mapping); needs the database."""
     controls = compliance_selectors.get_data_controls()
+    entities = list(controls.redaction_entities or [])
+    members = (member_selectors.directory_names()
+               if controls.redaction_enabled and "MEMBER_NAME" in entities else ())
     mapping = {}
     if conversation_id is not None:
         row = ConversationRedaction.objects.filter(conversation_id=conversation_id).first()
@@ -64,8 +71,8 @@ def load_context(*, user=None, conversation_id: int | None = None,
         user_id=getattr(user, "pk", None), user_email=getattr(user, "email", "") or "",
         conversation_id=conversation_id, user_message_id=user_message_id,
         redaction_enabled=controls.redaction_enabled,
-        entities=list(controls.redaction_entities or []),
-        terms=list(controls.redaction_terms or []), mapping=mapping, db=db,
+        entities=entities, terms=list(controls.redaction_terms or []), members=members,
+        restore_secrets=controls.restore_secrets, mapping=mapping, db=db,
     )
 
 
@@ -75,7 +82,8 @@ def for_embedding(context: CallContext) -> CallContext:
     return CallContext(
         user_id=context.user_id, user_email=context.user_email,
         conversation_id=context.conversation_id, redaction_enabled=context.redaction_enabled,
-        entities=context.entities, terms=context.terms, db=context.db,
+        entities=context.entities, terms=context.terms, members=context.members,
+        restore_secrets=context.restore_secrets, db=context.db,
     )
 
 
@@ -96,8 +104,9 @@ def _redact(context: CallContext, text: str, *, mapping: dict[str, str]):
         return None
     from compliance import redaction
 
+    members = [redaction.Member(key, given, family) for key, given, family in context.members]
     result = redaction.redact(text, entities=context.entities, terms=context.terms,
-                              mapping=mapping)
+                              mapping=mapping, members=members)
     context.counts.update(result.counts)
     return result
 
@@ -139,13 +148,21 @@ def redact_texts(context: CallContext, texts: list[str]) -> list[str]:
 def restorer(context: CallContext) -> StreamRestorer:
     from compliance import redaction
 
-    return redaction.StreamRestorer(mapping=context.mapping)
+    return redaction.StreamRestorer(mapping=restorable(context))
 
 
 def restore(context: CallContext, text: str) -> str:
     from compliance import redaction
 
-    return redaction.restore(text, mapping=context.mapping)
+    return redaction.restore(text, mapping=restorable(context))
+
+
+def restorable(context: CallContext) -> dict[str, str]:
+    """The placeholders put back into answers: all of them, less secrets
+    unless the client's admin chose to show them again."""
+    if context.restore_secrets:
+        return context.mapping
+    return {p: v for p, v in context.mapping.items() if not p.startswith("<SECRET_")}
 
 
 def finish_call(context: CallContext, *, kind: str, endpoint: str, model: str, status: str,

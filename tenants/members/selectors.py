@@ -49,3 +49,50 @@ def locked_out_emails() -> dict[str, int]:
 def locked_out_addresses() -> dict[str, int]:
     """Network addresses paused from signing in to this site now: address -> failures."""
     return _recent_failures("ip_address", settings.LOGIN_FAILURES_PER_ADDRESS)
+
+
+# --- the directory's names, for redaction -------------------------------------------
+
+_DIRECTORY_VERSION_KEY = "members:directory-version"
+_directory_cache: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {}
+
+
+def directory_names() -> tuple[tuple[str, str, str], ...]:
+    """(key, given name, family name) of every member of the current client,
+    former members included (their names are still personal data).
+
+    Read once per process and directory version: the version lives in the
+    cache (per client) and changes whenever a member's name does
+    (``tenants.members.signals``), so every worker sees a change at once and
+    a message costs one cache read, not a query.
+    """
+    from django.core.cache import cache
+
+    from tenants.db import current_schema
+
+    version = cache.get(_DIRECTORY_VERSION_KEY)
+    if version is None:
+        version = bump_directory_version()
+    schema = current_schema()
+    hit = _directory_cache.get(schema)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    names = tuple(
+        (str(pk), first, last)
+        for pk, first, last in User.objects.order_by("pk").values_list(
+            "pk", "first_name", "last_name")
+        if (first or "").strip() or (last or "").strip()
+    )
+    _directory_cache[schema] = (version, names)
+    return names
+
+
+def bump_directory_version() -> str:
+    """Mark the current client's directory as changed (a new random version)."""
+    import secrets
+
+    from django.core.cache import cache
+
+    version = secrets.token_hex(8)
+    cache.set(_DIRECTORY_VERSION_KEY, version, timeout=None)
+    return version

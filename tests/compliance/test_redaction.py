@@ -50,22 +50,30 @@ EXAMPLES = {
     "KR_DRIVER_LICENSE": ("면허 11-19-123456-12 확인.", "11-19-123456-12"),
     "JP_MY_NUMBER": ("マイナンバーは1234 5678 9018です。", "1234 5678 9018"),
     "JP_PASSPORT": ("旅券番号はTK1234567です。", "TK1234567"),
+    "MEMBER_NAME": ("Ask Priya Patel to sign it.", "Priya Patel"),
+    "POSTAL_ADDRESS": ("Ship it to 12 Baker Street today.", "12 Baker Street"),
+    "SECRET": ("Use key AKIAIOSFODNN7EXAMPLE for the bucket.", "AKIAIOSFODNN7EXAMPLE"),
 }
+# The client's directory for the examples above.
+MEMBERS = [redaction.Member("7", "Priya", "Patel")]
 
 
 def test_every_supported_entity_has_an_example_label_and_default() -> None:
     assert set(EXAMPLES) == set(SUPPORTED_ENTITIES)
     assert set(SUPPORTED_ENTITIES) == set(DEFAULT_ENTITIES)
     assert all(SUPPORTED_ENTITIES.values())
-    labels = [PLACEHOLDER_LABELS[e] for e in [*SUPPORTED_ENTITIES, CUSTOM_TERM]]
+    # Names share the PERSON label, whoever found them; every other label is unique.
+    labels = [PLACEHOLDER_LABELS[e] for e in [*SUPPORTED_ENTITIES, CUSTOM_TERM]
+              if e != "MEMBER_NAME"]
     assert len(set(labels)) == len(labels)
+    assert PLACEHOLDER_LABELS["MEMBER_NAME"] == "PERSON"
 
 
 @pytest.mark.parametrize("entity_type", list(EXAMPLES))
 def test_each_entity_type_is_redacted(entity_type: str) -> None:
     text, value = EXAMPLES[entity_type]
 
-    result = redact(text)
+    result = redact(text, members=MEMBERS)
 
     label = PLACEHOLDER_LABELS[entity_type]
     assert value not in result.text
@@ -119,7 +127,7 @@ def test_ordinary_business_text_is_left_alone() -> None:
         We upgraded to version 3.12.1, then v1.2.3.4 and release 2.0.1.4; build 20240315.
         Reference 0722-4704-55 is the customs declaration, account 043-55255 in the ERP.
         Tracking number 123456789012 is with the courier; SKU AB-1234-56 is back in week 12.
-        Ship to 1600 Main Street, Springfield 94107. Revenue grew 14.2% to $3.4M in Q3 2024.
+        Ship to the Springfield depot, route 94107. Revenue grew 14.2% to $3.4M in Q3 2024.
         Commit 3f2a9c1d0b changed 42 files between 09:15:00 and 17:45:30 on 15.03.2024.
         """
     )

@@ -49,7 +49,11 @@ VALUES = {
     "KR_DRIVER_LICENSE": ("", "11-19-123456-12"),
     "JP_MY_NUMBER": ("", "1234 5678 9018"),
     "JP_PASSPORT": ("パスポート", "TK1234567"),
+    "POSTAL_ADDRESS": ("", "〒105-0011"),
+    "SECRET": ("", "ghp_" + "Ab3" * 12),
 }
+# Members' names need the directory: tests/compliance/test_redaction_names.py.
+NEEDS_A_DIRECTORY = {"MEMBER_NAME"}
 
 # How the value sits in the sentence: "{}" is the value.
 NEIGHBOURS = {
@@ -64,7 +68,7 @@ NEIGHBOURS = {
 
 
 def test_every_supported_type_has_a_cjk_example() -> None:
-    assert set(VALUES) == set(SUPPORTED_ENTITIES)
+    assert set(VALUES) == set(SUPPORTED_ENTITIES) - NEEDS_A_DIRECTORY
 
 
 @pytest.mark.parametrize("neighbours", list(NEIGHBOURS))
@@ -246,11 +250,11 @@ def test_japanese_passports_need_a_cue() -> None:
     [
         "주문번호 20240315는 2024-03-15에 출고되었습니다. 견적 금액은 1,250,000원입니다.",
         "회의는 2025년 3월 14일 오후 3시에 열립니다. 재고는 120개 남았습니다.",
-        "송장번호 123456789012로 조회 가능합니다. 우편번호 06236, 101동 1203호입니다.",
+        "송장번호 123456789012로 조회 가능합니다. 회의실은 12층 1203호입니다.",
         "1990-2004년 자료를 정리했습니다. 버전 2.13.4로 업데이트했습니다. 할인율은 12.5%입니다.",
         "계좌 110-123-456789로 이체했습니다. 고객번호 5516616053의 문의입니다.",
         "注文番号12345678は2024-03-15に発送済みです。見積金額は128,000円（税別）です。",
-        "〒150-0002 東京都渋谷区渋谷2丁目21番1号までお送りください。追跡番号736858981038。",
+        "東京本社の3階までお送りください。追跡番号736858981038。",
         "会員番号3783256748のお客様からの問い合わせです。社員番号123456は休暇中です。",
         "订单号12345678已于2024-03-15发货。报价为128,000元。快递单号976413238134。",
         "邮编100000，版本2.3.1已上线。会员号9657249208的客户来电咨询。",
@@ -324,8 +328,8 @@ def test_a_shipped_pattern_that_cannot_be_made_cjk_aware_is_refused() -> None:
 
 class TestCountryDefaults:
     def test_korea_and_japan_get_the_common_kinds_and_their_own_ids(self) -> None:
-        assert default_entities_for("KR") == [*COMMON_ENTITIES, *NATIONAL_ENTITIES["KR"]]
-        assert default_entities_for("jp") == [*COMMON_ENTITIES, *NATIONAL_ENTITIES["JP"]]
+        assert set(default_entities_for("KR")) == {*COMMON_ENTITIES, *NATIONAL_ENTITIES["KR"]}
+        assert set(default_entities_for("jp")) == {*COMMON_ENTITIES, *NATIONAL_ENTITIES["JP"]}
 
     @pytest.mark.parametrize("country", ["US", "DE", "", None])
     def test_elsewhere_the_set_every_client_had_before(self, country: str | None) -> None:
@@ -338,7 +342,8 @@ class TestCountryDefaults:
         assert "US_SSN" in chosen and "KR_RRN" not in chosen
 
     def test_every_label_is_unique_and_every_type_has_one(self) -> None:
-        labels = [PLACEHOLDER_LABELS[e] for e in [*SUPPORTED_ENTITIES, CUSTOM_TERM]]
+        labels = [PLACEHOLDER_LABELS[e] for e in [*SUPPORTED_ENTITIES, CUSTOM_TERM]
+                  if e != "MEMBER_NAME"]  # names share PERSON, whoever found them
         assert len(set(labels)) == len(labels)
 
 
