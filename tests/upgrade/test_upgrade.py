@@ -12,51 +12,24 @@ verifies.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from devtools.record_upgrade_fixture import count_rows
-from tests import conftest as harness
-from tests.conftest import OUTPUT, ROOT, WebServer, WorkerProcess
+from tests.conftest import OUTPUT, WebServer, WorkerProcess
 from tests.support.site import Site, text_of
+from tests.upgrade.databases import FIXTURES, drop, load, manage, release_env, restore
 
 pytestmark = pytest.mark.worker
-
-FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.json"))
 
 # Tables a later migration renamed (old name -> new name). None so far: the
 # knowledge app kept its chat_knowledge* tables when it moved out of chat.
 RENAMED: dict[str, str] = {}
-
-
-def pg_binary(name: str) -> str:
-    try:
-        from devtools.record_upgrade_fixture import pg_binary as embedded_binary
-
-        path = embedded_binary(name)
-        if Path(path).exists():
-            return path
-    except ImportError:
-        pass
-    found = shutil.which(name)
-    assert found, f"{name} is needed to restore the upgrade fixtures"
-    return found
-
-
-def url_for(database: str) -> str:
-    parts = urlsplit(harness.test_database_url())
-    return urlunsplit(parts._replace(path="/" + database))
+# The first release with message versions (chat 0011 at release time).
+VERSIONS_RELEASE = "2026-12-07"
 
 
 @dataclass
@@ -64,50 +37,23 @@ class Upgraded:
     record: dict
     url: str
     env: dict[str, str]
-    migrate: subprocess.CompletedProcess
+    migrate: object  # subprocess.CompletedProcess
 
-    def manage(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=600, check=False)
-
-
-def restore(dump: Path, database: str) -> str:
-    with psycopg.connect(harness.test_database_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    url = url_for(database)
-    subprocess.run([pg_binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-                    f"--dbname={url}", str(dump)], check=True)
-    return url
-
-
-def drop(database: str) -> None:
-    with psycopg.connect(harness.test_database_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(database)))
-
-
-def migrate_release(path: Path, worker_env: dict[str, str]) -> tuple[Upgraded, str]:
-    record = json.loads(path.read_text())
-    database = f"upgrade_{path.stem.replace('-', '_')}_{uuid.uuid4().hex[:6]}"
-    url = restore(path.with_suffix(".dump"), database)
-    host = record["facts"]["clients"][0]["host"]
-    # The settings the release ran with, as its operator's .env kept them:
-    # nothing from this checkout's .env (an old .env lacks newer settings).
-    secrets = {"DJANGO_SECRET_KEY", "TUNEAIBOT_ENCRYPTION_KEYS", "TUNEAIBOT_AUDIT_KEYS"}
-    env = {key: value for key, value in worker_env.items() if key not in secrets}
-    env.update({"DATABASE_URL": url, "TUNEAIBOT_ENV_FILE": os.devnull, "TUNEAIBOT_DEV": "true",
-                "BASE_DOMAIN": host.split(".", 1)[1], **record["env"]})
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate_all"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=900, check=False)
-    (OUTPUT / f"upgrade-{path.stem}-migrate.log").write_text(migrate.stdout + migrate.stderr)
-    return Upgraded(record, url, env, migrate), database
+    def manage(self, *args: str):
+        return manage(self.env, *args)
 
 
 @pytest.fixture(scope="module", params=FIXTURES, ids=lambda path: path.stem)
 def upgraded(request, worker_env) -> Upgraded:
+    """The release's database restored and migrated to HEAD by `migrate_all`."""
     OUTPUT.mkdir(exist_ok=True)
-    result, database = migrate_release(request.param, worker_env)
-    yield result
+    record = load(request.param)
+    database, url = restore(request.param)
+    env = release_env(record, url, worker_env)
+    migrate = manage(env, "migrate_all")
+    (OUTPUT / f"upgrade-{request.param.stem}-migrate.log").write_text(
+        migrate.stdout + migrate.stderr)
+    yield Upgraded(record, url, env, migrate)
     drop(database)
 
 
@@ -149,16 +95,19 @@ def test_no_row_is_lost(upgraded):
 
 
 def test_message_versions_follow_the_old_replies(upgraded):
-    """0011's data step: every old answer follows its question, what was
-    shown stays shown, and no question points at a later answer."""
+    """Every answer follows its question and no question points at a later
+    answer; in a release before message versions (chat 0011's data step),
+    what was shown stays shown."""
     assert upgraded.migrate.returncode == 0, upgraded.migrate.stderr[-3000:]
+    shown_rule = ("OR chosen = superseded"
+                  if upgraded.record["release"] < VERSIONS_RELEASE else "")
     with psycopg.connect(upgraded.url) as conn:
         for client in upgraded.record["facts"]["clients"]:
             schema = sql.Identifier(client["schema"])
             wrong = conn.execute(sql.SQL(
                 "SELECT count(*) FROM {}.chat_message WHERE "
                 "(role = 'assistant' AND parent_id IS DISTINCT FROM reply_to_id) "
-                "OR chosen = superseded OR (role = 'user' AND parent_id > id)").format(
+                "OR (role = 'user' AND parent_id > id) " + shown_rule).format(
                     schema)).fetchone()[0]
             assert wrong == 0, f"{wrong} messages of {client['slug']} lost their place"
 
@@ -167,8 +116,12 @@ def test_people_sign_in_and_see_their_history(upgraded, running):
     record = upgraded.record
     password = record["facts"]["password"]
     for client in record["facts"]["clients"]:
+        sites: dict[str, Site] = {}
         for conversation in client["conversations"]:
-            site = Site(running.url(client["host"])).login(conversation["owner"], password)
+            owner = conversation["owner"]
+            if owner not in sites:
+                sites[owner] = Site(running.url(client["host"])).login(owner, password)
+            site = sites[owner]
             page = site.http.get(f"/c/{conversation['id']}/")
             assert page.status_code == 200, (client["slug"], conversation, page.status_code)
             assert conversation["last_answer"] in page.text
