@@ -50,9 +50,13 @@ def signing_keys() -> list[SigningKey]:
         raise ImproperlyConfigured(
             "TUNEAIBOT_AUDIT_KEYS is not set: it signs the audit trail. Generate one with: "
             "python -c 'import secrets; print(\"k1:\" + secrets.token_urlsafe(48))'")
-    # Development only: a key derived from SECRET_KEY, so a fresh clone works.
+    return [_dev_key()]
+
+
+def _dev_key() -> SigningKey:
+    """Development only: a key derived from SECRET_KEY, so a fresh clone works."""
     derived = hashlib.sha256(("tuneaibot-dev-audit:" + settings.SECRET_KEY).encode()).digest()
-    return [SigningKey(DEV_KEY_ID, derived)]
+    return SigningKey(DEV_KEY_ID, derived)
 
 
 def current_key() -> SigningKey:
@@ -60,7 +64,13 @@ def current_key() -> SigningKey:
 
 
 def key_named(key_id: str) -> SigningKey | None:
-    return next((key for key in signing_keys() if key.key_id == key_id), None)
+    key = next((key for key in signing_keys() if key.key_id == key_id), None)
+    if key is None and key_id == DEV_KEY_ID and (settings.DEBUG or settings.DEV_MODE):
+        # A development instance that ran (or was upgraded) before its .env got
+        # TUNEAIBOT_AUDIT_KEYS signed with the derived key: those records still
+        # verify there; new ones are signed with the configured key.
+        return _dev_key()
+    return key
 
 
 def sign(key: SigningKey, canonical: bytes) -> str:

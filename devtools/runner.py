@@ -119,7 +119,15 @@ def _run(args: argparse.Namespace, port: int) -> int:
 
     (data_root() / RUNNER_STATE).write_text(json.dumps({"port": port}))
     print("Migrating the platform, the client template and every client...", flush=True)
-    services.migrate_all()
+    report = services.migrate_all(on_schema=lambda name, applied, error: print(
+        f"  {name}: " + (f"FAILED ({error.splitlines()[0]})" if error else
+                         f"{applied} migration(s) applied" if applied else "up to date"),
+        flush=True))
+    if not report.ok:
+        print(f"{len(report.failed)} schema(s) could not be migrated: "
+              f"{', '.join(report.failed)}. Fix the cause (see above) and start again; "
+              "migrating continues where it stopped.", file=sys.stderr)
+        return 1
     credentials = None if args.no_demo else ensure_demo()
 
     child_env = {

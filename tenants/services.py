@@ -90,12 +90,61 @@ def ensure_template_schema(*, verbosity: int = 0) -> None:
     )
 
 
-def migrate_all(*, verbosity: int = 0) -> None:
-    """Bring the public schema, the template and every client up to date."""
+@dataclass
+class MigrationReport:
+    """What `migrate_all` did: per schema, the migrations applied, or why it failed."""
+
+    applied: dict[str, int]
+    failed: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _applied_count(schema: str) -> int:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    with schema_context(schema):
+        recorder = MigrationRecorder(connection)
+        return len(recorder.applied_migrations()) if recorder.has_table() else 0
+
+
+def migrate_all(*, verbosity: int = 0, on_schema=None) -> MigrationReport:
+    """Bring the public schema, the template and every client up to date.
+
+    The public schema goes first (a failure there stops everything: clients
+    are its rows). Then the template and each client, one at a time: a client
+    whose migration fails is noted and the others go on; `on_schema(name,
+    applied, error)` hears of each as it finishes. Running it again picks up
+    where it stopped (applied migrations are not run twice).
+    """
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     ensure_platform()
-    ensure_template_schema(verbosity=verbosity)
-    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+    report = MigrationReport(applied={}, failed={})
+    schemas = [(settings.TENANT_BASE_SCHEMA, settings.TENANT_BASE_SCHEMA)] + list(
+        Client.objects.exclude(schema_name=get_public_schema_name())
+        .order_by("slug").values_list("slug", "schema_name"))
+    for name, schema in schemas:
+        before = _applied_count(schema) if schema_exists(schema) else 0
+        error = ""
+        try:
+            if schema == settings.TENANT_BASE_SCHEMA:
+                ensure_template_schema(verbosity=verbosity)
+            else:
+                call_command("migrate_schemas", tenant=True, schema_name=schema,
+                             interactive=False, verbosity=verbosity)
+        except Exception as exc:  # noqa: BLE001 - reported with the schema's name, others go on
+            logger.exception("Migrating %s failed", name)
+            error = f"{exc.__class__.__name__}: {exc}".strip()
+            report.failed[name] = error
+            connection.close()  # a failed statement may leave the session unusable
+        tenant_connection().set_schema_to_public()
+        applied = _applied_count(schema) - before if schema_exists(schema) else 0
+        report.applied[name] = applied
+        if on_schema is not None:
+            on_schema(name, applied, error)
+    return report
 
 
 def normalize_country(country: str) -> str:

@@ -7,6 +7,7 @@ from django.template import loader
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from core.version import version
 from tenants import health
 
 
@@ -15,7 +16,8 @@ def healthz(request):
     parts = health.status()
     healthy = all(value == "ok" for value in parts.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", **parts}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "degraded", "version": version(), **parts},
+        status=200 if healthy else 503
     )
 
 
