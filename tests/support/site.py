@@ -36,7 +36,24 @@ class Site:
         response = self.http.post("/accounts/login/", data={
             "username": email, "password": password, "csrfmiddlewaretoken": self.csrf()})
         assert response.status_code == 302, f"login failed for {email}"
+        self.next_step = response.headers["Location"]
         return self
+
+    def set_up_authenticator_app(self) -> str:
+        """The second step a client's policy asks for after the password: set
+        up an authenticator app as a person does (the secret from the page,
+        a real TOTP code); returns the secret."""
+        import re
+
+        import pyotp
+
+        path = "/accounts/two-step/authenticator-app/"
+        page = self.http.get(path).text
+        secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+        response = self.http.post(path, data={"code": pyotp.TOTP(secret).now(),
+                                              "csrfmiddlewaretoken": self.csrf()})
+        assert response.status_code == 302, response.status_code
+        return secret
 
     def post(self, path: str, data: dict | None = None) -> httpx.Response:
         return self.http.post(path, data=data or {}, headers={
