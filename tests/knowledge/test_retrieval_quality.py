@@ -1,6 +1,7 @@
-"""Issue 16: answers cite the passage that answers them, found by meaning with
-the local models (MiniLM, added in the background after a file is ready with
-WordLlama's vectors; nothing sent to any embeddings endpoint), cite nothing
+"""Issues 16, 24: answers cite the passage that answers them, found by meaning
+with the local models (the multilingual model's vectors, added in the
+background after a file is ready with WordLlama's; nothing sent to any
+embeddings endpoint), across languages too, cite nothing
 for a question the documents do not cover, and rank the same content alike in
 every format."""
 
@@ -40,7 +41,7 @@ def library(make_client, web_server, celery_worker, model):
         assert file["status"] == "ready", file
         assert file["embedded_chunks"] == file["chunks"] >= 1, "embedded by the local model"
     for file in site.http.get("/knowledge/status/").json()["files"]:
-        # Then the worker's background task adds the MiniLM vectors.
+        # Then the worker's background task adds the multilingual vectors.
         wait_until_minilm_embedded(site, file["id"])
     with schema_context(result.client.schema_name):
         assert vectors.count(table=vectors.MINILM_TABLE) == vectors.count() >= len(LIBRARY)
@@ -111,7 +112,7 @@ def test_data_page_and_library_say_which_embeddings_are_in_use(library):
     page = site.http.get("/workspace-data/")
     assert page.status_code == 200
     assert "local model" in page.text and "stays in this workspace" in page.text
-    assert "all-MiniLM-L6-v2" in page.text and "WordLlama" in page.text
+    assert "Universal Sentence Encoder multilingual" in page.text and "WordLlama" in page.text
     library_page = site.http.get("/knowledge/")
     assert "Semantic search now:" in library_page.text and "local model" in library_page.text
 
