@@ -479,7 +479,13 @@ def embedding_unavailable_reason() -> str | None:
         return reason
     if get_settings().embedding_provider == KnowledgeSettings.Provider.LOCAL:
         try:
-            local_embeddings.package_folder()
+            local_embeddings.verify()
+        except local_embeddings.LocalModelMismatch:
+            logger.exception("The local embedding model failed its SHA-256 check")
+            return gettext("Semantic search is unavailable: the local embedding model's "
+                           "files on this platform are not the ones this version was "
+                           "tested with (package 'wordllama'). Full-text search works as "
+                           "usual; the platform operator can reinstall the dependencies.")
         except local_embeddings.LocalModelMissing:
             return gettext("Semantic search is unavailable: the local embedding model is "
                            "not installed on this platform (package 'wordllama'). Full-text "

@@ -310,3 +310,30 @@ def test_questions_in_korean_and_japanese_find_english_passages_through_the_vect
             found = retrieval.retrieve(query=question, conversation_id=None, endpoint=None)
             assert found and found[0].file_name == name and answer in found[0].text, (
                 question, [(p.file_name, p.text[:60]) for p in found])
+
+
+def test_wordllama_files_that_fail_their_sha256_leave_the_file_full_text_only(
+        make_client, monkeypatch):
+    """WordLlama's files are checked too: a file ingested while they do not
+    match is ready for full-text search, with a sentence saying why it has no
+    vectors, and a question is still answered (without WordLlama)."""
+    from knowledge import local_embeddings
+
+    result = make_client("kh")
+    monkeypatch.setitem(local_embeddings.FILES, local_embeddings._WEIGHTS, "0" * 64)
+    model_files.forget()
+    try:
+        with schema_context(result.client.schema_name):
+            connection.tenant = result.client
+            file = services.upload(user=None, name="remote-work.txt",
+                                   data=corpus.render(document("remote-work.txt")))
+            services.ingest(file_id=file.pk, generation=file.generation)
+            file.refresh_from_db()
+            assert file.status == KnowledgeFile.Status.READY
+            assert file.embedded_chunks == 0
+            assert "not the ones this version was tested with" in file.embedding_note
+            found = retrieval.retrieve(query="How many days per week can I work remotely?",
+                                       conversation_id=None, endpoint=None)
+            assert found and found[0].file_name == "remote-work.txt"
+    finally:
+        model_files.forget()

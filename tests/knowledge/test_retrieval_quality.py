@@ -167,3 +167,47 @@ def test_the_passages_with_most_coverage_are_ranked_however_many_match(make_clie
     assert found[0] == texts[-1]
     assert len(found) == retrieval.CANDIDATES
     assert all("lighthouse keeper" in text for text in found), "one word of three is too few"
+
+
+def test_korean_paraphrase_and_cross_language_questions_are_found_by_the_vectors(
+        make_client, web_server, celery_worker, model):
+    """Issue 24, with a real worker: Korean and Japanese documents uploaded
+    through the web get the multilingual vectors in the background; a Korean
+    paraphrase and a Korean question whose answer is only in a Japanese
+    document are answered from the right passage, which full text alone
+    does not find; the passage reaches the model in its own language, and
+    the rules tell the model to answer in the question's language."""
+    from bench import knowledge_corpus_ja, knowledge_corpus_ko
+
+    result = make_client("kj")
+    site = signed_in_site(web_server, result)
+    sources = {d.name: d for d in knowledge_corpus_ko.DOCUMENTS + knowledge_corpus_ja.DOCUMENTS}
+    for name in ("휴가-및-휴직-규정.md", "재택근무-운영-기준.txt", "出張旅費規程.docx"):
+        response = upload(site, name, corpus.render(sources[name]))
+        assert response.status_code == 201, response.text
+        file = wait_until_finished(site, response.json()["file"]["id"])
+        assert file["status"] == "ready", file
+        wait_until_minilm_embedded(site, file["id"])
+
+    cases = [
+        # A Korean paraphrase: "how long can I take off to raise a child?"
+        ("아이를 키우려고 쉬는 기간은 얼마까지 가능한가요?", "휴가-및-휴직-규정.md",
+         "최대 1년까지 육아휴직"),
+        # Korean question, the answer only in the Japanese travel rules.
+        ("해외 출장 일당은 얼마인가요?", "出張旅費規程.docx", "1日50米ドル"),
+    ]
+    for question, name, answer in cases:
+        with schema_context(result.client.schema_name):
+            connection.tenant = result.client
+            lexical = retrieval.lexical_matches(query=question, conversation_id=None)
+            texts = retrieval.KnowledgeChunk.objects.filter(
+                pk__in=[m.chunk_id for m in lexical]).values_list("text", flat=True)
+            assert not any(answer in text for text in texts), "full text alone finds it"
+        citations = ask(site, question)
+        assert citations and citations[0]["file"] == name, (question, citations)
+        messages = prompt(model)
+        reference = "\n".join(m["content"] for m in messages if "<reference>" in m["content"])
+        assert answer in reference
+        assert any("answer in the language of the user's question" in m["content"]
+                   for m in messages if m["role"] == "system")
+    assert model.requests("/v1/embeddings") == []
