@@ -11,20 +11,22 @@
    precision (share of the cited files that hold the answer); plus how often a
    question the documents do not cover gets no citation at all.
    The product rows: hybrid with WordLlama vectors only (what a file has as
-   soon as it is ready, and the product before MiniLM), and hybrid with MiniLM
-   vectors (after the background task: the corpus's MiniLM vectors are computed
-   in this process with the task's code).
+   soon as it is ready), and hybrid with the multilingual model's vectors
+   (after the background task: the corpus's vectors are computed in this
+   process with the task's code). Then the cross-language questions of
+   bench/knowledge_corpus_cross.py whose answer is only in this corpus.
 1. Time for a generated 100-page PDF to become ready (validate, store, extract,
    chunk, full-text index, WordLlama embeddings; the ingest task's code, run in
-   this process), then the background task's MiniLM vectors for it, and the sum
-   (fully MiniLM-embedded).
+   this process), then the background task's multilingual vectors for it, and
+   the sum (fully embedded).
 2. Retrieval latency p50/p95 with N chunks (default 100,000) in one client:
    full-text only, and hybrid with local vectors (full-text + the question's
-   local embedding + pgvector HNSW, fused), with WordLlama and with MiniLM.
-   The chunks' WordLlama vectors are computed; their MiniLM vectors are
-   SYNTHETIC (random unit vectors of MiniLM's 384 dimensions: computing 100,000
-   would take hours on 2 cores), while each question's MiniLM embedding is
-   real. The embeddings API option adds the API's own network time.
+   local embedding + pgvector HNSW, fused), with WordLlama and with the
+   multilingual model. The chunks' WordLlama vectors are computed; their
+   multilingual vectors are SYNTHETIC (random unit vectors of its 512
+   dimensions: computing 100,000 would take too long on 2 cores), while each
+   question's embedding is real. The embeddings API option adds the API's own
+   network time.
 
 Runs against an isolated data dir (.data/bench) unless DATABASE_URL is set.
 The machine is shared: read latencies as upper bounds, and run it twice to
@@ -74,7 +76,7 @@ def vocabulary(size: int, rng: random.Random) -> list[str]:
 
 
 def pdf_ready_seconds(pages: int) -> tuple[float, float, int]:
-    """(seconds to ready, seconds of the MiniLM task after it, chunks)."""
+    """(seconds to ready, seconds of the multilingual-vector task after it, chunks)."""
     pdf = make_text_pdf(page_count=pages)
     started = time.perf_counter()
     file = services.upload(user=None, name="hundred-pages.pdf", data=pdf)
