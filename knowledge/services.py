@@ -380,6 +380,9 @@ def switch_quality_model() -> int:
     if vectors.table_model(vectors.MINILM_TABLE) == multilingual.MODEL_ID:
         return 0
     with transaction.atomic():
+        vectors.lock(vectors.MINILM_TABLE)
+        if vectors.table_model(vectors.MINILM_TABLE) == multilingual.MODEL_ID:
+            return 0  # another worker switched it meanwhile
         vectors.ensure_table(dimensions=multilingual.DIMENSIONS, table=vectors.MINILM_TABLE,
                              model=multilingual.MODEL_ID)
         KnowledgeFile.objects.update(minilm_chunks=0)

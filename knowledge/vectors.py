@@ -77,17 +77,22 @@ def table_model(table: str = MINILM_TABLE) -> str | None:
     return row[0] if row else None
 
 
+def lock(table: str) -> None:
+    """Serialise changes of this client's `table` until the transaction ends
+    (callers hold one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))",
+                       [":" + table])
+
+
 def ensure_table(*, dimensions: int | None = None, table: str = TABLE,
                  model: str | None = None) -> None:
     """Create this client's vector table and HNSW (cosine) index if missing; a
     table of another size (the client switched embedding model), or of
     another `model` when one is named, is replaced."""
     dimensions = int(dimensions or settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
-    with connection.cursor() as cursor:
-        # Two ingest workers may both find the table missing; one creates it.
-        # (Transaction-scoped: callers hold a transaction.)
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))",
-                       [":" + table])
+    # Two ingest workers may both find the table missing; one creates it.
+    lock(table)
     existing = table_dimensions(table)
     if existing is not None and (existing != dimensions
                                  or (model is not None and table_model(table) != model)):
