@@ -11,20 +11,22 @@
    precision (share of the cited files that hold the answer); plus how often a
    question the documents do not cover gets no citation at all.
    The product rows: hybrid with WordLlama vectors only (what a file has as
-   soon as it is ready, and the product before MiniLM), and hybrid with MiniLM
-   vectors (after the background task: the corpus's MiniLM vectors are computed
-   in this process with the task's code).
+   soon as it is ready), and hybrid with the multilingual model's vectors
+   (after the background task: the corpus's vectors are computed in this
+   process with the task's code). Then the cross-language questions of
+   bench/knowledge_corpus_cross.py whose answer is only in this corpus.
 1. Time for a generated 100-page PDF to become ready (validate, store, extract,
    chunk, full-text index, WordLlama embeddings; the ingest task's code, run in
-   this process), then the background task's MiniLM vectors for it, and the sum
-   (fully MiniLM-embedded).
+   this process), then the background task's multilingual vectors for it, and
+   the sum (fully embedded).
 2. Retrieval latency p50/p95 with N chunks (default 100,000) in one client:
    full-text only, and hybrid with local vectors (full-text + the question's
-   local embedding + pgvector HNSW, fused), with WordLlama and with MiniLM.
-   The chunks' WordLlama vectors are computed; their MiniLM vectors are
-   SYNTHETIC (random unit vectors of MiniLM's 384 dimensions: computing 100,000
-   would take hours on 2 cores), while each question's MiniLM embedding is
-   real. The embeddings API option adds the API's own network time.
+   local embedding + pgvector HNSW, fused), with WordLlama and with the
+   multilingual model. The chunks' WordLlama vectors are computed; their
+   multilingual vectors are SYNTHETIC (random unit vectors of its 512
+   dimensions: computing 100,000 would take too long on 2 cores), while each
+   question's embedding is real. The embeddings API option adds the API's own
+   network time.
 
 Runs against an isolated data dir (.data/bench) unless DATABASE_URL is set.
 The machine is shared: read latencies as upper bounds, and run it twice to
@@ -54,8 +56,8 @@ from django.test import override_settings  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from bench import knowledge_corpus as corpus  # noqa: E402
-from bench import knowledge_corpus_ja, knowledge_corpus_ko  # noqa: E402
-from knowledge import local_embeddings, minilm, retrieval, services, vectors  # noqa: E402
+from bench import knowledge_corpus_cross, knowledge_corpus_ja, knowledge_corpus_ko  # noqa: E402
+from knowledge import local_embeddings, multilingual, retrieval, services, vectors  # noqa: E402
 from knowledge.models import KnowledgeFile, KnowledgeSettings  # noqa: E402
 from tenants import services as tenant_services  # noqa: E402
 from tenants.models import Client  # noqa: E402
@@ -74,7 +76,7 @@ def vocabulary(size: int, rng: random.Random) -> list[str]:
 
 
 def pdf_ready_seconds(pages: int) -> tuple[float, float, int]:
-    """(seconds to ready, seconds of the MiniLM task after it, chunks)."""
+    """(seconds to ready, seconds of the multilingual-vector task after it, chunks)."""
     pdf = make_text_pdf(page_count=pages)
     started = time.perf_counter()
     file = services.upload(user=None, name="hundred-pages.pdf", data=pdf)
@@ -169,10 +171,11 @@ def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
         cursor.execute("VACUUM ANALYZE chat_knowledgechunk")
         cursor.execute(f"VACUUM ANALYZE {vectors.TABLE}")
     print(f"  WordLlama HNSW built at {time.perf_counter() - started:.1f} s; "
-          "synthetic MiniLM vectors…", flush=True)
-    # MiniLM vectors: SYNTHETIC random unit vectors of the right size (see the
+          "synthetic multilingual vectors…", flush=True)
+    # Quality vectors: SYNTHETIC random unit vectors of the right size (see the
     # module's docstring), with their own HNSW index, as the product's table.
-    vectors.ensure_table(dimensions=minilm.DIMENSIONS, table=vectors.MINILM_TABLE)
+    vectors.ensure_table(dimensions=multilingual.DIMENSIONS, table=vectors.MINILM_TABLE,
+                         model=multilingual.MODEL_ID)
     generator = np.random.default_rng(7)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX IF EXISTS kvector_minilm_hnsw")
@@ -180,7 +183,7 @@ def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
                          "FROM STDIN") as copy:
             for start in range(0, len(ids), 1000):
                 batch = generator.standard_normal((len(ids[start:start + 1000]),
-                                                   minilm.DIMENSIONS)).astype(np.float32)
+                                                   multilingual.DIMENSIONS)).astype(np.float32)
                 batch /= np.linalg.norm(batch, axis=1, keepdims=True)
                 for chunk_id, vector in zip(ids[start:start + 1000], batch, strict=True):
                     copy.write(f"{chunk_id}\t{file.pk}\t"
@@ -194,10 +197,10 @@ def load_chunks(count: int, words: list[str], rng: random.Random) -> float:
     return time.perf_counter() - started
 
 
-def time_queries(queries: list[str], *, hybrid: bool, local_model: str = "minilm"
+def time_queries(queries: list[str], *, hybrid: bool, local_model: str = "multilingual"
                  ) -> list[float]:
     """The product's retrieval (retrieval.retrieve, passages fetched), with
-    semantic search (local models: "minilm" or "wordllama" only) on or off."""
+    semantic search (local models: "multilingual" or "wordllama" only) on or off."""
     KnowledgeSettings.objects.update(semantic_search=hybrid)
     timings = []
     with override_settings(KNOWLEDGE_LOCAL_MODEL=local_model):
@@ -359,16 +362,46 @@ def quality_systems() -> list[tuple[str, object]]:
     return [("baseline (before issues 16, 13)", baseline),
             ("product, full-text only", full_text_only),
             ("product, hybrid, WordLlama only", wordllama_only),
-            (f"product, hybrid, MiniLM ({minilm.max_tokens()} tok)", product)]
+            ("product, hybrid, multilingual USE", product)]
 
 
-def quality(language=corpus) -> list[dict]:
+def quality(language=corpus, *, code: str = "en") -> tuple[list[dict], list[dict]]:
+    """The language's own tables, and the cross-language ones: questions in
+    other languages whose answer is only in this corpus (loaded alone)."""
     names = load_corpus(language)
     results = []
     for name, ask in quality_systems():
         ask("warm up")
         results.append(score(system=name, ask=ask, names=names, language=language))
-    return results
+    cross = []
+    for (asked, target), questions in knowledge_corpus_cross.PAIRS.items():
+        if target != code:
+            continue
+        for name, ask in quality_systems()[1:]:
+            ranks = []
+            for question in questions:
+                passages = ask(question.query)
+                ranks.append(next((n for n, (file_id, text) in enumerate(passages, start=1)
+                                   if names.get(file_id) == question.file
+                                   and _flat(question.answer) in _flat(text)), None))
+            cross.append({"pair": f"{asked}->{target}", "system": name, "ranks": ranks})
+    return results, cross
+
+
+def print_cross(rows: list[dict]) -> None:
+    if not rows:
+        return
+    print("\nCross-language (question language -> the only documents that answer it)")
+    header = f"{'pair':<7} {'system':<34} {'n':>3} {'hit@1':>6} {'rec@5':>6}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        ranks = row["ranks"]
+        hit1 = sum(rank == 1 for rank in ranks) / len(ranks)
+        recall5 = sum(rank is not None and rank <= 5 for rank in ranks) / len(ranks)
+        print(f"{row['pair']:<7} {row['system']:<34} {len(ranks):>3} {hit1:>6.0%} "
+              f"{recall5:>6.0%}")
+    print("target: hit@1 >= 70% (ko<->ja, ko/ja -> en)")
 
 
 def korean_latency(args, rng: random.Random) -> list[tuple]:
@@ -408,10 +441,17 @@ def main() -> None:
                         help="ko: time Korean questions on N Korean chunks (full text)")
     parser.add_argument("--languages", default="en,ko,ja",
                         help="the corpora of the quality tables (en, ko, ja), comma-separated")
+    parser.add_argument("--quality-scale", default="",
+                        help="try another similarity scale of the multilingual model, "
+                             "'low:high' (retrieval.QUALITY_SIMILARITY)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the quality tables this many times (to see the spread)")
     args = parser.parse_args()
     rng = random.Random(7)
+    if args.quality_scale:
+        low, high = (float(value) for value in args.quality_scale.split(":"))
+        retrieval.QUALITY_SIMILARITY = (low, high)
+    print(f"multilingual model scale: {retrieval.QUALITY_SIMILARITY}")
 
     tenant_services.migrate_all()
     connection.set_schema_to_public()
@@ -427,7 +467,9 @@ def main() -> None:
             connection.tenant = client
             for _ in range(args.repeat):
                 for code in filter(None, (c.strip() for c in args.languages.split(","))):
-                    print_quality(quality(LANGUAGES[code]), code=code)
+                    own, cross = quality(LANGUAGES[code], code=code)
+                    print_quality(own, code=code)
+                    print_cross(cross)
                     retrieval.KnowledgeChunk.objects.all().delete()
                     KnowledgeFile.objects.all().delete()
             if args.quality:
@@ -439,15 +481,15 @@ def main() -> None:
                 rows.append((f"{args.pages}-page PDF to ready (incl. WordLlama vectors)",
                              f"{seconds:.2f} s",
                              f"{chunk_count} chunks", "< 10 s"))
-                rows.append(("  then its MiniLM vectors (background task)",
+                rows.append(("  then its multilingual vectors (background task)",
                              f"{quality_seconds:.2f} s",
                              f"{chunk_count / quality_seconds:.1f} chunks/s", ""))
-                rows.append(("  to fully MiniLM-embedded (sum)",
+                rows.append(("  to fully embedded (sum)",
                              f"{seconds + quality_seconds:.2f} s", "", ""))
                 words = vocabulary(5000, rng)
                 load = load_chunks(args.chunks, words, rng)
                 rows.append((f"load {args.chunks:,} chunks + local vectors + HNSW",
-                             f"{load:.1f} s", "MiniLM synthetic", ""))
+                             f"{load:.1f} s", "USE-m synthetic", ""))
                 queries = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
                            for _ in range(args.queries)]
                 time_queries(queries[:20], hybrid=True)  # warm up
@@ -464,14 +506,15 @@ def main() -> None:
                 timings = []
                 for query in queries:
                     started = time.perf_counter()
-                    minilm.embed([query])
+                    multilingual.embed([query])
                     timings.append((time.perf_counter() - started) * 1000)
-                rows.append(("one question's MiniLM vector (alone)",
+                rows.append(("one question's multilingual vector (alone)",
                              f"p50 {percentile(timings, 50):.1f} ms",
                              f"p95 {percentile(timings, 95):.1f} ms", ""))
-                for hybrid, model in ((False, "minilm"), (True, "wordllama"), (True, "minilm")):
+                for hybrid, model in ((False, "multilingual"), (True, "wordllama"),
+                                      (True, "multilingual")):
                     timings = time_queries(queries, hybrid=hybrid, local_model=model)
-                    kind = (f"hybrid, {'MiniLM' if model == 'minilm' else 'WordLlama'} "
+                    kind = (f"hybrid, {'USE-m' if model == 'multilingual' else 'WordLlama'} "
                             "(FTS + HNSW)") if hybrid else "full-text only"
                     rows.append((f"retrieval, {kind}, {args.chunks:,} chunks",
                                  f"p50 {percentile(timings, 50):.1f} ms",

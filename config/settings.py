@@ -405,7 +405,7 @@ CELERY_BEAT_SCHEDULE = {
     "fail-abandoned-answers": {"task": "chat.tasks.fail_abandoned_answers",
                                "schedule": env.float("BEAT_SWEEP_SECONDS", default=60.0)},
     # Knowledge files whose ingest task was lost end failed (Re-index button);
-    # a ready file whose MiniLM task was lost gets it sent again.
+    # a ready file whose quality-vector task was lost gets it sent again.
     "fail-stalled-files": {"task": "knowledge.fail_stalled_files", "schedule": 300.0},
 }
 
@@ -524,11 +524,12 @@ KNOWLEDGE_STALLED_AFTER_SECONDS = env.int("KNOWLEDGE_STALLED_AFTER_SECONDS", def
 KNOWLEDGE_EMBEDDING_MODEL = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="text-embedding-3-small")
 KNOWLEDGE_EMBEDDING_DIMENSIONS = env.int("KNOWLEDGE_EMBEDDING_DIMENSIONS", default=1536)
 # The local embedding models (semantic search's default, nothing leaves the
-# workspace): "minilm" adds MiniLM vectors in the background after a file is
-# ready with WordLlama's (knowledge.minilm; WordLlama alone if its packages are
-# missing); "wordllama": WordLlama only (less CPU, lower retrieval quality).
-KNOWLEDGE_LOCAL_MODEL = env.str("KNOWLEDGE_LOCAL_MODEL", default="minilm")
-KNOWLEDGE_MINILM_MAX_TOKENS = env.int("KNOWLEDGE_MINILM_MAX_TOKENS", default=256)
+# workspace): "multilingual" adds the Universal Sentence Encoder multilingual
+# vectors (ko/ja/en, across languages) in the background after a file is
+# ready with WordLlama's (knowledge.multilingual; WordLlama alone if its
+# package is missing or fails its SHA-256 check); "wordllama": WordLlama only
+# (less CPU, English only).
+KNOWLEDGE_LOCAL_MODEL = env.str("KNOWLEDGE_LOCAL_MODEL", default="multilingual")
 
 # --- Single sign-on (tenants/sso) ---------------------------------------------------
 # Password sign-in goes through this backend: it refuses members of a client whose

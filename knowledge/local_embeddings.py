@@ -2,7 +2,8 @@
 
 The model is WordLlama's "l2_supercat" static token embeddings (256
 dimensions, MIT licence): its weights (16 MB, float16) and tokenizer ship
-inside the `wordllama` wheel, so nothing is downloaded, ever. We read those two
+inside the `wordllama` wheel, so nothing is downloaded, ever; both are checked
+by SHA-256 before they are read (knowledge.model_files). We read those two
 files ourselves instead of calling `WordLlama.load()`, which looks for the
 tokenizer in the wrong folder, falls back to downloading it, and configures
 the root logger on import. A text's embedding is the mean of its tokens'
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge import model_files
+
 # Belt and braces: nothing here talks to a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -27,6 +30,12 @@ DIMENSIONS = 256
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 MAX_TOKENS = 2048  # a chunk is at most a few hundred tokens; bound the work anyway
+# SHA-256 of those files in wordllama 0.4.0.post1 (pyproject pins >=0.4,<0.5;
+# a release that changes them fails here, by name, until this is updated).
+FILES = {
+    _WEIGHTS: "64b47a2dc493cb8e85944076601189739852d7b64e0e1eedcb1937a251cd9fd5",
+    _TOKENIZER: "93248f2a9ec36c7b35f700a033d5f36228aae48db61aee31007fa49062cdeb68",
+}
 
 _lock = threading.Lock()
 _model: tuple[object, np.ndarray] | None = None
@@ -36,11 +45,28 @@ class LocalModelMissing(RuntimeError):
     """The wordllama package (which carries the weights) is not installed."""
 
 
+class LocalModelMismatch(LocalModelMissing):
+    """Its files are not the ones pinned in FILES (SHA-256)."""
+
+
 def package_folder() -> Path:
     spec = importlib.util.find_spec("wordllama")
     if spec is None or not spec.submodule_search_locations:
         raise LocalModelMissing("The 'wordllama' package is not installed.")
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def verify() -> None:
+    """LocalModelMissing unless the package is installed and its two files
+    pass their SHA-256 check (hashed once per process)."""
+    folder = package_folder()
+    try:
+        for name, digest in FILES.items():
+            model_files.verified(folder / name, digest)
+    except model_files.ModelFileMismatch as exc:
+        raise LocalModelMismatch(str(exc)) from exc
+    except model_files.ModelFileMissing as exc:
+        raise LocalModelMissing(str(exc)) from exc
 
 
 def _load() -> tuple[object, np.ndarray]:
@@ -51,6 +77,7 @@ def _load() -> tuple[object, np.ndarray]:
                 from safetensors import safe_open
                 from tokenizers import Tokenizer
 
+                verify()
                 folder = package_folder()
                 tokenizer = Tokenizer.from_file(str(folder / _TOKENIZER))
                 tokenizer.no_padding()

@@ -20,7 +20,7 @@ def get_settings() -> KnowledgeSettings:
 def semantic_search_in_use() -> str:
     """Which embeddings this client's semantic search uses, as a sentence for
     the data page."""
-    from knowledge import local_embeddings, minilm, vectors
+    from knowledge import local_embeddings, multilingual, vectors
 
     options = get_settings()
     if not options.semantic_search:
@@ -29,11 +29,12 @@ def semantic_search_in_use() -> str:
         return gettext("Unavailable on this server (no pgvector): full-text search only; "
                        "nothing is sent for embeddings")
     if options.embedding_provider == KnowledgeSettings.Provider.LOCAL:
-        if minilm.available():
+        if multilingual.available():
             return gettext(
                 "On, local models: %(model)s; a new file is searched with %(fast)s until "
                 "its %(short)s vectors are computed. Document text stays in this workspace"
-            ) % {"model": minilm.MODEL_NAME, "fast": "WordLlama", "short": "MiniLM"}
+            ) % {"model": multilingual.MODEL_NAME, "fast": "WordLlama",
+                 "short": "multilingual"}
         return gettext("On, local model (%(model)s): document text stays in this "
                        "workspace") % {"model": local_embeddings.MODEL_NAME}
     return gettext("On, embeddings API: document text is sent to the embeddings API")

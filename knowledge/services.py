@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_lazy
 import llm
 import llm.endpoints
 from core.tasks import enqueue_on_commit
-from knowledge import local_embeddings, minilm, vectors
+from knowledge import local_embeddings, multilingual, vectors
 from knowledge import parsing as documents
 from knowledge.models import KnowledgeChunk, KnowledgeFile, KnowledgeSettings
 from knowledge.storage import stored_path, write_atomically
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
 LOCAL_EMBED_BATCH = 256
-# MiniLM vectors are stored (and their progress shown) this many at a time.
+# Quality-model vectors are stored (and their progress shown) this many at a time.
 MINILM_STORE_BATCH = 64
 PROGRESS_EVERY_SECONDS = 0.3
 
@@ -346,11 +346,14 @@ def ingest(*, file_id: int, generation: int) -> None:
 
 def requeue_missing_minilm() -> int:
     """Run per client by celery beat (with fail_stalled_files): a ready file
-    still lacking MiniLM vectors this long after it was last touched lost its
-    task (a worker died, the broker was down); send it again. Its `updated`
-    is bumped so the next sweep waits as long again. Returns the files sent."""
+    still lacking quality-model vectors this long after it was last touched
+    lost its task (a worker died, the broker was down); send it again. Its
+    `updated` is bumped so the next sweep waits as long again. Before that,
+    a quality table of another model (an upgrade changed the local model) is
+    replaced at once (switch_quality_model). Returns the files sent."""
     if not minilm_wanted():
         return 0
+    switched = switch_quality_model()
     cutoff = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS)
     waiting = list(KnowledgeFile.objects.filter(
         status=KnowledgeFile.Status.READY, embedding_note="", updated__lt=cutoff,
@@ -359,9 +362,38 @@ def requeue_missing_minilm() -> int:
         KnowledgeFile.objects.filter(pk=file_id).update(updated=timezone.now())
         enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
     if waiting:
-        logger.warning("%s knowledge file(s) in %s lacked MiniLM vectors; task sent again",
-                       len(waiting), current_schema())
-    return len(waiting)
+        logger.warning("%s knowledge file(s) in %s lacked quality-model vectors; task sent "
+                       "again", len(waiting), current_schema())
+    return len(waiting) + switched
+
+
+def switch_quality_model() -> int:
+    """When this client's quality-vector table holds another model's vectors
+    (e.g. MiniLM's, from before issue 24), start again with the current one:
+    drop the table, set every file's count back to 0 and queue every ready
+    file's task. Search keeps working meanwhile (full text and WordLlama
+    vectors; retrieval never mixes the two models: local_plan). The Knowledge
+    page shows the progress ("Improving semantic search: N of M passages").
+    Returns the files queued (0 when nothing was to switch)."""
+    if not vectors.table_exists(vectors.MINILM_TABLE):
+        return 0
+    if vectors.table_model(vectors.MINILM_TABLE) == multilingual.MODEL_ID:
+        return 0
+    with transaction.atomic():
+        vectors.lock(vectors.MINILM_TABLE)
+        if vectors.table_model(vectors.MINILM_TABLE) == multilingual.MODEL_ID:
+            return 0  # another worker switched it meanwhile
+        vectors.ensure_table(dimensions=multilingual.DIMENSIONS, table=vectors.MINILM_TABLE,
+                             model=multilingual.MODEL_ID)
+        KnowledgeFile.objects.update(minilm_chunks=0)
+        ready = list(KnowledgeFile.objects.filter(
+            status=KnowledgeFile.Status.READY, embedding_note="", chunk_count__gt=0
+        ).values_list("pk", "generation"))
+        for file_id, generation in ready:
+            enqueue_on_commit("knowledge.ingest_minilm", file_id=file_id, generation=generation)
+    logger.info("Knowledge in %s: the quality vectors are recomputed with %s (%s file(s) "
+                "queued)", current_schema(), multilingual.MODEL_NAME, len(ready))
+    return len(ready)
 
 
 # Below this many chunks, statistics are refreshed after every ingest (cheap);
@@ -450,7 +482,13 @@ def embedding_unavailable_reason() -> str | None:
         return reason
     if get_settings().embedding_provider == KnowledgeSettings.Provider.LOCAL:
         try:
-            local_embeddings.package_folder()
+            local_embeddings.verify()
+        except local_embeddings.LocalModelMismatch:
+            logger.exception("The local embedding model failed its SHA-256 check")
+            return gettext("Semantic search is unavailable: the local embedding model's "
+                           "files on this platform are not the ones this version was "
+                           "tested with (package 'wordllama'). Full-text search works as "
+                           "usual; the platform operator can reinstall the dependencies.")
         except local_embeddings.LocalModelMissing:
             return gettext("Semantic search is unavailable: the local embedding model is "
                            "not installed on this platform (package 'wordllama'). Full-text "
@@ -543,7 +581,7 @@ def embed_file(*, file_id: int, generation: int | None = None) -> str:
 
 def embed_library() -> int:
     """Embed every ready file that lacks embeddings (after semantic search is
-    enabled), then queue the MiniLM vectors of those that lack them."""
+    enabled), then queue the quality-model vectors of those that lack them."""
     count = 0
     for file in KnowledgeFile.objects.filter(status=KnowledgeFile.Status.READY):
         if file.embedded_chunks >= file.chunk_count:
@@ -560,19 +598,21 @@ def embed_library() -> int:
 
 
 def minilm_wanted() -> bool:
-    """Whether this client's files get MiniLM vectors: semantic search on,
-    with the local model, on a database with pgvector, and the model installed
-    (else WordLlama alone, logged once per process by minilm.available)."""
+    """Whether this client's files get the quality local model's vectors
+    (knowledge.multilingual; the name is from MiniLM, which it replaced):
+    semantic search on, with the local model, on a database with pgvector,
+    and the model installed and intact (else WordLlama alone, logged once per
+    process by multilingual.available)."""
     from knowledge.selectors import get_settings
 
     options = get_settings()
     return (options.semantic_search
             and options.embedding_provider == KnowledgeSettings.Provider.LOCAL
-            and vectors.unavailable_reason() is None and minilm.available())
+            and vectors.unavailable_reason() is None and multilingual.available())
 
 
 def embed_file_minilm(*, file_id: int, generation: int) -> int:
-    """Add the quality local model's vectors (MiniLM) to a ready file's chunks,
+    """Add the quality local model's vectors (knowledge.multilingual) to a ready file's chunks,
     in the background (the file is searchable already, with full text and
     WordLlama vectors; retrieval prefers these where present). Gives up when
     the file was deleted or re-indexed since; returns the chunks embedded."""
@@ -583,15 +623,19 @@ def embed_file_minilm(*, file_id: int, generation: int) -> int:
     file_name = current.values_list("display_name", flat=True).first()
     if file_name is None:
         return 0
-    if vectors.table_dimensions(vectors.MINILM_TABLE) != minilm.DIMENSIONS:
-        with transaction.atomic():
-            vectors.ensure_table(dimensions=minilm.DIMENSIONS, table=vectors.MINILM_TABLE)
+    if vectors.table_model(vectors.MINILM_TABLE) != multilingual.MODEL_ID:
+        if vectors.table_exists(vectors.MINILM_TABLE):
+            switch_quality_model()  # another model's table: every file starts again
+        else:
+            with transaction.atomic():
+                vectors.ensure_table(dimensions=multilingual.DIMENSIONS,
+                                     table=vectors.MINILM_TABLE, model=multilingual.MODEL_ID)
     chunks = list(KnowledgeChunk.objects.filter(file_id=file_id).order_by("index")
                   .values_list("id", "heading", "text"))
     done = 0
     for start in range(0, len(chunks), MINILM_STORE_BATCH):
         batch = chunks[start:start + MINILM_STORE_BATCH]
-        embeddings = minilm.embed([embedding_text(file_name=file_name, heading=heading,
+        embeddings = multilingual.embed([embedding_text(file_name=file_name, heading=heading,
                                                   text=text) for _, heading, text in batch])
         with transaction.atomic():
             if not current.select_for_update().exists():
@@ -599,7 +643,7 @@ def embed_file_minilm(*, file_id: int, generation: int) -> int:
             ids = [chunk_id for chunk_id, _, _ in batch]
             if KnowledgeChunk.objects.filter(pk__in=ids).count() != len(ids):
                 # Replaced by another run of the same ingest (a redelivered
-                # task); that run queues the MiniLM vectors of its own chunks.
+                # task); that run queues the quality vectors of its own chunks.
                 return done
             vectors.store(file_id=file_id, table=vectors.MINILM_TABLE, rows=[
                 (chunk_id, vector) for (chunk_id, _, _), vector in zip(

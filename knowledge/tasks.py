@@ -23,7 +23,7 @@ def ingest_embed_library() -> int:
 @shared_task(name="knowledge.ingest_minilm", ignore_result=True, acks_late=True,
              soft_time_limit=1800, time_limit=1860)
 def ingest_minilm(*, file_id: int, generation: int) -> int:
-    # After the file is ready: its passages' MiniLM vectors (the quality model).
+    # After the file is ready: its passages' multilingual vectors (the quality model).
     return services.embed_file_minilm(file_id=file_id, generation=generation)
 
 

@@ -6,8 +6,11 @@ when a tenant admin enables semantic search, and dropped when they disable it.
 
 Two tables: TABLE holds the vectors a file gets while it is ingested (the
 fast local model, WordLlama, or the embeddings API), MINILM_TABLE the local
-quality model's (MiniLM, 384 dimensions), added by a background task after
-the file is ready; retrieval prefers a passage's MiniLM vector when it has one.
+quality model's (knowledge.multilingual, 512 dimensions; the table's name is
+from MiniLM, the model it replaced), added by a background task after the
+file is ready; retrieval prefers a passage's quality vector when it has one.
+The quality table's comment names the model whose vectors it holds
+(table_model), so a change of model is noticed even at the same size.
 """
 
 from __future__ import annotations
@@ -66,17 +69,33 @@ def table_dimensions(table: str = TABLE) -> int | None:
     return int(digits) if digits else None
 
 
-def ensure_table(*, dimensions: int | None = None, table: str = TABLE) -> None:
-    """Create this client's vector table and HNSW (cosine) index if missing; a
-    table of another size (the client switched embedding model) is replaced."""
-    dimensions = int(dimensions or settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
+def table_model(table: str = MINILM_TABLE) -> str | None:
+    """The model named in the table's comment (None: no table, or no comment)."""
     with connection.cursor() as cursor:
-        # Two ingest workers may both find the table missing; one creates it.
-        # (Transaction-scoped: callers hold a transaction.)
+        cursor.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", [table])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def lock(table: str) -> None:
+    """Serialise changes of this client's `table` until the transaction ends
+    (callers hold one)."""
+    with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))",
                        [":" + table])
+
+
+def ensure_table(*, dimensions: int | None = None, table: str = TABLE,
+                 model: str | None = None) -> None:
+    """Create this client's vector table and HNSW (cosine) index if missing; a
+    table of another size (the client switched embedding model), or of
+    another `model` when one is named, is replaced."""
+    dimensions = int(dimensions or settings.KNOWLEDGE_EMBEDDING_DIMENSIONS)
+    # Two ingest workers may both find the table missing; one creates it.
+    lock(table)
     existing = table_dimensions(table)
-    if existing is not None and existing != dimensions:
+    if existing is not None and (existing != dimensions
+                                 or (model is not None and table_model(table) != model)):
         drop_table(table)
     file_index, hnsw_index = _INDEXES[table]
     with connection.cursor() as cursor:
@@ -96,6 +115,8 @@ def ensure_table(*, dimensions: int | None = None, table: str = TABLE) -> None:
             f"CREATE INDEX IF NOT EXISTS {hnsw_index} ON {table} "
             "USING hnsw (embedding public.vector_cosine_ops)"
         )
+        if model is not None:
+            cursor.execute(f"COMMENT ON TABLE {table} IS %s", [model])
 
 
 def drop_table(table: str = TABLE) -> None:

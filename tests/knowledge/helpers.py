@@ -31,7 +31,7 @@ def wait_until_finished(site: Site, file_id: int, *, timeout: float = 60) -> dic
 
 
 def wait_until_minilm_embedded(site: Site, file_id: int, *, timeout: float = 120) -> dict:
-    """Wait for the background task that adds a ready file's MiniLM vectors."""
+    """Wait for the background task that adds a ready file's quality (multilingual) vectors."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         files = site.http.get("/knowledge/status/").json()["files"]
@@ -39,7 +39,7 @@ def wait_until_minilm_embedded(site: Site, file_id: int, *, timeout: float = 120
         if found["status"] == "ready" and found["minilm_chunks"] == found["chunks"]:
             return found
         time.sleep(0.2)
-    raise AssertionError(f"file {file_id} got no MiniLM vectors: {found}")
+    raise AssertionError(f"file {file_id} got no multilingual vectors: {found}")
 
 
 def snapshot(client: Client) -> dict:

