@@ -101,6 +101,10 @@ def parse_turns(messages) -> list[chat_services.Turn]:
             raise _bad(gettext("messages[%(i)d] must be an object.") % {"i": i},
                        f"messages[{i}]")
         role = message.get("role")
+        if role not in ("system", "developer", "user", "assistant"):
+            raise _bad(gettext("messages[%(i)d].role “%(role)s” is not supported: use system, "
+                               "user or assistant.") % {"i": i, "role": role},
+                       f"messages[{i}].role", "unsupported_value")
         for name in message:
             if name not in ("role", "content", "name"):
                 raise _bad(gettext("messages[%(i)d].%(field)s is not supported (tools and "
@@ -110,12 +114,8 @@ def parse_turns(messages) -> list[chat_services.Turn]:
         text = _text_of(message.get("content"), i)
         if role in ("system", "developer"):
             turns.append(chat_services.Turn(Message.Role.USER, SYSTEM_NOTE + text))
-        elif role in ("user", "assistant"):
-            turns.append(chat_services.Turn(role, text))
         else:
-            raise _bad(gettext("messages[%(i)d].role “%(role)s” is not supported: use system, "
-                               "user or assistant.") % {"i": i, "role": role},
-                       f"messages[{i}].role", "unsupported_value")
+            turns.append(chat_services.Turn(role, text))
     if turns[-1].role != Message.Role.USER or messages[-1].get("role") != "user":
         raise _bad(gettext("The last message must be the user's question (role “user”)."),
                    "messages")
@@ -294,10 +294,15 @@ def _chunk(call: Call, delta: dict, finish_reason: str | None = None, **extra) -
 async def chunks(call: Call) -> AsyncIterator[str]:
     """Server-sent events in OpenAI's streaming shape, ending with [DONE]."""
     outcome = Outcome()
+    ended = False
     try:
         yield _chunk(call, {"role": "assistant", "content": ""})
         async for text in answer_events(call, outcome):
             yield ": keep-alive\n\n" if text is None else _chunk(call, {"content": text})
+        # Deleted (when not kept) before the last event: a caller that read to
+        # the end finds nothing left but the audit record.
+        await sync_to_async(_end)(call)
+        ended = True
         if outcome.status == "failed":
             yield f"data: {json.dumps(_failure(outcome).body())}\n\n"
             return
@@ -312,4 +317,5 @@ async def chunks(call: Call) -> AsyncIterator[str]:
     finally:
         # Also when the caller hangs up midway: the answer is stopped, and
         # deleted once ended when not kept in history.
-        await sync_to_async(_end)(call)
+        if not ended:
+            await sync_to_async(_end)(call)
