@@ -284,3 +284,27 @@ def test_redaction_holds_for_api_calls(make_client, web_server, celery_worker, m
     with schema_context(client.client.schema_name):
         [record] = AuditRecord.objects.filter(kind="chat")
         assert record.redactions.get("EMAIL_ADDRESS") == 1
+
+
+def test_a_caller_hanging_up_midway_stops_the_answer(acme, model):
+    from tests.support.waiting import wait_until
+
+    client, api = acme
+    model.configure(token_delay=0.1, reply_tokens=200)
+
+    stream = api.chat.completions.create(
+        model="assistant", stream=True, messages=[{"role": "user", "content": "Long one"}])
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            break
+    stream.close()
+
+    def stopped() -> bool:
+        with schema_context(client.client.schema_name):
+            answer = Message.objects.filter(role="assistant").first()
+            return answer is not None and answer.status == "cancelled"
+
+    wait_until(stopped, timeout=20, what="the answer stopped after the caller hung up")
+    with schema_context(client.client.schema_name):
+        answer = Message.objects.get(role="assistant")
+        assert len(answer.content) < len("You said: ") + 200 * 4
