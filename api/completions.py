@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from api import services
 from api.errors import ApiError
+from api.models import ApiSettings
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat import sse, streams
@@ -167,11 +168,12 @@ def parse_request(body: bytes, *, keep_header: str = "") -> dict:
             "keep": keep if keep is not None else _flag(keep_header)}
 
 
-def start(*, authorization: str, body: bytes, keep_header: str = "") -> Call:
+def start(*, authorization: str, body: bytes, keep_header: str = "",
+          api_settings: ApiSettings | None = None) -> Call:
     """Authorise, check and send the question (in a thread, with the database);
     gives the connection back before the caller waits on the answer stream."""
     try:
-        token = services.authenticate(authorization=authorization)
+        token = services.authenticate(authorization=authorization, api_settings=api_settings)
         request = parse_request(body, keep_header=keep_header)
         config = chat_selectors.get_bot_config()
         if request["model"].lower() != model_id(config):
@@ -182,7 +184,7 @@ def start(*, authorization: str, body: bytes, keep_header: str = "") -> Call:
         services.check_token_rate(token=token)
         try:
             answer = chat_services.send_api_question(user=token.user, turns=request["turns"],
-                                                     keep=request["keep"])
+                                                     keep=request["keep"], config=config)
         except chat_services.ChatError as exc:
             retry = exc.retry_after if exc.status == 429 else (5 if exc.status == 503 else None)
             raise ApiError(exc.status, exc.message, retry_after=retry,

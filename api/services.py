@@ -66,7 +66,7 @@ def revoke_token(*, token: ApiToken, by) -> ApiToken:
     return token
 
 
-def authenticate(*, authorization: str) -> ApiToken:
+def authenticate(*, authorization: str, api_settings: ApiSettings | None = None) -> ApiToken:
     """The live token named by an `Authorization: Bearer …` header, with its
     member; ApiError 401 otherwise (403: the client switched the API off)."""
     scheme, _sep, secret = (authorization or "").partition(" ")
@@ -92,7 +92,7 @@ def authenticate(*, authorization: str) -> ApiToken:
     if not token.user.is_active:
         raise ApiError(401, gettext("The member this API token belongs to is deactivated."),
                        code="invalid_api_key")
-    if not selectors.get_api_settings().enabled:
+    if not (api_settings or selectors.get_api_settings()).enabled:
         raise ApiError(403, gettext("Your workspace's admins have switched the API off."),
                        code="api_disabled")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:

@@ -25,10 +25,13 @@ from tenants.members.permissions import tenant_admin_required
 CORS_HEADERS = "Authorization, Content-Type, X-Keep-History"
 
 
-def _cors(request) -> dict:
+def _cors(request, api_settings=None) -> dict:
     """CORS headers for an origin the client listed; none otherwise (CORS off)."""
     origin = request.headers.get("Origin", "")
-    if origin and origin.rstrip("/").lower() in selectors.get_api_settings().cors_origins:
+    if not origin:
+        return {}
+    api_settings = api_settings or selectors.get_api_settings()
+    if origin.rstrip("/").lower() in api_settings.cors_origins:
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
                 "Access-Control-Allow-Headers": CORS_HEADERS,
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -52,19 +55,29 @@ def _method_not_allowed(request, allowed: str) -> JsonResponse:
                     ).response(headers={"Allow": allowed})
 
 
+def _begin(request) -> tuple[completions.Call | ApiError, dict]:
+    """Authorise and send the question, and the CORS headers: one trip to a
+    thread, one read of the API settings."""
+    api_settings = selectors.get_api_settings()
+    cors = _cors(request, api_settings)
+    try:
+        return completions.start(
+            authorization=request.headers.get("Authorization", ""), body=request.body,
+            keep_header=request.headers.get(completions.KEEP_HEADER, ""),
+            api_settings=api_settings), cors
+    except ApiError as exc:
+        return exc, cors
+
+
 @csrf_exempt
 async def chat_completions(request):
     if request.method == "OPTIONS":
         return await sync_to_async(_preflight)(request)
-    cors = await sync_to_async(_cors)(request)
     if request.method != "POST":
         return await sync_to_async(_method_not_allowed)(request, "POST")
-    try:
-        call = await sync_to_async(completions.start)(
-            authorization=request.headers.get("Authorization", ""), body=request.body,
-            keep_header=request.headers.get(completions.KEEP_HEADER, ""))
-    except ApiError as exc:
-        return exc.response(headers=cors)
+    call, cors = await sync_to_async(_begin)(request)
+    if isinstance(call, ApiError):
+        return call.response(headers=cors)
     if call.stream:
         return StreamingHttpResponse(
             completions.chunks(call), content_type="text/event-stream",

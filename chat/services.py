@@ -362,7 +362,8 @@ class Turn:
     content: str
 
 
-def send_api_question(*, user, turns: list[Turn], keep: bool) -> Message:
+def send_api_question(*, user, turns: list[Turn], keep: bool,
+                      config: BotConfig | None = None) -> Message:
     """A question from the OpenAI-compatible API (issue 26), answered the
     browser's way: the same allowance (rate limits, quotas), the client's
     line of answers in flight, the llm worker (instructions, knowledge,
@@ -386,7 +387,7 @@ def send_api_question(*, user, turns: list[Turn], keep: bool) -> Message:
                 % {"length": formats.number_format(len(turn.content), force_grouping=True),
                    "limit": formats.number_format(limit, force_grouping=True)})
     _check_allowance(user=user)
-    config = selectors.get_bot_config()
+    config = config or selectors.get_bot_config()
     with transaction.atomic():
         conversation = Conversation.objects.create(
             user=user, title=_title_from(question_text), source=Conversation.Source.API,
