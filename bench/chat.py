@@ -5,6 +5,7 @@
     python bench/chat.py --levels '' --scenarios noisy,open-streams --open-streams 1000
     python bench/chat.py --web-procs 2 --llm-procs 2               # several processes
     python bench/chat.py --levels '' --scenarios share             # one person floods
+    python bench/chat.py --api                                     # also the /v1 API
 
 The default profile is a real answer: 200 tokens at 25 ms each (~5 s).
 Closed loop (--levels): N conversations each ask, wait for the answer, ask
@@ -27,6 +28,11 @@ It creates one bench client with one employee per concurrent conversation
            chunk with content.
 - product: POST /send/ -> answer.stream_url -> SSE; TTFT = POST start to the
            first `event: delta`; read on until `done` / `failed`.
+
+--api (issue 26): a third phase per level, the OpenAI-compatible API with
+each employee's personal access token, through the official SDK
+(AsyncOpenAI(base_url=<client site>/v1), stream=True); TTFT = request start
+to the first chunk with content. Its p50 is compared with the browser path's.
 
 Each of the N conversations sends R questions one after another (a new
 conversation each time), so a level keeps N answers in flight. Added latency
@@ -425,6 +431,21 @@ async def direct_ask(client: openai.AsyncOpenAI, model: str, system: str, text: 
     return Sample(ttft=first - started, total=time.time() - started)
 
 
+async def api_ask(client: openai.AsyncOpenAI, model: str, text: str) -> Sample:
+    """One question through the OpenAI-compatible API (issue 26), streamed."""
+    started = time.time()
+    first = None
+    stream = await client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": text}], stream=True)
+    async with stream:
+        async for chunk in stream:
+            if first is None and chunk.choices and chunk.choices[0].delta.content:
+                first = time.time()
+    if first is None:
+        raise BenchError("no content")
+    return Sample(ttft=first - started, total=time.time() - started)
+
+
 async def run_phase(ask: Callable[[int, int], Awaitable[Sample]], level: int, rounds: int,
                     meter: Meter, time_limit: float) -> Phase:
     """`level` conversations at once, each asking `rounds` questions in turn."""
@@ -730,6 +751,7 @@ class Tenant:
     host: str
     emails: list[str] = field(default_factory=list)
     sessions: list[str | None] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # --api: each employee's API token
 
 
 @dataclass
@@ -739,6 +761,8 @@ class Stack:
     emails: list[str] = field(default_factory=list)
     sessions: list[str | None] = field(default_factory=list)
     children: list[Child] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    api_model: str = ""
     model: str = ""
     system: str = ""
     others: dict[str, Tenant] = field(default_factory=dict)  # "b": the measured neighbour
@@ -750,13 +774,15 @@ def remove_bench_clients() -> None:
         services.delete_client(client=client)
 
 
-def provision(stack: Stack, employees: int, http_logins: int) -> None:
-    tenant = provision_client(stack, employees, http_logins)
+def provision(stack: Stack, employees: int, http_logins: int, *, api: bool = False) -> None:
+    tenant = provision_client(stack, employees, http_logins, api=api)
     stack.client, stack.host = tenant.client, tenant.host
     stack.emails, stack.sessions = tenant.emails, tenant.sessions
+    stack.tokens = tenant.tokens
 
 
-def provision_client(stack: Stack, employees: int, http_logins: int) -> Tenant:
+def provision_client(stack: Stack, employees: int, http_logins: int, *,
+                     api: bool = False) -> Tenant:
     slug = f"{PREFIX}{uuid.uuid4().hex[:6]}"
     fields = {"name": "Chat bench", "slug": slug, "admin_email": "admin@chatbench.example",
               "admin_password": PASSWORD}
@@ -794,6 +820,13 @@ def provision_client(stack: Stack, employees: int, http_logins: int) -> Tenant:
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.create()
             tenant.sessions.append(session.session_key)
+        if api:  # one personal access token per employee (the rate limit is per token)
+            from api import completions as api_completions
+            from api import services as api_services
+
+            stack.api_model = api_completions.model_id(config)
+            tenant.tokens = [api_services.create_token(user=users[email], name="bench")[1]
+                             for email in tenant.emails]
     connection.set_schema_to_public()
     return tenant
 
@@ -906,6 +939,15 @@ def target_lines(results: list, extras: dict) -> list[str]:
               f"{fmt(alone)} ms ({crowded / alone if alone else math.nan:.1f}x), "
               f"questions queued: {sum(1 for place in share.queued if place)} of "
               f"{len(share.queued)}")
+    for level, api, product, direct in extras.get("api", []):
+        a50, p50 = percentile(api.ttft_ms(), 50), percentile(product.ttft_ms(), 50)
+        d50 = percentile(direct.ttft_ms(), 50)
+        errors = sum(api.errors.values())
+        check(a50 <= p50, f"{level} concurrent: API TTFT p50 <= the browser path's "
+              f"({fmt(a50)} ms vs {fmt(p50)} ms; direct {fmt(d50)} ms, API p99 "
+              f"{fmt(percentile(api.ttft_ms(), 99))} ms)")
+        check(errors == 0, f"{level} concurrent API streams: 0 errors ({errors}"
+              + (f": {dict(api.errors)}" if errors else "") + ")")
     if "noisy" in extras:
         noisy = extras["noisy"]
         d99 = percentile(noisy.direct.ttft_ms(), 99)
@@ -1178,6 +1220,11 @@ async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_ur
             await employee.login(email)
     direct = openai.AsyncOpenAI(api_key=MODEL_KEY, base_url=base_url, max_retries=0,
                                 timeout=REQUEST_TIMEOUT)
+    # --api: each employee's SDK client on the client's site (loopback, Host header).
+    apis = [openai.AsyncOpenAI(api_key=token, base_url=f"http://127.0.0.1:{web_port}/v1",
+                               default_headers={"Host": f"{stack.host}:{web_port}"},
+                               max_retries=0, timeout=REQUEST_TIMEOUT)
+            for token in stack.tokens]
     meter = Meter(pids)
     results = []
     extras: dict = {}
@@ -1198,6 +1245,14 @@ async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_ur
                     level, rounds, meter, time_left(args.level_time_limit, deadline))
             results.append((level, rounds, product_phase, direct_phase))
             await asyncio.sleep(0.5)
+            if apis:
+                api_phase = await run_phase(
+                    lambda i, n: api_ask(apis[i], stack.api_model,
+                                         QUESTION.format(n=f"api-{i}-{n}")),
+                    level, rounds, meter, time_left(args.level_time_limit, deadline))
+                extras.setdefault("api", []).append((level, api_phase, product_phase,
+                                                     direct_phase))
+                await asyncio.sleep(0.5)
         if args.rate:
             pool = len(employees)
             print(f"  open loop: {args.rate}/s for {args.duration:.0f}s ...", flush=True)
@@ -1244,6 +1299,8 @@ async def measure(stack: Stack, args: argparse.Namespace, web_port: int, base_ur
     finally:
         meter.close()
         await direct.close()
+        for client in apis:
+            await client.close()
         for employee in employees + others:
             await employee.http.aclose()
         await bootstrap.http.aclose()
@@ -1308,6 +1365,8 @@ def main() -> None:
                         help="seconds before a level's unfinished answers count as errors")
     parser.add_argument("--budget", type=float, default=290.0,
                         help="seconds for the whole run; phases are cut short to keep it")
+    parser.add_argument("--api", action="store_true",
+                        help="also ask through the OpenAI-compatible API (/v1, issue 26)")
     parser.add_argument("--profile", action="store_true",
                         help="sample web and worker with py-spy during each product phase")
     args = parser.parse_args()
@@ -1327,7 +1386,7 @@ def main() -> None:
         services.migrate_all()
         remove_bench_clients()  # left over by a run that was killed
         provision(stack, max([*levels, 20 if args.rate else 1,
-                              math.ceil(args.rate * 15)]), args.http_logins)
+                              math.ceil(args.rate * 15)]), args.http_logins, api=args.api)
         if args.scenarios:
             stack.others["a"] = provision_client(
                 stack, max(args.noisy_flood if "noisy" in args.scenarios else 1, 1), 0)

@@ -50,10 +50,19 @@ class BotConfig(models.Model):
 
 
 class Conversation(models.Model):
+    class Source(models.TextChoices):
+        CHAT = "chat", _("Chat")
+        API = "api", _("API")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(max_length=200, default="New chat")
+    # Where the question came from: the browser, or the API with a member's token.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.CHAT)
+    # False: an API call not kept in the person's history (not in the sidebar,
+    # deleted once its answer ends; the audit record of its model call stays).
+    in_history = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -29,7 +29,9 @@ def get_bot_config() -> BotConfig:
 
 
 def conversations_for(*, user) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(user=user).order_by("-updated", "-id")
+    """The person's history (API calls not kept in it are left out)."""
+    return (Conversation.objects.filter(user=user, in_history=True)
+            .order_by("-updated", "-id"))
 
 
 def search_conversations(*, user, query: str) -> QuerySet[Conversation]:

@@ -36,10 +36,12 @@ logger = logging.getLogger(__name__)
 class ChatError(Exception):
     """A chat action was refused; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
+    def __init__(self, message: str, *, status: int = 400,
+                 retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after  # seconds, for a 429: when trying again may pass
 
 
 # --- Bot configuration -----------------------------------------------------------
@@ -198,13 +200,13 @@ def check_rate_limits(*, user) -> None:
     if user_count > per_user.count:
         raise ChatError(
             gettext("You are sending messages faster than allowed. Wait a minute and try again."),
-            status=429,
+            status=429, retry_after=per_user.seconds,
         )
     if client_count > per_client.count:
         raise ChatError(
             gettext("Your company's assistant is receiving too many messages right now. "
                     "Try again in a minute."),
-            status=429,
+            status=429, retry_after=per_client.seconds,
         )
 
 
@@ -242,7 +244,15 @@ def _check_allowance(*, user) -> None:
     try:
         compliance_services.check_quota(user_id=user.pk)
     except compliance_services.QuotaReached as exc:
-        raise ChatError(exc.message, status=429) from exc
+        raise ChatError(exc.message, status=429, retry_after=_seconds_to_next_month()) from exc
+
+
+def _seconds_to_next_month() -> int:
+    """Monthly quotas start again on the 1st (UTC)."""
+    now = timezone.now()
+    first = (now.replace(day=28) + timedelta(days=4)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((first - now).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -342,6 +352,91 @@ def send_message(*, user, conversation: Conversation | None, text: str,
                     request_id)
         return Sent(first, repeated=True)
     return Sent(answer)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation a caller of the API sends along."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
+def send_api_question(*, user, turns: list[Turn], keep: bool,
+                      config: BotConfig | None = None) -> Message:
+    """A question from the OpenAI-compatible API (issue 26), answered the
+    browser's way: the same allowance (rate limits, quotas), the client's
+    line of answers in flight, the llm worker (instructions, knowledge,
+    redaction, audit, store=False).
+
+    The caller's conversation so far (`turns`, ending with the question) is
+    stored as a conversation of the person's, so the worker reads its
+    history as it reads a browser conversation's. `keep=False` (the
+    default of the API): it is not in the person's history and is deleted
+    once the answer ends (`end_api_question`); only the audit record of the
+    model call remains."""
+    if not turns or turns[-1].role != Message.Role.USER:
+        raise ChatError(gettext("The last message must be the user's question."))
+    question_text = _validate_text(turns[-1].content)
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    for turn in turns[:-1]:
+        if len(turn.content) > limit:
+            raise ChatError(
+                gettext("An earlier message is %(length)s characters long; the limit is "
+                        "%(limit)s.")
+                % {"length": formats.number_format(len(turn.content), force_grouping=True),
+                   "limit": formats.number_format(limit, force_grouping=True)})
+    _check_allowance(user=user)
+    config = config or selectors.get_bot_config()
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            user=user, title=_title_from(question_text), source=Conversation.Source.API,
+            in_history=keep)
+        parent_id = None
+        for turn in turns[:-1]:
+            if not turn.content.strip():
+                continue
+            parent_id = Message.objects.create(
+                conversation=conversation, role=turn.role, content=turn.content,
+                parent_id=parent_id, status=Message.Status.DONE).pk
+        question = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, content=question_text,
+            parent_id=parent_id)
+        answer = Message.objects.create(
+            conversation=conversation, role=Message.Role.ASSISTANT, reply_to=question,
+            parent=question, status=Message.Status.PENDING, model=config.model)
+        _enqueue_on_commit(answer)
+    return answer
+
+
+def end_api_question(*, answer_id: int) -> Message | None:
+    """The caller has the answer (or went away): a finished answer not kept
+    in history is deleted now; one still being written is told to stop (the
+    caller no longer reads it) and left to the sweep (delete_unkept_api_conversations).
+    Returns the answer as stored before any deletion."""
+    answer = (Message.objects.select_related("conversation")
+              .filter(pk=answer_id, role=Message.Role.ASSISTANT).first())
+    if answer is None:
+        return None
+    if not answer.is_finished:
+        with contextlib.suppress(ChatError):
+            stop(answer=answer)
+        return answer
+    if not answer.conversation.in_history:
+        delete_conversation(conversation=answer.conversation)
+    return answer
+
+
+UNKEPT_API_GRACE = timedelta(hours=1)
+
+
+def delete_unkept_api_conversations(*, now=None) -> dict[str, int]:
+    """The safety net of end_api_question (a caller gone while its answer was
+    written, a web process that died): API conversations not kept in history
+    and older than an hour (longer than any answer is written) go."""
+    cutoff = (now or timezone.now()) - UNKEPT_API_GRACE
+    return delete_conversations(conversations=Conversation.objects.filter(
+        in_history=False, created__lt=cutoff))
 
 
 def regenerate(*, answer: Message) -> Message:

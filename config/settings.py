@@ -116,6 +116,7 @@ TENANT_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "tenants.two_step",
+    "api",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -431,6 +432,9 @@ CHAT_STREAM_FLUSH_MS = env.int("CHAT_STREAM_FLUSH_MS", default=40)
 # ... lengthened by 1 ms per answer a worker process is writing, up to this:
 # under load fewer, larger batches (one pipeline per batch for all answers).
 CHAT_STREAM_FLUSH_MAX_MS = env.int("CHAT_STREAM_FLUSH_MAX_MS", default=150)
+# The OpenAI-compatible API (api/): requests per personal access token, on top
+# of the chat's per-person and per-client limits above. Format: <count>/<period>.
+API_RATE_LIMIT_PER_TOKEN = env.str("API_RATE_LIMIT_PER_TOKEN", default="60/minute")
 # An answer still pending after this many seconds had its task lost: it fails.
 CHAT_PENDING_TIMEOUT_SECONDS = env.int("CHAT_PENDING_TIMEOUT_SECONDS", default=900)
 

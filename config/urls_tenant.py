@@ -24,6 +24,8 @@ urlpatterns = [
     # Single sign-on (OpenID Connect) and the directory's SCIM 2.0 endpoint.
     path("sso/", include("tenants.sso.urls")),
     path("scim/v2/", include("tenants.sso.scim_urls")),
+    # The OpenAI-compatible API (/v1/...), members' tokens and its pages.
+    path("", include("api.urls")),
 ]
 
 # A database outage is a 503 "temporarily unavailable", not a generic 500.

@@ -48,6 +48,9 @@ def purge_expired(*, now: dt.datetime | None = None) -> PurgeRecord:
         file_cutoff = now - dt.timedelta(days=controls.file_retention_days)
         deleted["files"] = _delete_files(
             KnowledgeFile.objects.filter(conversation__isnull=True, created__lt=file_cutoff))
+    # API calls not kept in history whose caller went before the answer ended.
+    deleted["unkept_api_conversations"] = services.delete_unkept_api_conversations(
+        now=now)["conversations"]
     deleted["orphaned_redaction_records"] = _delete_orphaned_redactions()
     return compliance_services.record_purge(
         conversation_cutoff=conversation_cutoff, file_cutoff=file_cutoff, deleted=deleted)

@@ -52,6 +52,9 @@ SELF_AUTHENTICATING_ROUTES: frozenset[str] = frozenset({
     "scim:schemas",
     "scim:users",
     "scim:user",
+    # The OpenAI-compatible API: a member's personal access token (api/).
+    "api:chat-completions",
+    "api:models",
 })
 
 

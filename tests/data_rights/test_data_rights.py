@@ -75,6 +75,7 @@ def test_retention_deletes_exactly_what_expired_and_records_the_purge(make_clien
         assert MessageRedaction.objects.count() == 2
         assert record.deleted == {"conversations": 1, "messages": 2, "attachments": 1,
                                   "files": 1, "stream_keys": 1,
+                                  "unkept_api_conversations": 0,
                                   "orphaned_redaction_records": 0}
         assert again.deleted["conversations"] == 0 and again.deleted["files"] == 0
         assert PurgeRecord.objects.count() == 2

@@ -166,6 +166,10 @@ def test_axe_finds_no_serious_violation_on_any_page(workspace, page, output_dir)
     check("password change")
     page.goto(base + "/accounts/language/")
     check("language")
+    page.goto(base + "/accounts/api-tokens/")
+    check("API tokens")
+    page.goto(base + "/api/")
+    check("API docs")
     page.goto(base + "/no-such-page/")
     check("page not found")
     page.locator("form[action$='/accounts/logout/'] button").click()
@@ -186,6 +190,7 @@ def test_axe_finds_no_serious_violation_on_any_page(workspace, page, output_dir)
         ("data controls", "/settings/data-controls/"),
         ("member data", "/settings/member-data/"),
         ("audit", "/settings/audit/"),
+        ("API", "/settings/api/"),
     ]:
         page.goto(base + path)
         check(name)
@@ -220,6 +225,9 @@ PAGES = {
     "member-data": ("/settings/member-data/", ["main h1", "main table"]),
     "single-sign-on": ("/sso/settings/", ["main h1"]),
     "language": ("/accounts/language/", ["main h1"]),
+    "api": ("/settings/api/", ["main h1", "main form button[type=submit]"]),
+    "api-tokens": ("/accounts/api-tokens/", ["main h1", "#id_name"]),
+    "api-docs": ("/api/", ["main h1", "pre.api-example"]),
 }
 
 

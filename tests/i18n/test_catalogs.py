@@ -27,7 +27,8 @@ LANGUAGES = tuple(translation.to_locale(code) for code, _name in settings.LANGUA
                   if code != "en")
 DOMAINS = ("django", "djangojs")
 # What makemessages reads: the apps, the templates and our scripts.
-SOURCES = ("chat", "llm", "core", "compliance", "tenants", "config", "templates", "static/js")
+SOURCES = ("api", "chat", "llm", "core", "compliance", "tenants", "config", "templates",
+           "static/js")
 PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sd]|%%|\{[a-z_0-9]*\}")
 
 

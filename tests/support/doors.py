@@ -126,6 +126,16 @@ ROUTES: dict[str, Rule] = {
     "privacy:members-data": Rule(ADMIN),
     "privacy:member-export": Rule(ADMIN, objects={"user_id": "member"}),
     "privacy:member-erase": Rule(ADMIN, "POST", {"user_id": "member"}),
+    # api/urls.py: the OpenAI-compatible API takes a member's token, never a session.
+    "api:chat-completions": Rule(TOKEN, "POST"),
+    "api:models": Rule(TOKEN),
+    "api:tokens": Rule(MEMBER),
+    # A member revokes only their own tokens (another's id: 404).
+    "api:token-revoke": Rule(MEMBER, "POST", {"token_id": "api_token"}),
+    "api:docs": Rule(MEMBER),
+    "api:openapi": Rule(MEMBER),
+    "api:admin-tokens": Rule(ADMIN),
+    "api:admin-token-revoke": Rule(ADMIN, "POST", {"token_id": "api_token"}),
 }
 
 # Sample values for arguments that are not object ids.
@@ -208,7 +218,11 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
     attachment = stored("payslip", owner=victim, conversation=conversation)
     library = stored("handbook", owner=admin)
+    from api import services as api_services
+
+    api_token, _secret = api_services.create_token(user=victim, name=f"Sheets {SECRET}")
     return {
+        "api_token": api_token.pk,
         "conversation": conversation.pk,
         "answer": answer.pk,
         "pending_answer": pending.pk,
@@ -224,12 +238,14 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
+    from api.models import ApiToken
     from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
     from knowledge.models import KnowledgeChunk, KnowledgeFile
     from tenants.members.models import User
 
     return {
+        "api_tokens": sorted(ApiToken.objects.values_list("id", "name", "revoked_at")),
         "conversations": sorted(Conversation.objects.values_list("id", "title")),
         "messages": sorted(Message.objects.values_list("id", "status", "feedback",
                                                        "feedback_comment", "superseded",
