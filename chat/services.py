@@ -725,7 +725,8 @@ class _Job:
     config: BotConfig
     prompt: list[dict[str, str]]
     context: llm.CallContext | None = None
-    token: str = ""  # our lease on the answer
+    writer: streams.DeltaWriter | None = None  # every entry it writes, fenced
+    attempt: int = 0  # the answer's `attempts` as our claim left it (the database's fence)
 
 
 def generate_answer(*, message_id: int) -> None:
@@ -733,25 +734,28 @@ def generate_answer(*, message_id: int) -> None:
     live one (another worker holds its lease) is retried later, and one whose
     worker died is redone once, then failed."""
     schema = current_schema()
-    token = uuid.uuid4().hex
-    if not leases.take_lease(schema, message_id, token):
+    fence = leases.take_lease(schema, message_id, uuid.uuid4().hex)
+    if fence is None:
         raise AnswerBusy(message_id)
-    leases.keeper.hold(schema, message_id, token)
+    leases.keeper.hold(schema, message_id, fence)
+    writer = streams.DeltaWriter(schema, message_id, fence=fence)
     job = None
     # Messages the worker stores (errors, the offline note) are in the asker's
     # language, which _claim switches to; leaving this block switches back, as
     # this worker thread answers other people next.
     with translation.override(settings.LANGUAGE_CODE):
         try:
-            job = _claim(schema=schema, message_id=message_id)
+            job = _claim(schema=schema, message_id=message_id, writer=writer)
             if job is None:  # ended already (or deleted): its slot goes to the next
                 _answer_ended(schema, message_id)
             else:
-                job.token = token
                 _write(schema=schema, job=job)
+        except streams.LeaseLost:
+            logger.warning("Answer %s in %s: another worker took it over (this one's lease "
+                           "lapsed); this one wrote nothing more", message_id, schema)
         except Exception:
             logger.exception("Answer %s in %s crashed", message_id, schema)
-            if job is not None:
+            if job is not None and writer.state != "lost":
                 with db_slot():
                     job.answer.refresh_from_db()
                     if (not job.answer.is_finished
@@ -759,9 +763,11 @@ def generate_answer(*, message_id: int) -> None:
                         _finish_failed(job.answer, schema, user_message=gettext(
                             "Something went wrong while answering. Please try again."),
                             admin_message=gettext(
-                                "Unexpected error in the worker; see its logs."))
+                                "Unexpected error in the worker; see its logs."),
+                            writer=writer, attempt=job.attempt)
             raise
         finally:
+            writer.drop()
             leases.keeper.release(schema, message_id)
 
 
@@ -772,8 +778,10 @@ def _asker_language(answer: Message) -> str:
                         tenant=getattr(connection, "tenant", None))
 
 
-def _claim(*, schema: str, message_id: int) -> _Job | None:
-    """Mark the answer as being written by us; None if there is nothing to do."""
+def _claim(*, schema: str, message_id: int, writer: streams.DeltaWriter) -> _Job | None:
+    """Mark the answer as being written by us (its `attempts` goes up by one,
+    only if nobody else changed it since we read it: the database's side of
+    the fence); None if there is nothing to do."""
     with db_slot():
         answer = (Message.objects.select_related("conversation__user", "reply_to")
                   .filter(pk=message_id, role=Message.Role.ASSISTANT).first())
@@ -787,9 +795,10 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
             if answer.attempts >= 2:
                 _finish_failed(answer, schema, user_message=gettext(
                     "The assistant stopped while answering. Please try again."),
-                    admin_message=gettext("The worker died twice while writing this answer."))
+                    admin_message=gettext("The worker died twice while writing this answer."),
+                    writer=writer, attempt=answer.attempts)
                 return None
-            streams.append(schema, message_id, "reset", {})
+            writer.event("reset", {})
         config = selectors.get_bot_config()
         endpoint = model_endpoint(config)
         context = llm.load_context(
@@ -799,20 +808,23 @@ def _claim(*, schema: str, message_id: int) -> _Job | None:
                               context=llm.for_embedding(context), outside_db=db_released)
 
         def on_redacted(items: list[dict]) -> None:
-            streams.append(schema, message_id, "redacted", {"items": items})
+            writer.event("redacted", {"items": items})
 
         context.on_redacted = on_redacted
+        claimed = Message.objects.filter(
+            pk=answer.pk, attempts=answer.attempts, status=answer.status,
+        ).update(status=Message.Status.STREAMING, attempts=answer.attempts + 1, content="",
+                 model=config.model, offline=endpoint is None, updated=timezone.now())
+        if not claimed:  # another worker claimed it since we read it
+            raise streams.LeaseLost(message_id)
         answer.status = Message.Status.STREAMING
         answer.attempts += 1
         answer.content = ""
         answer.model = config.model
         answer.offline = endpoint is None
-        answer.save(update_fields=["status", "attempts", "content", "model", "offline",
-                                   "updated"])
-    streams.append(schema, message_id, "status", {"status": "streaming",
-                                                  "offline": endpoint is None})
+    writer.event("status", {"status": "streaming", "offline": endpoint is None})
     return _Job(answer=answer, endpoint=endpoint, config=config, prompt=prompt,
-                context=context)
+                context=context, writer=writer, attempt=answer.attempts)
 
 
 def _write(*, schema: str, job: _Job) -> None:
@@ -825,12 +837,18 @@ def _write(*, schema: str, job: _Job) -> None:
     first_token: list[float] = []
     shown: list[str] = []  # what the employee has seen, kept if the answer breaks
     lost: list[bool] = []  # another worker took the answer over: stop without a word
-    # The flusher's round trips also bring back the Stop flag and the lease
-    # holder (writer.state).
-    writer = streams.DeltaWriter(schema, answer.pk, lease_token=job.token)
+    # The flusher's round trips also bring back the Stop flag and the answer's
+    # fence (writer.state). While Redis is away the writer keeps the text and
+    # sends it when Redis is back (streams.PATIENCE_SECONDS).
+    writer = job.writer
+    assert writer is not None and writer.fence is not None
+    fence = writer.fence
 
     def carry_on() -> bool:
-        state = leases.writer_check(schema, answer.pk, job.token)
+        try:
+            state = leases.writer_check(schema, answer.pk, fence)
+        except streams.StreamUnavailable:
+            return True  # Redis is away for a moment: the writer keeps what comes
         if state == "lost":
             lost.append(True)
         return state is None
@@ -846,7 +864,7 @@ def _write(*, schema: str, job: _Job) -> None:
 
     def on_wait(error: llm.GatewayError, seconds: float) -> bool:
         """Tell the employee why nothing comes yet, then wait (False: Stop pressed)."""
-        streams.append(schema, answer.pk, "status", {
+        writer.event("status", {
             "status": "retrying", "reason": error.kind, "retry_in": round(seconds),
             "notice": _wait_notice(error.kind, seconds)})
         until = time.monotonic() + seconds
@@ -862,12 +880,12 @@ def _write(*, schema: str, job: _Job) -> None:
             completion = _stream(job, on_delta, on_wait=on_wait, deadline=deadline,
                                  on_audit_failure=audits.append)
         finally:
-            if lost:
+            if lost or writer.state == "lost":
                 writer.drop()
             else:
                 writer.close()  # the last text goes before any end event
     except llm.GatewayError as exc:
-        if lost:
+        if lost or writer.state == "lost":
             return
         logger.warning("Answer %s in %s failed (%s): %s", answer.pk, schema, exc.kind,
                        exc.admin_message)
@@ -876,9 +894,9 @@ def _write(*, schema: str, job: _Job) -> None:
             "status": Message.Status.FAILED, "content": content, "error": str(exc.user_message),
             "error_detail": str(exc.admin_message)},
             event={"error": str(exc.user_message), "html": markdown_to_html(content)},
-            audits=audits)
+            audits=audits, writer=writer, attempt=job.attempt)
         return
-    if lost:
+    if lost or writer.state == "lost":
         logger.warning("Answer %s in %s: another worker took it over (this one's lease "
                        "lapsed); stopped writing", answer.pk, schema)
         return
@@ -899,7 +917,7 @@ def _write(*, schema: str, job: _Job) -> None:
                   "completion_tokens": completion.completion_tokens},
         "redacted": job.context.user_items if job.context else [],
         "citations": answer.citations,
-    }, audits=audits)
+    }, audits=audits, writer=writer, attempt=job.attempt)
 
 
 def _wait_notice(kind: str, seconds: float) -> str:
@@ -918,25 +936,37 @@ _FINAL_FIELDS = ("content", "status", "prompt_tokens", "completion_tokens", "lat
 
 
 def _finish(schema: str, answer: Message, fields: dict, *, event: dict,
-            audits: list | None = None) -> None:
+            audits: list | None = None, writer: streams.DeltaWriter,
+            attempt: int) -> None:
     """End an answer: its outcome goes to Redis first (kept until saved), then
     to the database and the browser. If the save fails (database down), the
     browser is shown the outcome anyway and the save is retried; if it still
-    fails, the abandoned-answer sweep saves the kept copy later."""
-    streams.keep_final(schema, answer.pk, fields)
+    fails, the abandoned-answer sweep saves the kept copy later. Every write
+    is fenced: once another worker took the answer over, nothing of ours is
+    saved or shown (streams.LeaseLost). Redis away for a moment: waited for
+    (streams.PATIENCE_SECONDS)."""
+    fields = {**fields, "attempt": attempt}
+    _while_redis_away(lambda: streams.keep_final(schema, answer.pk, fields))
     give_up = time.monotonic() + settings.CHAT_FINAL_SAVE_SECONDS
     pause = 0.5
     shown = False
     while True:
         try:
             with db_slot():
-                _save_final(answer.pk, fields)
+                saved = _save_final(answer.pk, fields)
+            if not saved:  # ended otherwise meanwhile, or taken over: not ours to show
+                logger.warning("Answer %s in %s: not saved (it ended otherwise or another "
+                               "worker took it over); its outcome is not shown", answer.pk,
+                               schema)
+                with contextlib.suppress(streams.StreamUnavailable):
+                    streams.drop_final(schema, answer.pk)
+                return
             while audits:  # the model call's audit record, deferred while the DB was down
                 audits[0]()
                 audits.pop(0)
         except Exception as exc:  # the database is unreachable (or was cut off mid-save)
             if not shown:  # the employee sees the whole answer now, not "failed"
-                streams.append(schema, answer.pk, fields["status"], event)
+                writer.event(fields["status"], event)
                 shown = True
             if time.monotonic() + pause > give_up:
                 logger.error("Answer %s in %s is finished but could not be saved (%s); it "
@@ -949,20 +979,39 @@ def _finish(schema: str, answer: Message, fields: dict, *, event: dict,
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
             continue
-        streams.drop_final(schema, answer.pk)
         if not shown:
-            streams.append(schema, answer.pk, fields["status"], event)
-        for name, value in fields.items():
-            setattr(answer, name, value)
+            writer.event(fields["status"], event)
+        _while_redis_away(lambda: streams.drop_final(schema, answer.pk))
+        for name in _FINAL_FIELDS:
+            if name in fields:
+                setattr(answer, name, fields[name])
         _answer_ended(schema, answer.pk)
         return
 
 
+def _while_redis_away(call):
+    """`call()` (a Redis write of a worker), tried again while Redis is away
+    for up to streams.PATIENCE_SECONDS (it is restarting)."""
+    give_up = time.monotonic() + streams.PATIENCE_SECONDS
+    pause = 0.1
+    while True:
+        try:
+            return call()
+        except streams.StreamUnavailable:
+            if time.monotonic() + pause > give_up:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 def _save_final(answer_id: int, fields: dict) -> int:
-    """Store a finished answer's outcome, unless it already ended otherwise."""
+    """Store a finished answer's outcome, unless it already ended otherwise or
+    (`fields["attempt"]`, the writer's fence) another worker claimed it since."""
     values = {name: fields[name] for name in _FINAL_FIELDS if name in fields}
+    fenced = {"attempts": fields["attempt"]} if fields.get("attempt") is not None else {}
     return Message.objects.filter(
         pk=answer_id, status__in=[Message.Status.PENDING, Message.Status.STREAMING],
+        **fenced,
     ).update(**values, updated=timezone.now())
 
 
@@ -971,12 +1020,13 @@ def _save_kept_final(schema: str, answer: Message) -> bool:
     fields = streams.get_final(schema, answer.pk)
     if fields is None:
         return False
-    _save_final(answer.pk, fields)
+    saved = _save_final(answer.pk, fields)  # not if a later attempt claimed it since
     streams.drop_final(schema, answer.pk)
     answer.refresh_from_db()
-    logger.info("Answer %s in %s: saved its kept outcome (%s)", answer.pk, schema,
-                fields.get("status"))
-    return True
+    if saved:
+        logger.info("Answer %s in %s: saved its kept outcome (%s)", answer.pk, schema,
+                    fields.get("status"))
+    return bool(saved) or answer.is_finished
 
 
 def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None,
@@ -992,13 +1042,27 @@ def _stream(job: _Job, on_delta, *, on_wait=None, deadline=None,
     )
 
 
-def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_message: str) -> None:
+def _finish_failed(answer: Message, schema: str, *, user_message: str, admin_message: str,
+                   writer: streams.DeltaWriter | None = None,
+                   attempt: int | None = None) -> None:
+    """End an unfinished answer as failed (with Retry). A worker passes its
+    `writer` and `attempt` (its fence): nothing is written if another worker
+    claimed the answer since."""
+    fenced = {"attempts": attempt} if attempt is not None else {}
+    failed = Message.objects.filter(
+        pk=answer.pk, status__in=[Message.Status.PENDING, Message.Status.STREAMING], **fenced,
+    ).update(status=Message.Status.FAILED, content=answer.content, error=user_message,
+             error_detail=admin_message, updated=timezone.now())
+    if not failed:
+        return
     answer.status = Message.Status.FAILED
     answer.error = user_message
     answer.error_detail = admin_message
-    answer.save(update_fields=["status", "content", "error", "error_detail", "updated"])
-    streams.append(schema, answer.pk, "failed", {
-        "error": user_message, "html": markdown_to_html(answer.content)})
+    event = {"error": user_message, "html": markdown_to_html(answer.content)}
+    if writer is not None:
+        writer.event("failed", event)
+    else:
+        streams.append(schema, answer.pk, "failed", event)
     _answer_ended(schema, answer.pk)
 
 

@@ -47,6 +47,15 @@ def event(name: str, data: dict, event_id: str | None = None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data)}\n\n"
 
 
+def reconnect_event() -> str:
+    """Said when Redis went away mid-stream (in the active language): the
+    answer goes on and the stream picks up where it was once Redis is back
+    (its worker keeps the text meanwhile). Not an end event: the browser
+    reconnects with Last-Event-ID."""
+    return event("status", {"status": "retrying", "reason": "redis", "notice": gettext(
+        "The message service is restarting; the answer continues as soon as it is back…")})
+
+
 def events(batch) -> str:
     """One string for a batch of stream entries (one write to the socket)."""
     return "".join(event(item.event, item.data, item.id) for item in batch)

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.utils import translation
 
-from chat import services, slots, sse, streams
+from chat import slots, sse, streams
 from core import ids, redis_client, stream_revocation
 
 logger = logging.getLogger(__name__)
@@ -212,10 +212,12 @@ async def _relay(stream: _Stream, send) -> None:
         finally:
             subscription.close()
     except streams.StreamUnavailable as exc:
+        # Redis went away mid-answer (it restarts): the answer goes on (its
+        # worker keeps the text), so say so and end this response; the
+        # browser reconnects with Last-Event-ID and resumes.
         logger.warning("Answer stream %s unavailable: %s", stream.answer_id, exc)
         with translation.override(stream.language):
-            message = services.unavailable_message()
-        await write(sse.event("failed", {"error": message, "html": ""}))
+            await write(sse.reconnect_event())
 
 
 async def _session_ended(stream: _Stream) -> bool:
@@ -342,7 +344,7 @@ class _Hub:
                 if wait > 0:
                     await asyncio.sleep(wait)
         except Exception as exc:  # Redis down (or a bug): its readers say so, not wait
-            if not isinstance(exc, redis_client.ERRORS):
+            if not redis_client.is_client_error(exc):
                 logger.exception("Answer stream reader failed")
             for found in self.subscriptions.values():
                 for subscription in found:
@@ -377,8 +379,10 @@ async def _stale_state(stream: _Stream) -> dict | None:
     pipe.exists(stream_revocation.mark_key(stream.binding))
     try:
         lease, place, ended = await pipe.execute()
-    except redis_client.ERRORS as exc:
-        raise streams.StreamUnavailable(str(exc)) from exc
+    except Exception as exc:
+        if not redis_client.is_client_error(exc):
+            raise
+        raise redis_client.unavailable(exc) from exc
     stream.checked = time.monotonic()
     if ended:
         return _SESSION_ENDED

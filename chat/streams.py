@@ -63,51 +63,117 @@ def append(schema: str, message_id: int, event: str, data: dict | None = None) -
     return pipe.execute()[0]
 
 
+# A writing worker's every entry goes through this script: written only while
+# the answer's fence (chat/leases.py: the number its lease was taken with) is
+# still the writer's, so a worker that lost the answer to another can never
+# write it, not even for a moment after Redis comes back. Each entry carries
+# the writer's sequence number: an entry sent again after a lost reply (Redis
+# restarted mid-command) is not written twice. A lapsed lease (Redis was
+# away longer than it lives) is taken back, as nobody else took it.
+# KEYS: events, fence, lease, stop, sent. ARGV: fence, token, lease seconds,
+# seq, end (1/0), stream ttl, event, data. Returns 1 written, 0 already
+# written, -1 fenced off.
+_FENCED_APPEND = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local seq = tonumber(ARGV[4])
+local sent = tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')
+if seq <= sent then return 0 end
+redis.call('HSET', KEYS[5], ARGV[1], seq)
+redis.call('EXPIRE', KEYS[5], ARGV[6])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', 50000, '*', 'event', ARGV[7], 'data', ARGV[8])
+if ARGV[5] == '1' then
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
+  redis.call('DEL', KEYS[3], KEYS[4])
+elseif redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+end
+return 1
+"""
+
+# While Redis is away a writer keeps its entries and sends them again when it
+# is back; past this long it gives up (the answer ends failed, with Retry).
+PATIENCE_SECONDS = getattr(settings, "CHAT_REDIS_PATIENCE_SECONDS", 60)
+
+
+class LeaseLost(Exception):
+    """Another worker took this answer over: its writer writes nothing more."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A writer's claim on an answer (chat.leases.take_lease): the lease token
+    and the fence number its writes are checked against."""
+
+    number: int
+    token: str
+    lease_seconds: int = 15
+
+
 class DeltaWriter:
-    """Appends an answer's text as `delta` events: the first piece at once (it
-    is the time to first token), later pieces together. `write` never waits on
-    Redis: the process's one flusher thread sends the batches of every answer
-    being written, all in one pipeline per tick (`flush_interval()`), so a
-    hundred answers cost one round trip per tick, not one per answer."""
+    """Appends an answer's entries: its text as `delta` events, the first
+    piece at once (it is the time to first token), later pieces together, and
+    its other events (`event`). `write` never waits on Redis: the process's
+    one flusher thread sends the batches of every answer being written, all
+    in one pipeline per tick (`flush_interval()`), so a hundred answers cost
+    one round trip per tick, not one per answer.
+
+    With a `fence` every entry is written by the fenced script above, and an
+    entry Redis did not confirm (it is restarting) is kept and sent again,
+    in order, until it is confirmed or PATIENCE_SECONDS pass."""
 
     def __init__(self, schema: str, message_id: int, *, interval: float | None = None,
-                 lease_token: str | None = None) -> None:
+                 fence: Fence | None = None) -> None:
         self.schema, self.message_id = schema, message_id
         # None: the process's cadence, which lengthens with the answers in flight.
         self.interval = interval
-        # With the writer's lease token, the flusher also reads the Stop flag and
-        # who holds the lease every CHECK_SECONDS, in the same round trip:
-        # `state` is what chat.leases.writer_check() would say, as of then.
-        self.lease_token = lease_token
+        # With a fence, the flusher also reads the Stop flag and the answer's
+        # fence every CHECK_SECONDS, in the same round trip: `state` is what
+        # chat.leases.writer_check() would say, as of then.
+        self.fence = fence
         self.state: str | None = None
-        self.error: Exception | None = None  # the flusher's last Redis failure
+        self.error: Exception | None = None  # Redis away longer than PATIENCE_SECONDS
+        self.outage_since: float | None = None
         self._checked_at = time.monotonic()
         self._pending: list[str] = []
+        # Entries taken but not yet confirmed by Redis: (seq, event, data json, end).
+        self._unsent: list[tuple[int, str, str, bool]] = []
+        self._seq = 0
         self._flushed_at: float | None = None
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()  # one sender at a time: entries stay in order
 
     def write(self, text: str) -> None:
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
+        self._raise_error()
+        if self.state == "lost":
+            return
         with self._lock:
             if self._flushed_at is None:  # the first piece: now, from this thread
                 self._flushed_at = time.monotonic()
-                append(self.schema, self.message_id, "delta", {"text": text})
-                _flusher.watch(self)
+                self._queue("delta", {"text": text})
+                first = True
             else:
                 self._pending.append(text)
+                first = False
+        if first:
+            _flusher.watch(self)
+            self._send_now(wait=False)
+
+    def event(self, name: str, data: dict | None = None) -> None:
+        """Write an event after the text so far, and wait until Redis has it
+        (through an outage of up to PATIENCE_SECONDS). LeaseLost if another
+        worker owns the answer now; StreamUnavailable if Redis stays away."""
+        self._raise_error()
+        with self._lock:
+            self._take()
+            self._queue(name, data or {})
+        self._send_now(wait=True)
 
     def flush(self) -> None:
         """Send what waits now (it goes before anything the caller writes next)."""
-        with _flusher.sending:  # after any batch of ours the flusher is sending
-            with self._lock:
-                text = self._take()
-            if text:
-                append(self.schema, self.message_id, "delta", {"text": text})
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
+        with self._lock:
+            self._take()
+        self._send_now(wait=True)
 
     def close(self) -> None:
         """The answer's text is complete: send the rest, stop being watched."""
@@ -120,18 +186,96 @@ class DeltaWriter:
         """Forget what waits (this writer no longer owns the answer)."""
         with self._lock:
             self._pending.clear()
+            self._unsent.clear()
         _flusher.forget(self)
 
-    def _take(self) -> str:
-        """Under self._lock: the text waiting, as one piece ("" if none)."""
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _queue(self, name: str, data: dict) -> None:
+        """Under self._lock: an entry to send, numbered."""
+        self._seq += 1
+        self._unsent.append((self._seq, name, json.dumps(data), name in END_EVENTS))
+
+    def _take(self) -> None:
+        """Under self._lock: the text waiting becomes one entry to send."""
         if not self._pending:
-            return ""
+            return
         self._flushed_at = time.monotonic()
         text, self._pending = "".join(self._pending), []
-        return text
+        self._queue("delta", {"text": text})
 
     def _due(self, now: float) -> bool:
         return self.interval is None or now - (self._flushed_at or 0.0) >= self.interval
+
+    def _send_now(self, *, wait: bool) -> None:
+        """Send the unsent entries from this thread; with `wait`, until Redis
+        has them all (retrying through an outage)."""
+        pause = 0.1
+        while True:
+            with self._send_lock:
+                with self._lock:
+                    entries = list(self._unsent)
+                if not entries:
+                    return
+                pipe = _client().pipeline(transaction=False)
+                for entry in entries:
+                    self._add(pipe, entry)
+                try:
+                    results = pipe.execute()
+                except Exception as exc:
+                    if not redis_client.is_client_error(exc):
+                        raise
+                    self._failed(exc)
+                else:
+                    self._sent(entries, results)
+            if self.state == "lost":
+                if wait:
+                    raise LeaseLost(self.message_id)
+                return
+            if not wait:
+                return
+            self._raise_error()
+            with self._lock:
+                if not self._unsent:
+                    return
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    def _add(self, pipe, entry: tuple[int, str, str, bool]) -> None:
+        seq, name, data, end = entry
+        if self.fence is None:
+            pipe.xadd(key(self.schema, self.message_id), {"event": name, "data": data},
+                      maxlen=50000, approximate=True)
+            return
+        pipe.eval(_FENCED_APPEND, 5, *(key(self.schema, self.message_id, part) for part in
+                                       ("events", "fence", "lease", "stop", "sent")),
+                  self.fence.number, self.fence.token, self.fence.lease_seconds, seq,
+                  1 if end else 0, STREAM_TTL_SECONDS if end else STREAM_TTL_SECONDS * 2,
+                  name, data)
+
+    def _sent(self, entries: list, results: list) -> None:
+        """Redis confirmed `entries` (results: their replies, in order)."""
+        self.outage_since = None
+        lost = self.fence is not None and any(result == -1 for result in results)
+        with self._lock:
+            del self._unsent[:len(entries)]
+            if lost:
+                self.state = "lost"
+                self._pending.clear()
+                self._unsent.clear()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Redis did not confirm: the entries stay, to be sent again."""
+        now = time.monotonic()
+        if self.outage_since is None:
+            self.outage_since = now
+            logger.warning("Answer %s in %s: Redis unreachable (%s); keeping its text to "
+                           "send when Redis is back", self.message_id, self.schema, exc)
+        elif now - self.outage_since > PATIENCE_SECONDS:
+            self.error = StreamUnavailable(str(exc) or repr(exc))
 
 
 def flush_interval(answers: int) -> float:
@@ -190,50 +334,61 @@ class _Flusher:
         with self.sending:
             now = time.monotonic()
             pipe = _client().pipeline(transaction=False)
-            plan: list[tuple[DeltaWriter, bool, bool]] = []  # writer, wrote, checked
+            # writer, entries sent, checked
+            plan: list[tuple[DeltaWriter, list, bool]] = []
             for writer in writers:
+                if not writer._send_lock.acquire(blocking=False):
+                    continue  # its own thread is sending: next tick
                 with writer._lock:
                     if writer.state == "lost":  # another worker writes it now
                         writer._pending.clear()
-                        continue
-                    text = writer._take() if writer._due(now) else ""
-                check = (writer.lease_token is not None
+                        writer._unsent.clear()
+                    elif writer._due(now):
+                        writer._take()
+                    entries = list(writer._unsent)
+                check = (writer.fence is not None and writer.state != "lost"
                          and now - writer._checked_at >= CHECK_SECONDS)
-                if text:
-                    pipe.xadd(key(writer.schema, writer.message_id),
-                              {"event": "delta", "data": json.dumps({"text": text})},
-                              maxlen=50000, approximate=True)
+                for entry in entries:
+                    writer._add(pipe, entry)
                 if check:
                     writer._checked_at = now
                     pipe.exists(key(writer.schema, writer.message_id, "stop"))
-                    pipe.get(key(writer.schema, writer.message_id, "lease"))
-                if text or check:
-                    plan.append((writer, bool(text), check))
+                    pipe.get(key(writer.schema, writer.message_id, "fence"))
+                if entries or check:
+                    plan.append((writer, entries, check))
+                else:
+                    writer._send_lock.release()
             if not plan:
                 return
             try:
-                results = iter(pipe.execute())
-            except redis_client.ERRORS as exc:
-                for writer, _wrote, _checked in plan:
-                    writer.error = StreamUnavailable(str(exc))
-                return
-        for writer, wrote, checked in plan:
-            if wrote:
-                next(results)
-            if checked:
-                stop, holder = next(results), next(results)
-                state = writer_state(stop, holder, writer.lease_token or "")
-                if writer.state != "lost":
-                    writer.state = state
+                try:
+                    results = iter(pipe.execute())
+                except Exception as exc:
+                    if not redis_client.is_client_error(exc):
+                        raise
+                    for writer, _entries, _checked in plan:
+                        writer._failed(exc)
+                    return
+                for writer, entries, checked in plan:
+                    writer._sent(entries, [next(results) for _entry in entries])
+                    if checked:
+                        stop, fence = next(results), next(results)
+                        state = writer_state(stop, fence, writer.fence)
+                        if writer.state != "lost":
+                            writer.state = state
+            finally:
+                for writer, _entries, _checked in plan:
+                    writer._send_lock.release()
 
 
 _flusher = _Flusher()
 
 
-def writer_state(stop: int, holder: str | None, token: str) -> str | None:
-    """"stop" if the employee pressed Stop; "lost" if another worker now holds
-    the answer's lease (see chat.leases.writer_check); None: carry on."""
-    if holder is not None and holder != token:
+def writer_state(stop: int, fence: str | None, mine: Fence | None) -> str | None:
+    """"stop" if the employee pressed Stop; "lost" if the answer's fence is no
+    longer the writer's (another worker took it over, see
+    chat.leases.writer_check); None: carry on."""
+    if mine is not None and fence != str(mine.number):
         return "lost"
     return "stop" if stop else None
 
@@ -251,7 +406,8 @@ def stop_requested(schema: str, message_id: int) -> bool:
 @_unavailable_on_redis_error
 def discard(schema: str, message_id: int) -> None:
     _client().delete(*(key(schema, message_id, part)
-                       for part in ("events", "stop", "lease", "final", "redo1", "redo2")))
+                       for part in ("events", "stop", "lease", "final", "redo1", "redo2",
+                                    "fence", "sent")))
 
 
 # A finished answer's outcome waits here until the database has it (the
@@ -321,8 +477,10 @@ async def read(
     while True:
         try:
             batches = await client.xread({events_key: last}, block=block, count=500)
-        except redis_client.ERRORS as exc:
-            raise StreamUnavailable(str(exc)) from exc
+        except Exception as exc:
+            if not redis_client.is_client_error(exc):
+                raise
+            raise redis_client.unavailable(exc) from exc
         block = block_ms
         events: list[StreamEvent] = []
         for _stream_name, entries in batches or []:

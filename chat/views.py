@@ -304,8 +304,10 @@ async def _events(schema: str, answer: Message, reader, first: list):
             # One write per read: under load a read returns many events.
             yield sse.events(batch)
     except streams.StreamUnavailable as exc:
+        # Redis went away mid-answer: not the answer's end (its worker keeps
+        # the text); the browser reconnects with Last-Event-ID and resumes.
         logger.warning("Answer stream %s unavailable: %s", answer.pk, exc)
-        yield sse.event("failed", {"error": services.unavailable_message(), "html": ""})
+        yield sse.reconnect_event()
 
 
 # --- Tenant admin pages ------------------------------------------------------------

@@ -426,6 +426,9 @@ CHAT_RATE_LIMIT_PER_CLIENT = env.str("CHAT_RATE_LIMIT_PER_CLIENT", default="600/
 # How long an answer's worker lease lives without renewal: a worker that died
 # mid-answer is noticed after this long, and its answer redone once.
 CHAT_LEASE_SECONDS = env.int("CHAT_LEASE_SECONDS", default=15)
+# Redis away mid-answer (restarting): the worker keeps the answer's text and
+# sends it when Redis is back, for up to this long; then the answer fails.
+CHAT_REDIS_PATIENCE_SECONDS = env.int("CHAT_REDIS_PATIENCE_SECONDS", default=60)
 # After the first token (sent at once), an answer's text goes to the browser in
 # batches at most this often: one Redis entry and one SSE event per batch.
 CHAT_STREAM_FLUSH_MS = env.int("CHAT_STREAM_FLUSH_MS", default=40)

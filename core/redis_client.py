@@ -13,13 +13,18 @@ and its one error type here:
 
 A Redis failure comes out as `Unavailable` (or, for code reading the cache,
 is caught with `ERRORS`), so callers have one thing to catch and turn into
-the "temporarily unavailable" message.
+the "temporarily unavailable" message. A failure is anything the client
+library raises, not only its own error types: on a slow or broken connection
+redis-py also lets out a `ValueError: I/O operation on closed file` or an
+`AttributeError` from a socket another thread closed (`is_client_error`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -29,6 +34,8 @@ from django.conf import settings
 
 # What a Redis outage raises: the client's own errors and the socket's.
 ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+# ... and whatever else comes out of the client library's own code.
+_CLIENT_DIRS = tuple(os.path.dirname(module.__file__) + os.sep for module in (redis,))
 
 # Async reads may block this long (answer streams); their socket waits longer.
 MAX_BLOCK_SECONDS = 15
@@ -39,6 +46,25 @@ _async_clients: dict[int, aioredis.Redis] = {}
 
 class Unavailable(Exception):
     """Redis cannot be reached (or failed a command)."""
+
+
+def is_client_error(exc: BaseException) -> bool:
+    """True if `exc` is a Redis failure: one of ERRORS, or any other error
+    raised inside the Redis client library (its traceback passes through
+    redis-py's code), such as `ValueError: I/O operation on closed file` on a
+    connection that was closed while connecting. An error of our own code
+    (a bad JSON value read back, a bug) stays what it is."""
+    if isinstance(exc, ERRORS):
+        return True
+    if not isinstance(exc, Exception) or isinstance(exc, Unavailable):
+        return False
+    return any(frame.f_code.co_filename.startswith(_CLIENT_DIRS)
+               for frame, _line in traceback.walk_tb(exc.__traceback__))
+
+
+def unavailable(exc: BaseException) -> Unavailable:
+    """The `Unavailable` to raise for a Redis failure (see is_client_error)."""
+    return exc if isinstance(exc, Unavailable) else Unavailable(str(exc) or repr(exc))
 
 
 _P = ParamSpec("_P")
@@ -52,8 +78,10 @@ def unavailable_on_error(function: Callable[_P, _R]) -> Callable[_P, _R]:
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return function(*args, **kwargs)
-        except ERRORS as exc:
-            raise Unavailable(str(exc)) from exc
+        except Exception as exc:
+            if not is_client_error(exc):
+                raise
+            raise unavailable(exc) from exc
 
     return wrapper
 
@@ -93,5 +121,7 @@ def ping(*, url: str | None = None, timeout: float = 1) -> bool:
             return bool(probe.ping())
         finally:
             probe.close()
-    except ERRORS:
+    except Exception as exc:
+        if not is_client_error(exc):
+            raise
         return False

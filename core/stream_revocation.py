@@ -60,13 +60,17 @@ def is_revoked(binding: str) -> bool:
     """Whether the session with this binding ended (Redis down: Unavailable)."""
     try:
         return bool(redis_client.client().exists(mark_key(binding)))
-    except redis_client.ERRORS as exc:
-        raise redis_client.Unavailable(str(exc)) from exc
+    except Exception as exc:
+        if not redis_client.is_client_error(exc):
+            raise
+        raise redis_client.unavailable(exc) from exc
 
 
 async def is_revoked_async(binding: str) -> bool:
     """`is_revoked` on the running event loop's connection."""
     try:
         return bool(await redis_client.async_client().exists(mark_key(binding)))
-    except redis_client.ERRORS as exc:
-        raise redis_client.Unavailable(str(exc)) from exc
+    except Exception as exc:
+        if not redis_client.is_client_error(exc):
+            raise
+        raise redis_client.unavailable(exc) from exc

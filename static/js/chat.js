@@ -343,11 +343,19 @@
     box.hidden = citations.length === 0;
   }
 
-  function attachStream(el) {
+  function attachStream(el, resume) {
     const content = el.querySelector(".content");
-    let text = "";
+    // Resuming after a refused reconnect: the text so far stays, and the
+    // stream goes on after the last event this page had.
+    let text = resume ? resume.text : "";
+    let lastId = resume ? resume.lastId : "";
+    const refused = resume ? resume.refused : 0;
     setBusy(true);
-    const source = new EventSource(el.dataset.streamUrl);
+    let url = el.dataset.streamUrl;
+    if (lastId) url += (url.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(lastId);
+    const source = new EventSource(url);
+    ["status", "reset", "redacted", "delta"].concat(FINAL).forEach((name) =>
+      source.addEventListener(name, (e) => { if (e.lastEventId) lastId = e.lastEventId; }));
     source.addEventListener("status", (e) => {
       const data = JSON.parse(e.data);
       el.dataset.status = data.status === "retrying" ? "streaming" : data.status;
@@ -380,10 +388,15 @@
     }));
     // On a dropped connection EventSource reconnects by itself and sends
     // Last-Event-ID, so the server resumes after the last delta we have.
-    // A refused connection (503 while the message service is down) is not
-    // retried: say so rather than waiting forever.
+    // A refused reconnection (503 while the message service restarts) closes
+    // it for good: open it again after the last event we have, for up to
+    // about two minutes, then say so rather than waiting forever.
     source.addEventListener("error", () => {
       if (source.readyState !== EventSource.CLOSED) return;
+      if (refused < 40) {
+        setTimeout(() => attachStream(el, {text, lastId, refused: refused + 1}), 3000);
+        return;
+      }
       showError("The assistant is temporarily unavailable (its message service is down). " +
                 "Your conversation is safe; reload the page in a moment to see the answer.");
       setBusy(false);

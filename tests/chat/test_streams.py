@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from chat import streams
+from chat import leases, streams
 
 
 @pytest.fixture
@@ -66,9 +66,10 @@ def two_streams():
 
 def test_answers_written_at_once_share_the_flushers_batches_in_order(two_streams):
     schema = two_streams
-    writers = [streams.DeltaWriter(schema, n, lease_token=f"token-{n}") for n in (1, 2)]
+    fences = [leases.take_lease(schema, n, f"token-{n}") for n in (1, 2)]
+    writers = [streams.DeltaWriter(schema, n, fence=fence)
+               for n, fence in zip((1, 2), fences, strict=True)]
     for n, writer in enumerate(writers, start=1):
-        streams._client().set(streams.key(schema, n, "lease"), f"token-{n}")
         writer.write(f"{n}:first")
     with streams._flusher.sending:  # hold the next batch back while both write more
         for writer in writers:
@@ -85,13 +86,13 @@ def test_answers_written_at_once_share_the_flushers_batches_in_order(two_streams
 def test_the_flusher_brings_back_stop_and_a_lost_lease(two_streams):
     schema = two_streams
     client = streams._client()
-    stopped = streams.DeltaWriter(schema, 1, lease_token="mine")
-    taken = streams.DeltaWriter(schema, 2, lease_token="mine")
-    for n, writer in ((1, stopped), (2, taken)):
-        client.set(streams.key(schema, n, "lease"), "mine")
+    stopped = streams.DeltaWriter(schema, 1, fence=leases.take_lease(schema, 1, "mine"))
+    taken = streams.DeltaWriter(schema, 2, fence=leases.take_lease(schema, 2, "mine"))
+    for writer in (stopped, taken):
         writer.write("hello")
     streams.request_stop(schema, 1)
-    client.set(streams.key(schema, 2, "lease"), "another-worker")
+    client.delete(streams.key(schema, 2, "lease"))  # lapsed, and another worker took it
+    assert leases.take_lease(schema, 2, "another-worker") is not None
     deadline = time.monotonic() + 30
     while (stopped.state, taken.state) != ("stop", "lost") and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -186,8 +186,15 @@ def test_a_worker_whose_lease_was_taken_over_stops_writing(
     url = sent["answer"]["stream_url"]
     answer_id = sent["answer"]["id"]
     before = site.events(url, limit=3)
-    client.set(f"answer:{schema}:{answer_id}:lease", "another-worker", ex=60)
-    time.sleep(1.5)  # the writer notices within 0.25 s of its next piece of text
+    # Another worker takes the answer as chat.leases.take_lease does (its
+    # lease, the next fence number), in one step so the keeper cannot renew
+    # ours in between.
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(f"answer:{schema}:{answer_id}:lease")
+    pipe.set(f"answer:{schema}:{answer_id}:lease", "another-worker", ex=60)
+    pipe.incr(f"answer:{schema}:{answer_id}:fence")
+    pipe.execute()
+    time.sleep(1.5)  # the writer's next entry is refused (the fence is not its own)
     length = client.xlen(f"answer:{schema}:{answer_id}:events")
     time.sleep(1.5)
     assert client.xlen(f"answer:{schema}:{answer_id}:events") == length, "it stopped writing"
