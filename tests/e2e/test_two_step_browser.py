@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from tenants.members.models import User
 from tenants.two_step.models import Passkey
 from tests.support.accounts import ADMIN_EMAIL, LOGIN_PATH, PASSWORD
+from tests.support.axe import axe_violations, blocking, describe
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +34,15 @@ def password_step(page, base_url: str) -> None:
     page.click("main form button[type=submit]")
 
 
+def accessible(page, name: str) -> None:
+    """axe-core finds nothing serious on the page (as on every other page)."""
+    violations = blocking(axe_violations(page))
+    assert not violations, describe(name, violations)
+
+
 def keep_codes_and_continue(page) -> list[str]:
     expect(page.locator("#recovery-codes li")).to_have_count(10)
+    accessible(page, "recovery codes")
     codes = page.locator("#recovery-codes code").all_inner_texts()
     page.click("#codes-continue")
     page.locator("#accept-notice").click()  # first-use data notice: now in the workspace
@@ -53,11 +61,13 @@ def test_authenticator_app_set_up_and_sign_in(strict_site, page, output_dir):
     expect(page).to_have_url(base_url + "/accounts/two-step/")
     expect(page.locator("main")).to_contain_text("Your workspace asks for a second step")
     page.screenshot(path=str(output_dir / "two-step-required.png"))
+    accessible(page, "two-step set-up while signing in")
 
     page.click("#add-totp")
     expect(page.locator("main img")).to_be_visible()  # the QR code
     app = pyotp.TOTP(page.locator("#totp-secret").inner_text().replace(" ", ""))
     page.screenshot(path=str(output_dir / "two-step-authenticator-app.png"))
+    accessible(page, "authenticator app")
     page.fill("input[name=code]", app.now())
     page.get_by_role("button", name="Confirm and add").click()
     codes = keep_codes_and_continue(page)
@@ -69,10 +79,15 @@ def test_authenticator_app_set_up_and_sign_in(strict_site, page, output_dir):
     page.fill("input[name=code]", "000000" if app.now() != "000000" else "111111")
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator("main .error")).to_contain_text("That code is not right")
+    accessible(page, "second step (code)")
     # The next period's code: the current one was used at set-up (no replays).
     page.fill("input[name=code]", app.at(time.time() + app.interval))
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator("#composer-text")).to_be_visible()
+    page.goto(base_url + "/accounts/two-step/")  # the person's own page, signed in
+    expect(page.locator("main")).to_contain_text("10 unused recovery codes left.")
+    expect(page.locator("main select[name=policy]")).to_have_value("admins")
+    accessible(page, "two-step page of a tenant admin")
     assert page.js_errors == []
 
 
@@ -102,6 +117,7 @@ def test_passkey_set_up_and_sign_in(strict_site, page, output_dir):
     password_step(page, base_url)
     expect(page).to_have_url(base_url + "/accounts/two-step/verify/")
     page.screenshot(path=str(output_dir / "two-step-verify-passkey.png"))
+    accessible(page, "second step (passkey)")
     page.click("#passkey-sign-in")
     expect(page.locator("#composer-text")).to_be_visible()
     with schema_context(result.client.schema_name):
