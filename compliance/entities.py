@@ -54,6 +54,7 @@ SUPPORTED_ENTITIES: dict[str, str] = {
     "JP_MY_NUMBER": gettext_noop("Japanese My Numbers (マイナンバー)"),
     "JP_PASSPORT": gettext_noop("Japanese passport numbers (旅券番号)"),
     "MEMBER_NAME": gettext_noop("Names of your own people (from your member directory)"),
+    "PERSON": gettext_noop("Names of other people (customers, candidates, contacts)"),
     "POSTAL_ADDRESS": gettext_noop("Postal addresses and postal codes"),
     "SECRET": gettext_noop("Secrets pasted in messages (access keys, API tokens, passwords)"),
 }
@@ -85,6 +86,7 @@ PLACEHOLDER_LABELS: dict[str, str] = {
     # Names share one label, whoever found them: a member's name found in the
     # directory and by a name model is the same person to the model.
     "MEMBER_NAME": "PERSON",
+    "PERSON": "PERSON",
     "POSTAL_ADDRESS": "ADDRESS",
     "SECRET": "SECRET",
     CUSTOM_TERM: "TERM",
@@ -98,6 +100,7 @@ COMMON_ENTITIES: tuple[str, ...] = (
     "IBAN_CODE",
     "IP_ADDRESS",
     "MEMBER_NAME",
+    "PERSON",
     "POSTAL_ADDRESS",
     "SECRET",
 )

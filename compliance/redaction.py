@@ -81,6 +81,8 @@ from compliance.entities import (
     SUPPORTED_ENTITIES,
 )
 from compliance.names import Member, NameMatcher, matcher_for
+from compliance.people import find_people
+from compliance.people import warm_up as warm_up_people
 from compliance.secrets import find_secrets
 
 __all__ = [
@@ -102,7 +104,7 @@ DEFAULT_ENTITIES: frozenset[str] = frozenset(SUPPORTED_ENTITIES)
 
 _ENTITY_BY_LABEL: dict[str, str] = {label: e for e, label in PLACEHOLDER_LABELS.items()}
 # Found by this module's own finders, not by Presidio recognizers.
-_OWN_FINDERS = frozenset({"MEMBER_NAME", "POSTAL_ADDRESS", "SECRET"})
+_OWN_FINDERS = frozenset({"MEMBER_NAME", "PERSON", "POSTAL_ADDRESS", "SECRET"})
 # Names found in the directory or by a model share placeholders and identities.
 _NAME_TYPES = frozenset({"MEMBER_NAME", "PERSON"})
 _PRIORITY: dict[str, int] = {e: i for i, e in enumerate([CUSTOM_TERM, *SUPPORTED_ENTITIES])}
@@ -1038,6 +1040,7 @@ def _get_engines() -> _Engines:
 def warm_up() -> None:
     """Build the engines now (e.g. at worker start) instead of on first use."""
     _get_engines()
+    warm_up_people()
 
 
 # --- custom terms -------------------------------------------------------------
@@ -1287,6 +1290,15 @@ def _find_own(
     found: list[RecognizerResult] = []
     if names is not None:
         found += [RecognizerResult("MEMBER_NAME", m.start, m.end, 0.95) for m in names.find(text)]
+    if "PERSON" in chosen:
+        # Below a member's name (0.95): a member found both ways is a member.
+        people = [RecognizerResult("PERSON", s, e, 0.85) for s, e in find_people(text)]
+        # But a longer name around a member's part is someone else: "佐藤晃様"
+        # is not our 晃, "Jesus Bradley" not our Bradley.
+        found = [r for r in found if not any(
+            p.start <= r.start and r.end <= p.end and (p.end - p.start) > (r.end - r.start)
+            for p in people)]
+        found += people
     if "POSTAL_ADDRESS" in chosen:
         found += [RecognizerResult("POSTAL_ADDRESS", s, e, 0.9) for s, e in find_addresses(text)]
     if "SECRET" in chosen:

@@ -4,7 +4,7 @@
 
 from django.db import migrations, models
 
-ADDED = ("MEMBER_NAME", "POSTAL_ADDRESS", "SECRET")
+ADDED = ("MEMBER_NAME", "PERSON", "POSTAL_ADDRESS", "SECRET")
 
 
 def switch_on(apps, schema_editor):

@@ -51,6 +51,7 @@ EXAMPLES = {
     "JP_MY_NUMBER": ("マイナンバーは1234 5678 9018です。", "1234 5678 9018"),
     "JP_PASSPORT": ("旅券番号はTK1234567です。", "TK1234567"),
     "MEMBER_NAME": ("Ask Priya Patel to sign it.", "Priya Patel"),
+    "PERSON": ("The tenant, Dr. Alan Turing, signed it.", "Alan Turing"),
     "POSTAL_ADDRESS": ("Ship it to 12 Baker Street today.", "12 Baker Street"),
     "SECRET": ("Use key AKIAIOSFODNN7EXAMPLE for the bucket.", "AKIAIOSFODNN7EXAMPLE"),
 }

@@ -221,3 +221,39 @@ def test_other_spellings_of_known_types(text: str, redacted: str) -> None:
 )
 def test_other_spellings_need_their_cue(text: str) -> None:
     assert redact(text).items == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("고객 오건우 님이 환불을 요청했습니다.", ["오건우"]),
+        ("배미숙 씨와 강지은 대리가 왔습니다.", ["배미숙", "강지은"]),
+        ("取引先の井上和也様から連絡がありました。", ["井上和也"]),
+        ("佐々木さんに伝えてください。", ["佐々木"]),
+        ("Please ask Dr. Alan Turing and Mrs Chen.", ["Alan Turing", "Chen"]),
+    ],
+)
+def test_other_peoples_names_are_found(text: str, names: list[str]) -> None:
+    result = redact(text, entities=["PERSON"])
+
+    assert [i.original for i in result.items] == names
+    assert all(i.placeholder.startswith("<PERSON_") for i in result.items)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "강남역 근처 카페에서 만나요. 삼성전자와 현대자동차 견적을 비교했습니다.",
+        "山田うどんと吉野家の新商品。田中町の工場と東京本社で会議があります。",
+        "Ford Motor and Johnson & Johnson renewed.",
+    ],
+)
+def test_places_and_companies_are_not_people(text: str) -> None:
+    assert redact(text, entities=["PERSON"]).items == []
+
+
+def test_someone_else_with_a_members_given_name_is_not_the_member() -> None:
+    result = redact("取引先の佐藤太郎様から", entities=["MEMBER_NAME", "PERSON"],
+                    members=[Member("1", "太郎", "山本")])
+
+    assert [(i.entity_type, i.original) for i in result.items] == [("PERSON", "佐藤太郎")]
