@@ -36,8 +36,11 @@ def _conversation(schema: str) -> dict[str, int]:
         pending = AnswerFactory(reply_to=question, status="pending", superseded=True)
         streaming = AnswerFactory(reply_to=question, status="streaming", superseded=True)
         quiet = ConversationFactory(user=admin, title="Nothing in flight")
+        # Regenerate needs a conversation with no answer in progress.
+        settled = AnswerFactory(reply_to__conversation__user=admin, content="All settled.")
     return {"conversation": question.conversation_id, "done": done.pk, "pending": pending.pk,
-            "streaming": streaming.pk, "quiet": quiet.pk}
+            "streaming": streaming.pk, "quiet": quiet.pk, "settled": settled.pk,
+            "settled_conversation": settled.conversation_id}
 
 
 def _statuses(schema: str, conversation_id: int) -> list:
@@ -59,6 +62,7 @@ def test_redis_down_send_stop_regenerate_and_stream_answer_503(
     schema = result.client.schema_name
     ids = _conversation(schema)
     before = _statuses(schema, ids["conversation"])
+    settled_before = _statuses(schema, ids["settled_conversation"])
     dead = f"unix://{tmp_path}/no-redis-here.sock"
     server = WebServer(env={**worker_env, "REDIS_URL": dead},
                        log_path=OUTPUT / "web-server-doors-no-redis.log").start()
@@ -69,7 +73,7 @@ def test_redis_down_send_stop_regenerate_and_stream_answer_503(
         _told(site.send("A new chat?"))
         _told(site.post(f"/answers/{ids['pending']}/stop/"))
         _told(site.post(f"/answers/{ids['streaming']}/stop/"))
-        _told(site.post(f"/answers/{ids['done']}/regenerate/"))
+        _told(site.post(f"/answers/{ids['settled']}/regenerate/"))
         _told(site.http.get(f"/answers/{ids['streaming']}/stream/",
                             headers={"Accept": "text/event-stream"}))
         history = site.http.get(f"/c/{ids['conversation']}/")
@@ -77,8 +81,9 @@ def test_redis_down_send_stop_regenerate_and_stream_answer_503(
     finally:
         server.stop()
     assert _statuses(schema, ids["conversation"]) == before  # nothing half-changed
+    assert _statuses(schema, ids["settled_conversation"]) == settled_before
     with schema_context(schema):
-        assert Conversation.objects.count() == 2
+        assert Conversation.objects.count() == 3
         assert not Message.objects.filter(conversation_id=ids["quiet"]).exists()
 
 
