@@ -12,7 +12,7 @@ Standard library only: scripts/bootstrap.sh runs it before anything is
 installed. Usage (from the repository root):
 
     python devtools/lockfile.py compile [uv options]   # scripts/lock
-    python devtools/lockfile.py check                   # exit 1 when stale
+    python devtools/lockfile.py check [PYPROJECT LOCK]  # exit 1 when stale
     python devtools/lockfile.py block NAME              # one pinned requirement
 """
 
@@ -73,19 +73,29 @@ def is_fresh(pyproject: Path = PYPROJECT, lock: Path = LOCK) -> bool:
     return recorded_fingerprint(lock) == fingerprint(pyproject)
 
 
-def pins(lock: Path = LOCK) -> dict[str, str]:
-    """{canonical name: version} of every pinned requirement in the lock.
-
-    A package pinned twice (different versions for different Python versions
-    or platforms, under markers) keeps the last one; callers that care about
-    markers read the blocks themselves.
-    """
-    found: dict[str, str] = {}
+def pins(lock: Path = LOCK) -> dict[str, set[str]]:
+    """{canonical name: versions} of every pinned requirement in the lock (a
+    package may be pinned twice, for different Pythons or platforms, under
+    markers)."""
+    found: dict[str, set[str]] = {}
     for line in lock.read_text(encoding="utf-8").splitlines():
         match = _PIN.match(line)
         if match:
-            found[canonical(match.group(1))] = match.group(2)
+            found.setdefault(canonical(match.group(1)), set()).add(match.group(2))
     return found
+
+
+def unhashed(lock: Path = LOCK) -> list[str]:
+    """Pinned requirements of the lock that carry no --hash (pip would refuse the lock)."""
+    missing, current, hashed = [], None, True
+    for line in lock.read_text(encoding="utf-8").splitlines() + ["end"]:
+        if _PIN.match(line) or (line and not line.startswith((" ", "#"))):
+            if current and not hashed:
+                missing.append(current)
+            current, hashed = line.split(" ")[0], False
+        elif "--hash=sha256:" in line:
+            hashed = True
+    return missing
 
 
 def block(name: str, lock: Path = LOCK) -> str:
@@ -158,12 +168,11 @@ def main(argv: list[str]) -> int:
     if verb == "compile":
         compile_lock(rest)
         return 0
-    if verb == "check":
-        if is_fresh():
+    if verb == "check" and len(rest) in (0, 2):
+        pyproject, lock = (Path(rest[0]), Path(rest[1])) if rest else (PYPROJECT, LOCK)
+        if is_fresh(pyproject, lock):
             return 0
-        recorded = recorded_fingerprint()
-        why = "is missing" if recorded is None and not LOCK.exists() else (
-            "does not match pyproject.toml's dependencies")
+        why = "is missing" if not lock.exists() else "does not match pyproject.toml's dependencies"
         print(f"requirements.lock {why}: run scripts/lock", file=sys.stderr)
         return 1
     if verb == "block" and len(rest) == 1:
