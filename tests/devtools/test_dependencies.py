@@ -113,6 +113,18 @@ def test_the_lock_matches_pyproject_and_pins_everything_with_hashes():
         assert metadata.version(name) in pins[name]
 
 
+def test_the_runtime_lock_is_the_full_lock_without_the_dev_tools():
+    runtime, full = lockfile.pins(lockfile.RUNTIME_LOCK), lockfile.pins()
+    assert lockfile.is_fresh(lock=lockfile.RUNTIME_LOCK), "run scripts/lock"
+    assert lockfile.unhashed(lockfile.RUNTIME_LOCK) == []
+    assert {name: versions for name, versions in runtime.items() if full.get(name) != versions} \
+        == {}, "requirements-runtime.lock must pin the versions of requirements.lock"
+    for requirement in _runtime_requirements():
+        assert lockfile.canonical(requirement.name) in runtime
+    dev_only = {"pytest", "playwright", "ruff", "mypy", "uv", "pip-audit", "faker"}
+    assert dev_only & set(runtime) == set()
+
+
 def test_a_dependency_added_to_pyproject_makes_the_lock_stale(tmp_path):
     pyproject, lock = tmp_path / "pyproject.toml", tmp_path / "requirements.lock"
     shutil.copy(ROOT / "pyproject.toml", pyproject)
