@@ -8,11 +8,35 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv with $($PYTHON --version)..."
   "$PYTHON" -m venv .venv
 fi
-stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+# Everything is installed from requirements.lock (made by scripts/lock from
+# pyproject.toml's ranges): exact versions, and any file whose SHA-256 is not
+# the one recorded there is refused. pip installs the installer, uv (its own
+# pinned, hashed entry in the lock); uv then makes .venv match the lock
+# exactly (`uv pip sync`: a package dropped from the lock is removed). The
+# project itself comes last, from the work tree, with no dependencies of its
+# own and no build isolation (its build backend, setuptools, is locked too).
+lock_fresh=true
+if ! .venv/bin/python devtools/lockfile.py check; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "CI installs only what requirements.lock pins: run scripts/lock and commit the lock." >&2
+    exit 1
+  fi
+  lock_fresh=false
+fi
+stamp=".venv/.installed-$(cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  echo "Installing dependencies (first run takes a minute)..."
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  echo "Installing dependencies from requirements.lock (hashes required)..."
+  if [ ! -x .venv/bin/uv ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+      --no-deps -r <(.venv/bin/python devtools/lockfile.py block uv)
+  fi
+  .venv/bin/uv pip sync --quiet --python .venv/bin/python --require-hashes requirements.lock
+  .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps --no-build-isolation -e .
+  if [ "$lock_fresh" = false ]; then
+    echo "WARNING: requirements.lock is older than pyproject.toml's dependencies;" >&2
+    echo "         installing what pyproject.toml adds WITHOUT hash checks. Run scripts/lock." >&2
+    .venv/bin/uv pip install --quiet --python .venv/bin/python -e ".[dev]"
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
