@@ -174,3 +174,19 @@ def test_staff_sign_in_on_the_platform_site(upgraded, running):
         "csrfmiddlewaretoken": site.http.cookies["csrftoken"], "next": "/admin/"})
     assert response.status_code == 302 and response.headers["location"] == "/admin/", \
         response.status_code
+
+
+def test_an_answer_finds_the_old_library(upgraded, running, model_server):
+    """The passages indexed by the old release are found for a new question
+    (full-text search over the rebuilt search columns) and given to the model."""
+    model_server.reset()
+    model_server.clear()
+    record = upgraded.record
+    client = record["facts"]["clients"][1]
+    site = Site(running.url(client["host"])).login(client["admin"], record["facts"]["password"])
+    sent = site.ask(f"Who do I ask first about the {client['slug']} expense report rules?")
+    events = site.events(sent["answer"]["stream_url"], timeout=60)
+    assert events[-1].event == "done", events[-3:]
+    body = model_server.requests("/v1/chat/completions")[-1]["body"]
+    sent_text = " ".join(str(m.get("content")) for m in body["messages"])
+    assert f"rules of {client['slug']}" in sent_text and "ask your manager first" in sent_text
