@@ -10,26 +10,34 @@ from tenants.members.models import User
 
 
 def redacted(text: str) -> str:
+    return redacted_with_counts(text)[0]
+
+
+def redacted_with_counts(text: str) -> tuple[str, dict[str, int]]:
     context = privacy.load_context()
     [message] = privacy.redact_messages(context, [{"role": "user", "content": text}])
-    return message["content"]
+    return message["content"], dict(context.counts)
 
 
 def test_new_renamed_and_removed_members_are_seen_by_the_next_message(make_client) -> None:
     result = make_client("dir")
     with schema_context(result.client.schema_name):
-        assert redacted("김민수 과장님 연봉 정리") == "김민수 과장님 연봉 정리"
+        # Before: found by the Korean name model as someone's name.
+        assert redacted_with_counts("김민수 과장님 연봉 정리") == (
+            "<PERSON_1> 과장님 연봉 정리", {"PERSON": 1})
 
         member = User.objects.create_user(email="minsu@example.com", password="x" * 12,
                                           first_name="민수", last_name="김")
-        assert redacted("김민수 과장님 연봉 정리") == "<PERSON_1> 과장님 연봉 정리"
+        assert redacted_with_counts("민수 씨 연봉 정리") == (
+            "<PERSON_1> 씨 연봉 정리", {"MEMBER_NAME": 1})
 
         member.first_name, member.last_name = "太郎", "田中"
         member.save()
-        assert redacted("田中さんと김민수") == "<PERSON_1>さんと김민수"
+        assert redacted_with_counts("田中部長の件") == ("<PERSON_1>部長の件", {"MEMBER_NAME": 1})
 
         member.delete()
-        assert redacted("田中さんと김민수") == "田中さんと김민수"
+        # Still a name (the Japanese name model), no longer a member's.
+        assert redacted_with_counts("田中部長の件")[1] == {"PERSON": 1}
 
 
 def test_a_sign_in_does_not_rebuild_the_directory(make_client) -> None:
