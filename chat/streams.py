@@ -4,7 +4,8 @@ Each answer has a Redis Stream of events (delta, reset, done, failed,
 cancelled) that the worker appends to and the browser reads through SSE,
 resuming after a reconnect from the last event id. Beside it: a stop flag
 the browser sets, the outcome kept until the database has it, and redo
-claims. The lease a worker renews while it writes is in chat/leases.py.
+claims. The lease a worker renews while it writes, and the fence number its
+writes are checked against, are in chat/leases.py.
 """
 
 from __future__ import annotations
