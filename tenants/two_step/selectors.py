@@ -20,6 +20,13 @@ def factors_of(*, user: User) -> dict:
     }
 
 
+def owns_factor(*, user: User, kind: str, factor_id: int) -> bool:
+    model = {"totp": TOTPDevice, "passkey": Passkey}.get(kind)
+    return bool(model and model.objects.filter(user=user, pk=factor_id,
+                                               **({"confirmed": True} if kind == "totp" else {}))
+                .exists())
+
+
 def users_with_factor() -> set[int]:
     """Ids of the people (in this schema) who have set up a second factor."""
     return (set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))

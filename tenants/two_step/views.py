@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -99,9 +100,10 @@ def verify(request):
 # --- Passkeys: the browser asks for options, then sends its answer ---------------------
 
 def _rp(request) -> tuple[str, str]:
+    """The passkey's relying party: this site's host name (the RP ID) and its origin.
+    The host passed ALLOWED_HOSTS and named this client; the browser checks both too."""
     host = request.get_host()
-    return host.rsplit(":", 1)[0] if not host.endswith("]") else host, \
-        f"{request.scheme}://{host}"
+    return urlsplit(f"//{host}").hostname or host, f"{request.scheme}://{host}"
 
 
 def _user_handle(request, user: User) -> bytes:
@@ -301,6 +303,8 @@ def new_recovery_codes(request):
 def remove(request, kind: str, factor_id: int):
     if not request.user.is_authenticated:
         return redirect(sign_in.login_url(request))
+    if not selectors.owns_factor(user=request.user, kind=kind, factor_id=factor_id):
+        raise Http404  # someone else's (or no such) factor: nothing to say about it
     try:
         services.remove_factor(user=request.user, kind=kind, factor_id=factor_id,
                                client=sign_in.client_of(request))

@@ -37,6 +37,8 @@ def log_in_client(http: HttpClient, email: str = ADMIN_EMAIL,
     """Sign in with the login form (as a person does, axes and all); returns the client."""
     response = http.post(LOGIN_PATH, {"username": email, "password": password})
     assert response.status_code == 302, f"{email} could not sign in ({response.status_code})"
+    assert not response["Location"].startswith("/accounts/two-step/"), (
+        f"{email} is asked for a second factor ({response['Location']})")
     return http
 
 

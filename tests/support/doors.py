@@ -100,7 +100,7 @@ ROUTES: dict[str, Rule] = {
     "two_step:passkey-register": Rule(OPEN, "POST"),
     "two_step:codes": Rule(MEMBER),
     "two_step:new-recovery-codes": Rule(MEMBER, "POST"),
-    "two_step:remove": Rule(MEMBER, "POST"),
+    "two_step:remove": Rule(MEMBER, "POST", {"factor_id": "second_factor"}),
     "two_step:policy": Rule(ADMIN, "POST"),
     "two_step:member-reset": Rule(ADMIN, "POST", {"pk": "member"}),
     # tenants/sso/urls.py and scim_urls.py
@@ -139,7 +139,7 @@ ROUTES: dict[str, Rule] = {
 }
 
 # Sample values for arguments that are not object ids.
-NON_OBJECT_ARGS = {"uidb64": "MQ", "token": "set-password"}
+NON_OBJECT_ARGS = {"uidb64": "MQ", "token": "set-password", "kind": "totp"}
 
 
 @dataclass(frozen=True)
@@ -218,11 +218,15 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
     attachment = stored("payslip", owner=victim, conversation=conversation)
     library = stored("handbook", owner=admin)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from api import services as api_services
 
     api_token, _secret = api_services.create_token(user=victim, name=f"Sheets {SECRET}")
+    app = TOTPDevice.objects.create(user=victim, name=f"Phone {SECRET}", confirmed=True)
     return {
         "api_token": api_token.pk,
+        "second_factor": app.pk,
         "conversation": conversation.pk,
         "answer": answer.pk,
         "pending_answer": pending.pk,
@@ -238,6 +242,8 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
 def victim_state(ids: dict[str, int]) -> dict:
     """What an attack must not change (read in the victim's schema)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from api.models import ApiToken
     from chat.models import Conversation, Message, Prompt
     from compliance.models import ConversationRedaction, MessageRedaction
@@ -255,4 +261,5 @@ def victim_state(ids: dict[str, int]) -> dict:
         "chunks": sorted(KnowledgeChunk.objects.values_list("id", flat=True)),
         "redactions": (MessageRedaction.objects.count(), ConversationRedaction.objects.count()),
         "users": sorted(User.objects.values_list("id", "is_active", "role")),
+        "second_factors": sorted(TOTPDevice.objects.values_list("id", "user_id", "confirmed")),
     }

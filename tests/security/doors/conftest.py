@@ -23,9 +23,14 @@ class World:
     other_host: str
     other_schema: str
     ids: dict[str, int]
+    # The victim has an authenticator app (an object the doors tests try): their
+    # browsers carry a remembered-browser cookie, so a password signs them in.
+    victim_remembered: str = ""
 
     def browser(self, host: str, email: str | None = None) -> HttpClient:
         http = HttpClient(HTTP_HOST=host)
+        if email == "victim@example.com" and self.victim_remembered:
+            http.cookies["two_step_remember"] = self.victim_remembered
         return log_in_client(http, email) if email else http
 
 
@@ -48,6 +53,9 @@ def world(django_db_setup, django_db_blocker):
             create_member(email="colleague@example.com", password=PASSWORD)
             admin = User.objects.get(email="admin@example.com")
             ids = make_victim_objects(victim=victim, admin=admin)
+            from tenants.two_step import services as two_step
+
+            remembered, _lifetime = two_step.remember_browser(user=victim)
         with schema_context(other_client.client.schema_name):
             # The other client's admin tries these ids on their own site: none of
             # them may name an object there, or a 200 would prove nothing.
@@ -61,7 +69,8 @@ def world(django_db_setup, django_db_blocker):
     yield World(victim_host=victim_client.domain.domain,
                 victim_schema=victim_client.client.schema_name,
                 other_host=other_client.domain.domain,
-                other_schema=other_client.client.schema_name, ids=ids)
+                other_schema=other_client.client.schema_name, ids=ids,
+                victim_remembered=remembered)
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         for client in Client.objects.filter(slug__in=slugs):
