@@ -103,11 +103,20 @@ def _japanese(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_KO_TITLE_SET = frozenset(KO_TITLES)
+_KO_TITLED_NAME = re.compile(
+    rf"(?<![\uac00-\ud7a3])[{''.join(sorted(KO_SURNAMES))}][\uac00-\ud7a3]{{2}}"
+    rf"(?={_KO_AFTER_NAME.pattern})")
+
+
 def _korean(text: str) -> list[tuple[int, int]]:
+    # A family name and two syllables before a title or form of address is a
+    # name whatever Kiwi makes of it ("서영희 님", "박상철 과장").
+    spans = [m.span() for m in _KO_TITLED_NAME.finditer(text)
+             if m.group()[1:] not in _KO_TITLE_SET]  # "이부장": 이 + 부장, no 이부
     kiwi = _kiwi()
     if kiwi is None:
-        return []
-    spans = []
+        return spans
     for token in kiwi.tokenize(text):
         if token.tag != "NNP":
             continue
@@ -119,6 +128,8 @@ def _korean(text: str) -> list[tuple[int, int]]:
         if not titled and form[-1] in _KO_PLACE_ENDINGS:
             continue  # 강남역, 서울시, 한강공원: a place or an organisation
         surname = form.startswith(KO_COMPOUND_SURNAMES) or form[0] in KO_SURNAMES
+        if form[1:] in _KO_TITLE_SET:
+            continue
         if surname and (len(form) == 3 or titled):
             spans.append((start, end))
     return spans
