@@ -43,7 +43,7 @@ from compliance.redaction import CUSTOM_TERM, SUPPORTED_ENTITIES, redact, warm_u
 # This corpus labels the pattern types; names, addresses and secrets have
 # their own corpus (bench/redaction_people.py, printed after these tables).
 PATTERN_TYPES = [e for e in SUPPORTED_ENTITIES
-                 if e not in ("MEMBER_NAME", "POSTAL_ADDRESS", "SECRET")]
+                 if e not in ("MEMBER_NAME", "PERSON", "POSTAL_ADDRESS", "SECRET")]
 TARGET_LENGTH = 2000
 RECALL_TARGET = 0.99
 PRECISION_TARGET = 0.95
