@@ -9,6 +9,7 @@ chat.completion object. Nothing here calls the model.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection, connections
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -212,6 +214,11 @@ class Outcome:
     citations: list = field(default_factory=list)
 
 
+# Once the text flows, it goes to the caller at most this often, each time
+# with everything that came meanwhile (as the browser's fast path does).
+SEND_SECONDS = getattr(settings, "CHAT_STREAM_SEND_MS", 100) / 1000
+
+
 async def answer_events(call: Call, outcome: Outcome) -> AsyncIterator[str | None]:
     """The answer's text as it comes (None: nothing for a while, a keep-alive
     is due); `outcome` is filled in at the end. Reads Redis only."""
@@ -226,24 +233,35 @@ async def answer_events(call: Call, outcome: Outcome) -> AsyncIterator[str | Non
                 continue
             outcome.status, outcome.error = state["status"], state.get("error", "")
             return
+        text = ""
         for item in batch:
             if item.event == "delta":
-                sent_text = True
-                outcome.text += item.data["text"]
-                yield item.data["text"]
-            elif item.event == "reset" and sent_text:
-                # The worker died midway and the answer starts over: text already
-                # sent cannot be taken back, so this call ends with an error.
-                outcome.status = "failed"
-                outcome.error = gettext("The assistant stopped while answering. Please try "
-                                        "again.")
-                return
+                text += item.data["text"]
+            elif item.event == "reset":
+                if sent_text:
+                    # The worker died midway and the answer starts over: text
+                    # already sent cannot be taken back, so the call ends failed.
+                    outcome.status = "failed"
+                    outcome.error = gettext("The assistant stopped while answering. Please "
+                                            "try again.")
+                    return
+                text = ""  # the dead attempt's, never sent
             elif item.event in streams.END_EVENTS:
                 outcome.status = item.event
                 outcome.error = item.data.get("error", "")
                 outcome.usage = item.data.get("usage")
                 outcome.citations = item.data.get("citations") or []
-                return
+        if text:
+            outcome.text += text
+            sent_text = True
+            sent_at = time.monotonic()
+            yield text
+            if not outcome.status:
+                # Let the next pieces gather: fewer, larger chunks under load
+                # (the first piece went at once: it is the time to first token).
+                await asyncio.sleep(max(0.0, SEND_SECONDS - (time.monotonic() - sent_at)))
+        if outcome.status:
+            return
 
 
 def _usage(usage: dict | None) -> dict:
