@@ -208,11 +208,7 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
     attachment = stored("payslip", owner=victim, conversation=conversation)
     library = stored("handbook", owner=admin)
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    app = TOTPDevice.objects.create(user=victim, name=f"Phone {SECRET}", confirmed=True)
     return {
-        "second_factor": app.pk,
         "conversation": conversation.pk,
         "answer": answer.pk,
         "pending_answer": pending.pk,

@@ -36,6 +36,8 @@ class Site:
         response = self.http.post("/accounts/login/", data={
             "username": email, "password": password, "csrfmiddlewaretoken": self.csrf()})
         assert response.status_code == 302, f"login failed for {email}"
+        assert "/accounts/two-step/" not in response.headers["location"], (
+            f"{email} is asked for a second factor")
         return self
 
     def post(self, path: str, data: dict | None = None) -> httpx.Response:
