@@ -218,15 +218,11 @@ def make_victim_objects(*, victim, admin) -> dict[str, int]:
 
     attachment = stored("payslip", owner=victim, conversation=conversation)
     library = stored("handbook", owner=admin)
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from api import services as api_services
 
     api_token, _secret = api_services.create_token(user=victim, name=f"Sheets {SECRET}")
-    app = TOTPDevice.objects.create(user=victim, name=f"Phone {SECRET}", confirmed=True)
     return {
         "api_token": api_token.pk,
-        "second_factor": app.pk,
         "conversation": conversation.pk,
         "answer": answer.pk,
         "pending_answer": pending.pk,

@@ -32,11 +32,15 @@ class Site:
             self.http.get("/accounts/login/")
         return self.http.cookies["csrftoken"]
 
-    def login(self, email: str, password: str) -> Site:
+    def login(self, email: str, password: str, *, second_step: bool = False) -> Site:
+        """Sign in with the password; `second_step`: the client may then ask
+        for a second factor (see `next_step`), else that fails the test."""
         response = self.http.post("/accounts/login/", data={
             "username": email, "password": password, "csrfmiddlewaretoken": self.csrf()})
         assert response.status_code == 302, f"login failed for {email}"
-        self.next_step = response.headers["Location"]
+        self.next_step = response.headers["location"]
+        assert second_step or "/accounts/two-step/" not in self.next_step, (
+            f"{email} is asked for a second factor")
         return self
 
     def set_up_authenticator_app(self) -> str:
@@ -54,6 +58,18 @@ class Site:
                                               "csrfmiddlewaretoken": self.csrf()})
         assert response.status_code == 302, response.status_code
         return secret
+
+    def confirm_with_app(self, secret: str) -> None:
+        """The second step with an app set up earlier: a fresh code (the next
+        period's, as a code is accepted once)."""
+        import time
+
+        import pyotp
+
+        app = pyotp.TOTP(secret)
+        response = self.http.post("/accounts/two-step/verify/", data={
+            "code": app.at(time.time() + app.interval), "csrfmiddlewaretoken": self.csrf()})
+        assert response.status_code == 302, response.status_code
 
     def post(self, path: str, data: dict | None = None) -> httpx.Response:
         return self.http.post(path, data=data or {}, headers={

@@ -53,8 +53,13 @@ def world(django_db_setup, django_db_blocker):
             create_member(email="colleague@example.com", password=PASSWORD)
             admin = User.objects.get(email="admin@example.com")
             ids = make_victim_objects(victim=victim, admin=admin)
+            # The victim's authenticator app, for the route that removes one.
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
             from tenants.two_step import services as two_step
 
+            ids["second_factor"] = TOTPDevice.objects.create(
+                user=victim, name="Phone victim-secret-7f3a", confirmed=True).pk
             remembered, _lifetime = two_step.remember_browser(user=victim)
         with schema_context(other_client.client.schema_name):
             # The other client's admin tries these ids on their own site: none of

@@ -194,8 +194,10 @@ def test_ordinary_non_ascii_text_still_works(world, browsers, live_db):
 def test_over_real_http_the_answer_stream_refuses_bad_input(world, web_server, live_db):
     """Through uvicorn (ASGI, where query strings arrive differently) and the
     async answer stream, whose resume point comes from a header."""
-    site = Site(web_server.url(world.victim_host)).login("victim@example.com",
-                                                         PASSWORD)
+    site = Site(web_server.url(world.victim_host))
+    # The victim has an authenticator app; this browser is a remembered one.
+    site.http.cookies.set("two_step_remember", world.victim_remembered)
+    site.login("victim@example.com", PASSWORD)
     stream = f"/answers/{world.ids['answer']}/stream/"
 
     assert site.http.get(f"/?q={NUL}").status_code == 400
