@@ -301,14 +301,13 @@ def test_an_open_stream_stops_soon_after_its_session_ends(
 
     client = make_client("revokeopen")
     site = Site(web_server.url(client.domain.domain)).login("admin@example.com", PASSWORD)
-    url = site.ask("[[tokens: 400]] [[token-delay: 0.05]] a long answer")["answer"]["stream_url"]
+    sent = site.ask("[[tokens: 400]] [[token-delay: 0.05]] a long answer")["answer"]
+    url = sent["stream_url"]
     cookies = _cookies_now(site)
     result: dict[str, object] = {}
 
     def reader() -> None:
-        started = time.monotonic()
         result["status"], result["body"] = _read_as(web_server, site, cookies, url)
-        result["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=reader)
     thread.start()
@@ -319,4 +318,8 @@ def test_an_open_stream_stops_soon_after_its_session_ends(
     body = str(result["body"])
     assert "event: delta\n" in body  # it was streaming
     assert "event: done\n" not in body, "the stream ran on to the end of the answer"
-    assert float(result["seconds"]) < 1.5 + sse.STALE_CHECK_MS / 1000 + 4
+    # Order, not a stopwatch: the stream was cut while the answer (400 tokens
+    # at 50 ms) was still being written.
+    with schema_context(client.client.schema_name):
+        answer = Message.objects.get(pk=sent["id"])
+        assert answer.status not in ("done", "failed", "cancelled"), answer.status
