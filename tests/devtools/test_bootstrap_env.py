@@ -19,14 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def checkout(tmp_path) -> Path:
     """A copy of the scripts with an installed virtualenv (this one's Python)."""
     (tmp_path / "scripts").mkdir()
+    (tmp_path / "devtools").mkdir()
     shutil.copy(ROOT / "scripts" / "bootstrap.sh", tmp_path / "scripts")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    shutil.copy(ROOT / "devtools" / "lockfile.py", tmp_path / "devtools")
+    for name in ("pyproject.toml", "requirements.lock"):
+        shutil.copy(ROOT / name, tmp_path)
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     python = bin_dir / "python"
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
-    digest = hashlib.sha1((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:12]  # noqa: S324
+    # What bootstrap.sh stamps an install of this lock and pyproject with.
+    digest = hashlib.sha1((ROOT / "requirements.lock").read_bytes()  # noqa: S324
+                          + (ROOT / "pyproject.toml").read_bytes()).hexdigest()[:12]
     (tmp_path / ".venv" / f".installed-{digest}").touch()
     return tmp_path
 

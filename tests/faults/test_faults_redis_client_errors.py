@@ -19,8 +19,6 @@ from core import redis_client
 from tests.support.accounts import log_in_client
 from tests.support.factories import AnswerFactory, ConversationFactory, client_admin
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 @pytest.fixture
 def connect_breaks():
