@@ -10,6 +10,7 @@ import httpx
 import pytest
 from django.conf import settings
 
+from core.version import version
 from devtools.processes import stop_group
 from tests.conftest import OUTPUT, WebServer
 from tests.conftest import test_database_url as database_url_of_tests
@@ -62,7 +63,8 @@ def test_database_outage_gives_json_health_and_503_pages_then_recovers(
 
     print(f"/healthz answered in {health_seconds:.2f} s, a page in {page_seconds:.2f} s")
     assert health.status_code == 503
-    assert health.json() == {"status": "degraded", "database": "down", "redis": "ok"}
+    assert health.json() == {"status": "degraded", "database": "down", "redis": "ok",
+                             "version": version()}
     assert by_ip.status_code == 503 and by_ip.json()["database"] == "down"
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
     assert "Temporarily unavailable" in page.text and "Nothing you saved is lost" in page.text

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django_tenants.utils import schema_context
 
+from core.version import version
 from tests.support.accounts import ADMIN_EMAIL, LOGIN_PATH, signed_in_client
 from tests.support.factories import MemberFactory
 
@@ -73,7 +74,8 @@ def test_cache_keys_are_prefixed_with_the_schema(make_client):
 def test_healthz_reports_database_and_redis(live_db, host_client):
     response = host_client(settings.BASE_DOMAIN).get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok",
+                               "version": version()}
 
 
 def test_healthz_names_redis_when_it_is_down(live_db, host_client, settings):
