@@ -350,7 +350,7 @@
     let text = resume ? resume.text : "";
     let lastId = resume ? resume.lastId : "";
     const refused = resume ? resume.refused : 0;
-    setBusy(true);
+    if (!refused) setBusy(true);
     let url = el.dataset.streamUrl;
     if (lastId) url += (url.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(lastId);
     const source = new EventSource(url);
@@ -391,14 +391,22 @@
     // A refused reconnection (503 while the message service restarts) closes
     // it for good: open it again after the last event we have, for up to
     // about two minutes, then say so rather than waiting forever.
+    // Meanwhile the person is told at once (and may send again); the notice
+    // goes when the stream is back.
+    source.addEventListener("open", () => {
+      if (refused) { showError(""); setBusy(true); }
+    });
     source.addEventListener("error", () => {
       if (source.readyState !== EventSource.CLOSED) return;
       if (refused < 40) {
+        if (!refused) {
+          showError(gettext("The assistant is temporarily unavailable (its message service is down). Your conversation is safe; the answer goes on as soon as it is back."));
+          setBusy(false);
+        }
         setTimeout(() => attachStream(el, {text, lastId, refused: refused + 1}), 3000);
         return;
       }
-      showError("The assistant is temporarily unavailable (its message service is down). " +
-                "Your conversation is safe; reload the page in a moment to see the answer.");
+      showError(gettext("The assistant is temporarily unavailable (its message service is down). Your conversation is safe; reload the page in a moment to see the answer."));
       setBusy(false);
     });
   }
